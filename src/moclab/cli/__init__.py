@@ -1,0 +1,1 @@
+"""The `moclab` command: thin wrappers that parse arguments, call the layers and print."""

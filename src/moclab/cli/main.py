@@ -1,0 +1,87 @@
+"""Entry point of the `moclab` command.
+
+Each area of the tool registers its commands from its own module (`register(app)`); this module only builds the
+application and turns every `MoclabError` into a readable message and a non-zero exit code. A traceback reaches the
+user only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from moclab import __version__
+from moclab.cli import catalog, model, study
+from moclab.errors import MoclabError, ValidationError
+
+app = typer.Typer(
+    name="moclab",
+    help="Mechanisms Of Change lab: pathway models, frameworks, studies and tests of implementation mechanisms.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"moclab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback when something fails."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """moclab: Mechanisms Of Change lab."""
+
+
+catalog.register(app)
+model.register(app)
+study.register(app)
+
+
+def print_error(error: MoclabError) -> None:
+    if isinstance(error, ValidationError):
+        errors = [p for p in error.problems if p.severity == "error"]
+        err_console.print(f"[bold red]{error.what}[/]: {len(errors)} problem(s) found", markup=True)
+        for problem in error.problems:
+            colour = "red" if problem.severity == "error" else "yellow"
+            err_console.print(f"  [{colour}]-[/] ", end="", markup=True)
+            err_console.print(str(problem), markup=False)
+    else:
+        err_console.print("[bold red]error:[/] ", end="", markup=True)
+        err_console.print(str(error), markup=False)
+
+
+def run() -> None:
+    """Console-script entry point: run the app, print moclab errors without a traceback unless --debug."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app(standalone_mode=False)
+    except MoclabError as error:
+        if debug:
+            raise
+        print_error(error)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if debug:
+            raise
+        err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", markup=True)
+        err_console.print("Run again with --debug to see the traceback, and report it as a bug.")
+        sys.exit(70)

@@ -1,0 +1,135 @@
+"""The one exception family of moclab, and the `Problem` record every validator reports.
+
+A researcher reads these messages, so each one says where (file, line or row, column) and what to do.
+Validators collect every problem they find and raise them together in one `ValidationError`, so a user fixes
+a broken study in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with something the user gave, located as precisely as the source allows.
+
+    `line` and `column` are 1-based positions in a text file (YAML); `row` is the 1-based data row of a table
+    (the header is row 0, the first data row is row 1, which is line 2 of a CSV file); `field` is a column name
+    or a dotted key path.
+    """
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    row: int | None = None
+    field: str | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    @property
+    def where(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            location = self.file
+            if self.line is not None:
+                location += f":{self.line}"
+                if self.column is not None:
+                    location += f":{self.column}"
+            parts.append(location)
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field:
+            parts.append(f"column '{self.field}'" if self.row is not None else f"'{self.field}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+class MoclabError(Exception):
+    """Base of every error moclab raises on purpose; the CLI prints these without a traceback."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+class ValidationError(MoclabError):
+    """Several problems found at once (a study, a pathway model, a framework file)."""
+
+    def __init__(self, what: str, problems: Sequence[Problem]) -> None:
+        self.what = what
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        summary = f"{what}: {len(errors)} problem{'s' if len(errors) != 1 else ''} found"
+        details = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{summary}\n{details}")
+
+
+class ConfigError(MoclabError):
+    """A YAML file could not be read or does not have the expected shape."""
+
+
+class CatalogError(MoclabError):
+    """A framework entry is missing or a framework file is malformed."""
+
+
+class ModelError(MoclabError):
+    """A pathway model is invalid."""
+
+
+class StudyError(MoclabError):
+    """A study folder or one of its tables is invalid."""
+
+
+class DataError(MoclabError):
+    """Data handed to an analysis cannot be analysed as asked (constant, collinear, missing, too few rows)."""
+
+
+@dataclass
+class ProblemList:
+    """Collects problems during validation and raises them together."""
+
+    what: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, message: str, **where: object) -> None:
+        self.problems.append(Problem(message, **where))  # type: ignore[arg-type]
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.what, self.problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+
+def display_path(path: str | Path) -> str:
+    """A path as the user would recognise it: relative to the working directory when it is inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
