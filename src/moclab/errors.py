@@ -17,8 +17,8 @@ class Problem:
     """One thing wrong with something the user gave, located as precisely as the source allows.
 
     `line` and `column` are 1-based positions in a text file (YAML); `row` is the 1-based data row of a table
-    (the header is row 0, the first data row is row 1, which is line 2 of a CSV file); `field` is a column name
-    or a dotted key path.
+    (the header is row 0, the first data row is row 1, which is line 2 of a CSV file); `field` is a column
+    name or a dotted key path.
     """
 
     message: str

@@ -1,13 +1,13 @@
 """Safe YAML reading that remembers where every key and item came from.
 
-Every moclab file a user writes (study config, pathway model, framework, instrument) is YAML. Errors must name the
-line, so the loader returns `YamlMap`/`YamlList` containers (plain dict/list subclasses) that carry the line and
-column of each key and item. Only the YAML safe schema is accepted: a tag that would construct a Python object is
-refused with its line, never executed. Duplicate keys, which PyYAML silently overwrites, are reported, so nothing
-the user wrote is dropped without a word.
+Every moclab file a user writes (study config, pathway model, framework, instrument) is YAML. Errors must name
+the line, so the loader returns `YamlMap`/`YamlList` containers (plain dict/list subclasses) that carry the
+line and column of each key and item. Only the YAML safe schema is accepted: a tag that would construct a
+Python object is refused with its line, never executed. Duplicate keys, which PyYAML silently overwrites, are
+reported, so nothing the user wrote is dropped without a word.
 
-`parse_model` validates loaded data against a pydantic model and turns pydantic's errors into `Problem`s located at
-the offending YAML line, with a "did you mean" for misspelt keys.
+`parse_model` validates loaded data against a pydantic model and turns pydantic's errors into `Problem`s
+located at the offending YAML line, with a "did you mean" for misspelt keys.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ Position = tuple[int, int]  # 1-based line, column
 
 
 class YamlMap(dict):
-    """A mapping read from YAML; `positions[key]` is where the key was written, `position` where the map starts."""
+    """A mapping read from YAML; `positions[key]` is where the key was written, `position` where the map
+    starts."""
 
     position: Position = (0, 0)
     positions: dict[Any, Position]
@@ -92,14 +93,24 @@ def _construct_list(loader: _TrackingLoader, node: yaml.SequenceNode) -> YamlLis
     return result
 
 
+def _construct_timestamp(loader: _TrackingLoader, node: yaml.ScalarNode) -> Any:
+    # A date-shaped value that is no real date (2024-13-45) makes PyYAML raise a bare ValueError with no line;
+    # keeping it as text lets the schema report it as an invalid date at its line, with the other problems.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _TrackingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _TrackingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
+_TrackingLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def loads_yaml(text: str, source: str = "<text>") -> Any:
     """Parse YAML text with position tracking; errors become ConfigError naming source, line and column."""
     try:
-        return yaml.load(text, Loader=_TrackingLoader)  # noqa: S506 - _TrackingLoader derives from SafeLoader
+        return yaml.load(text, Loader=_TrackingLoader)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source

@@ -20,9 +20,9 @@ import pandas as pd
 class Effect:
     """One estimated quantity (a path, an indirect, direct or total effect, a contrast) with its inference.
 
-    `kind` groups effects ("a", "b", "indirect", "direct", "total", "contrast", ...); `ci_method` names how the
-    interval was obtained ("percentile", "bca", "monte_carlo", "delta", "wald"); `p` may be None when the method
-    gives no p-value (a bootstrap interval).
+    `kind` groups effects ("a", "b", "indirect", "direct", "total", "contrast", ...); `ci_method` names how
+    the interval was obtained ("percentile", "bca", "monte_carlo", "delta", "wald"); `p` may be None when the
+    method gives no p-value (a bootstrap interval).
     """
 
     name: str
@@ -104,7 +104,9 @@ class AnalysisResult:
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         method = html.escape(str(self.info.get("method", "")))
         n = self.info.get("n")
-        head = f"<strong>{html.escape(self.title)}</strong> {method}" + (f", n = {n}" if n is not None else "")
+        head = f"<strong>{html.escape(self.title)}</strong> {method}" + (
+            f", n = {n}" if n is not None else ""
+        )
         return f"<div>{head}{body}" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
 
     def __str__(self) -> str:

@@ -1,8 +1,8 @@
 """Entry point of the `moclab` command.
 
-Each area of the tool registers its commands from its own module (`register(app)`); this module only builds the
-application and turns every `MoclabError` into a readable message and a non-zero exit code. A traceback reaches the
-user only with `--debug`.
+Each area of the tool registers its commands from its own module (`register(app)`); this module only builds
+the application and turns every `MoclabError` into a readable message and a non-zero exit code. A traceback
+reaches the user only with `--debug`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from moclab.errors import MoclabError, ValidationError
 
 app = typer.Typer(
     name="moclab",
-    help="Mechanisms Of Change lab: pathway models, frameworks, studies and tests of implementation mechanisms.",
+    help=(
+        "Mechanisms Of Change lab: pathway models, frameworks, studies and tests of"
+        " implementation mechanisms."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -36,7 +39,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback when something fails."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     """moclab: Mechanisms Of Change lab."""
 
@@ -63,7 +68,10 @@ def run() -> None:
     """Console-script entry point: run the app, print moclab errors without a traceback unless --debug."""
     debug = "--debug" in sys.argv[1:]
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, a command's `raise typer.Exit(code)` comes back as the return value.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except MoclabError as error:
         if debug:
             raise
@@ -75,9 +83,9 @@ def run() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and the like
-        import click
+        from typer._click.exceptions import ClickException  # typer bundles its own copy of click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, ClickException):
             exc.show()
             sys.exit(exc.exit_code)
         if debug:
