@@ -1,0 +1,32 @@
+"""Fixtures for the pathway-model tests: a clean catalog environment and a file writer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from moclab.catalog import ENV_VAR
+
+
+@pytest.fixture(autouse=True)
+def _no_user_frameworks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tester's own framework files must not change which references resolve."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """Write a text (or raw bytes) file under tmp_path and return its path."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write
