@@ -1,7 +1,126 @@
-"""`moclab` commands for the study area."""
+"""`moclab` commands for the study area: `validate`, `new` and `example`.
+
+`moclab validate STUDY` prints every problem of a study at once, one per line with file, line or row and
+column, and exits 1 when any is an error; on success it prints the warnings and the study's summary.
+`moclab new DEST` starts a study folder from a pathway-model template; `moclab example DEST` copies the
+bundled synthetic example. Neither overwrites anything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+
+from moclab.errors import MoclabError, Problem, ValidationError
+
+
+def _console() -> Console:
+    # Created per command so output goes to the streams of the moment (a test runner swaps them).
+    return Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _errors_exit() -> Iterator[None]:
+    """Print a moclab error (not a traceback) on stderr and exit 1."""
+    try:
+        yield
+    except MoclabError as error:
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        console.print("[bold red]error:[/] ", end="")
+        console.print(str(error), markup=False)
+        raise typer.Exit(1) from None
+
+
+def print_problems(console: Console, problems: list[Problem]) -> None:
+    """One line per problem: severity, where (file:line, row, column), what is wrong and what to do."""
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem.severity:<7}[/] ", end="")
+        console.print(str(problem), markup=False)
+
+
+def validate(
+    study: Annotated[Path, typer.Argument(help="The study folder (or its moclab.yaml).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the problems and summary as JSON.")] = False,
+) -> None:
+    """Check a study folder: config, tables, model. Lists every problem at once; exits 1 on errors."""
+    from moclab.study import validate_study
+
+    console = _console()
+    with _errors_exit():
+        try:
+            report = validate_study(study, show_progress=not as_json)
+        except ValidationError as error:
+            errors = [p for p in error.problems if p.severity == "error"]
+            if as_json:
+                payload = {
+                    "ok": False,
+                    "study": str(study),
+                    "problems": [p.to_dict() for p in error.problems],
+                }
+                typer.echo(json.dumps(payload, indent=2))
+            else:
+                warnings = len(error.problems) - len(errors)
+                console.print(
+                    f"[bold red]{error.what}[/]: {len(errors)} error{'s' if len(errors) != 1 else ''}"
+                    + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+                )
+                print_problems(console, error.problems)
+            raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    if report.warnings:
+        print_problems(console, report.warnings)
+        console.print()
+    console.print(report.summary)
+    count = len(report.warnings)
+    console.print(
+        f"\n[green]ok[/]: {study} has no errors"
+        + (f" ({count} warning{'s' if count != 1 else ''} above)" if count else "")
+    )
+
+
+def new(
+    dest: Annotated[Path, typer.Argument(help="The folder to create (it must not exist, or be empty).")],
+    template: Annotated[
+        str, typer.Option("--template", "-t", help="The pathway-model template to start from.")
+    ] = "recipient-pathway",
+    title: Annotated[
+        str | None, typer.Option("--title", help="The study title (default: from the folder name).")
+    ] = None,
+) -> None:
+    """Start a study folder from a pathway-model template: moclab.yaml, model.yaml, empty data tables."""
+    from moclab.study import new_study
+
+    with _errors_exit():
+        path = new_study(dest, template=template, title=title)
+    console = _console()
+    console.print(f"Created the study folder {path} from the '{template}' template.")
+    console.print(f"Next: read {path / 'README.md'}, fill in data/*.csv, then run `moclab validate {path}`.")
+
+
+def example(
+    dest: Annotated[Path, typer.Argument(help="The folder to create (it must not exist, or be empty).")],
+) -> None:
+    """Copy the bundled example study (synthetic data, not real people) to play with."""
+    from moclab.study import copy_example
+
+    with _errors_exit():
+        path = copy_example(dest)
+    console = _console()
+    console.print(f"Copied the example study (synthetic data, not real people) to {path}.")
+    console.print(f"Try `moclab validate {path}`.")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
+    app.command("validate")(validate)
+    app.command("new")(new)
+    app.command("example")(example)

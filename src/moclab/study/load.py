@@ -1,0 +1,112 @@
+"""Loading and validating a study folder: `load_study`, `validate_study` and the `StudyReport` they give.
+
+Both run the same checks (`moclab.study.checks`) once. Errors are raised together in one `ValidationError`
+that lists every problem (errors first, then warnings) with file, line or row, and column; warnings alone do
+not stop the loading and are kept on the study and the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from moclab.errors import Problem, ValidationError, display_path
+from moclab.study.checks import StudyChecker
+from moclab.study.config import find_config
+from moclab.study.progress import DelayedProgress
+from moclab.study.study import Study
+from moclab.study.summary import StudySummary
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """The outcome of `validate_study` on a valid study: the study, its warnings and its summary."""
+
+    study: Study
+    summary: StudySummary
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.study.problems
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return self.study.warnings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "study": str(self.study.path),
+            "problems": [problem.to_dict() for problem in self.problems],
+            "summary": self.summary.to_dict(),
+        }
+
+
+def load_study(path: str | Path, *, show_progress: bool = True) -> Study:
+    """Load a study folder, checking everything.
+
+    Parameters
+    ----------
+    path
+        The study folder (or its moclab.yaml).
+    show_progress
+        Show a progress bar on stderr when loading takes more than a second.
+
+    Returns
+    -------
+    Study
+        Config, typed tables, pathway model and the warnings found.
+
+    Raises
+    ------
+    ValidationError
+        Listing every error (and warning) found, each with file, line or row, and column.
+    ConfigError
+        When moclab.yaml cannot be read as YAML at all.
+    StudyError
+        When the folder has no moclab.yaml.
+
+    Examples
+    --------
+    >>> from moclab.study import example_path
+    >>> study = load_study(example_path(), show_progress=False)
+    >>> study.synthetic, study.wave_ids
+    (True, ['baseline', 'm6', 'm12'])
+    """
+    config_path = find_config(path)
+    steps = 3 + 2 * 4  # config, model, read and check each of up to four tables, cross-checks
+    with DelayedProgress("checking study", total=steps, enabled=show_progress) as progress:
+        checked = StudyChecker(config_path, step=progress.step).run()
+    problems = checked.problems
+    ordered = problems.errors + problems.warnings
+    if problems.errors or checked.config is None:
+        raise ValidationError(f"study {display_path(config_path.parent)}", ordered)
+    tables = checked.tables
+    return Study(
+        path=config_path.parent,
+        config=checked.config,
+        recipients=_table(tables.get("recipients")),
+        measures=_table(tables.get("measures")),
+        activities=tables.get("activities"),
+        outcomes=tables.get("outcomes"),
+        model=checked.model,
+        problems=tuple(ordered),
+    )
+
+
+def validate_study(path: str | Path, *, show_progress: bool = True) -> StudyReport:
+    """Check a study folder and summarise it.
+
+    Returns a `StudyReport` (study, warnings, summary) when there is no error; raises `ValidationError`
+    listing every problem otherwise (see `load_study`).
+    """
+    study = load_study(path, show_progress=show_progress)
+    return StudyReport(study=study, summary=study.summary())
+
+
+def _table(frame: pd.DataFrame | None) -> pd.DataFrame:
+    # Only reached without errors, when every required table was read; the fallback keeps types honest.
+    return frame if frame is not None else pd.DataFrame()
