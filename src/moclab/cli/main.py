@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from moclab import __version__
-from moclab.cli import catalog, model, study
+from moclab.cli import catalog, demo, model, study
 from moclab.errors import MoclabError, ValidationError
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ def main(
     """moclab: Mechanisms Of Change lab."""
 
 
+demo.register(app)
 catalog.register(app)
 model.register(app)
 study.register(app)

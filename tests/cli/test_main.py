@@ -1,0 +1,79 @@
+"""The `moclab` command as a user meets it: exit codes, readable errors, tracebacks only with --debug."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from moclab import __version__
+
+
+def moclab(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the console-script entry point in a fresh interpreter, as the installed `moclab` does."""
+    return subprocess.run(
+        [sys.executable, "-c", "from moclab.cli.main import run; run()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+        check=False,
+    )
+
+
+def test_version():
+    done = moclab("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"moclab {__version__}"
+
+
+def test_an_error_is_one_readable_message_without_a_traceback(tmp_path):
+    done = moclab("draw", str(tmp_path / "no-such-model.yaml"), "-o", str(tmp_path / "x.svg"))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "no-such-model" in done.stderr
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = moclab("--debug", "draw", str(tmp_path / "no-such-model.yaml"), "-o", str(tmp_path / "x.svg"))
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr
+
+
+def test_a_usage_error_names_the_problem_and_exits_2():
+    done = moclab("catalog", "show")
+    assert done.returncode == 2
+    assert "Missing argument" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_writes_its_files_and_may_run_again_into_its_own_folder(tmp_path):
+    out = tmp_path / "demo"
+    first = moclab("demo", "-o", str(out), "--n-boot", "300")
+    assert first.returncode == 0, first.stderr
+    assert "Recipient pathway trial (synthetic example)" in first.stdout
+    assert "indirect[trust]" in first.stdout
+    for name in (
+        "pathway.svg",
+        "pathway.png",
+        "pathway.lavaan",
+        "mediation-trust.csv",
+        "mediation-trust.png",
+    ):
+        assert (out / name).stat().st_size > 100, name
+    assert (out / "pathway.png").read_bytes().startswith(b"\x89PNG")
+    assert "ind_isp_support__trust__acceptability := " in (out / "pathway.lavaan").read_text()
+    again = moclab("demo", "-o", str(out), "--n-boot", "300")
+    assert again.returncode == 0, again.stderr
+
+
+def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_bytes(b"precious")
+    done = moclab("demo", "-o", str(mine))
+    assert done.returncode == 1
+    assert "refusing" in done.stderr
+    assert (mine / "thesis.docx").read_bytes() == b"precious"
+    assert sorted(p.name for p in mine.iterdir()) == ["thesis.docx"]
