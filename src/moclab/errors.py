@@ -97,6 +97,10 @@ class DataError(MoclabError):
     """Data handed to an analysis cannot be analysed as asked (constant, collinear, missing, too few rows)."""
 
 
+class QualError(MoclabError):
+    """A qualitative project, transcript or codebook cannot be read or written as asked."""
+
+
 @dataclass
 class ProblemList:
     """Collects problems during validation and raises them together."""
