@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from moclab import __version__
-from moclab.cli import catalog, demo, model, study
+from moclab.cli import catalog, demo, model, qual, study
 from moclab.errors import MoclabError, ValidationError
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ demo.register(app)
 catalog.register(app)
 model.register(app)
 study.register(app)
+qual.register(app)
 
 
 def print_error(error: MoclabError) -> None:

@@ -1,0 +1,163 @@
+"""Speed of reading a large REFI-QDA project: `moclab.qual.read_project` on a synthetic `.qdpx`.
+
+The target (issue 7): 1,000 transcripts, about 50 MB of text and 100,000 codings imported in under 10 seconds.
+The project is built here (seeded random words, so the archive compresses like real text rather than like a
+repeated string; every selection and coding carries its coder and time stamps, as vendor exports do), written
+with moclab's own writer into a temporary folder, and read back. Prints a table of
+wall-clock seconds (best of several runs) for: reading the archive into a `Project`, the codings table
+(`Project.codings_frame`), and, for comparison, the bare XML parse of ``project.qde``.
+
+    .venv/bin/python benchmarks/bench_qual_import.py            # 1,000 transcripts (~50 MB), 100,000 codings
+    .venv/bin/python benchmarks/bench_qual_import.py --quick    # 100 transcripts, 10,000 codings
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from moclab.qual import Code, Coding, Project, Selection, TextSource, User, read_project, stable_guid
+from moclab.qual.safety import parse_xml
+
+CREATED = datetime(2024, 9, 2, 9, 0, tzinfo=UTC)
+
+WORDS = (
+    "we",
+    "the",
+    "support",
+    "team",
+    "trust",
+    "meeting",
+    "practice",
+    "families",
+    "data",
+    "change",
+    "learn",
+    "plan",
+    "staff",
+    "time",
+    "implementation",
+    "coach",
+    "program",
+    "it",
+    "was",
+    "really",
+    "helpful",
+    "and",
+    "then",
+    "they",
+    "showed",
+    "us",
+    "how",
+    "to",
+    "measure",
+    "what",
+    "matters",
+    "for",
+    "children",
+)
+
+
+def build(n_sources: int, chars_per_source: int, codings_per_source: int, seed: int = 7) -> Project:
+    """A project of random-word transcripts, each with evenly spread coded selections by two coders."""
+    rng = np.random.default_rng(seed)
+    words = np.array(WORDS)
+    codes = [Code(stable_guid("bench", "code", str(i)), f"code {i}") for i in range(40)]
+    users = [User(stable_guid("bench", "user", c), f"coder {c}") for c in "AB"]
+    sources = []
+    n_words = chars_per_source // 6
+    for s in range(n_sources):
+        picked = words[rng.integers(0, len(words), n_words)]
+        text = " ".join(picked.tolist())
+        text = text.replace(" we ", ".\nWe ")  # paragraphs
+        starts = np.sort(rng.integers(0, len(text) - 400, codings_per_source))
+        lengths = rng.integers(20, 400, codings_per_source)
+        code_ids = rng.integers(0, len(codes), codings_per_source)
+        selections = []
+        for k in range(codings_per_source):
+            guid = stable_guid("bench", "selection", str(s), str(k))
+            user = users[k % 2].guid
+            selections.append(
+                Selection(
+                    guid,
+                    int(starts[k]),
+                    int(starts[k] + lengths[k]),
+                    creator=user,
+                    created=CREATED + timedelta(minutes=k),
+                    modifier=user,
+                    modified=CREATED + timedelta(minutes=k, seconds=30),
+                    codings=[
+                        Coding(
+                            stable_guid("bench", "coding", guid),
+                            codes[code_ids[k]].guid,
+                            user,
+                            CREATED + timedelta(minutes=k),
+                        )
+                    ],
+                )
+            )
+        sources.append(
+            TextSource(stable_guid("bench", "source", str(s)), f"interview {s:04d}", text, selections)
+        )
+    return Project("benchmark", users=users, codes=codes, sources=sources)
+
+
+def best_of(repeats: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="100 transcripts instead of 1,000")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    n_sources = 100 if args.quick else 1000
+    project = build(n_sources, chars_per_source=50_000, codings_per_source=100)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.qdpx"
+        from moclab.qual import write_project
+
+        start = time.perf_counter()
+        write_project(project, path)
+        write_seconds = time.perf_counter() - start
+        with zipfile.ZipFile(path) as archive:
+            text_bytes = sum(i.file_size for i in archive.infolist() if i.filename.endswith(".txt"))
+            qde = archive.read("project.qde")
+        loaded = read_project(path)
+        counts = loaded.counts()
+        read_seconds = best_of(args.repeats, lambda: read_project(path))
+        frame_seconds = best_of(args.repeats, loaded.codings_frame)
+        parse_seconds = best_of(args.repeats, lambda: parse_xml(qde, "project.qde"))
+    print(f"python {platform.python_version()} on {platform.machine()}, best of {args.repeats}")
+    print(
+        f"project: {counts['sources']:,} transcripts, {text_bytes / 1e6:.1f} MB of text, "
+        f"{counts['codings']:,} codings; project.qde {len(qde) / 1e6:.1f} MB; archive "
+        f"{path.name} written in {write_seconds:.1f} s"
+    )
+    rows = [
+        ("read_project(.qdpx)", read_seconds, "target < 10 s for 1,000 transcripts"),
+        ("Project.codings_frame()", frame_seconds, ""),
+        ("parse project.qde only (defusedxml)", parse_seconds, "floor of the XML part"),
+    ]
+    print(f"{'step':<38} {'seconds':>8}  note")
+    for name, seconds, note in rows:
+        print(f"{name:<38} {seconds:>8.2f}  {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,407 @@
+"""Episode profiles: one summary per interview of what the recipient said at each stage of the pathway.
+
+Metz et al. (2024) built an episode profile for each of 13 interviews (the recipient's experience of
+implementation support, stage by stage, with the quotes that show it) and then read the profiles side by side
+to find the pathway. `episode_profiles` does the bookkeeping part of that: for every interview (a case, or a
+source in no case) it lists, stage by stage (a `StageMap`, by default the recipients' experience pathway), the
+codes applied and their quotes in the order they were said, the case's attributes and the memos written on its
+sources; `EpisodeProfiles.aggregate` puts the interviews side by side. Both render to a self-contained HTML
+page (jinja2, every value escaped) and to Markdown.
+
+Reference: Metz AJ, Jensen TM, Afkinich JL, Disbennett ME, Farley AB (2024). How the experiences of
+implementation support recipients contribute to implementation outcomes. Front Health Serv 4:1323807.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from moclab.qual._common import check_choice, coded_spans, frame_html, plain, unit_of_sources, unit_order
+from moclab.qual.project import Project
+from moclab.qual.stages import StageMap, default_stage_map
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One coded passage: the code, the words, where they are (source, code points) and who coded them."""
+
+    code: str
+    text: str
+    source: str
+    start: int
+    end: int
+    coder: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StageEpisode:
+    """What one interview holds for one stage: codes with their quotes, in narrative order."""
+
+    stage: str
+    label: str
+    quotes: tuple[Quote, ...]
+
+    @property
+    def mentioned(self) -> bool:
+        return bool(self.quotes)
+
+    @property
+    def codes(self) -> dict[str, int]:
+        """Code path → number of quotes, in order of first mention."""
+        counts: dict[str, int] = {}
+        for quote in self.quotes:
+            counts[quote.code] = counts.get(quote.code, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True)
+class EpisodeProfile:
+    """The profile of one interview: its attributes, memos, one episode per stage, and other codes."""
+
+    unit: str
+    sources: tuple[str, ...]
+    attributes: dict[str, object]
+    memos: tuple[str, ...]
+    episodes: tuple[StageEpisode, ...]
+    other_codes: dict[str, int]
+
+    @property
+    def stages_mentioned(self) -> list[str]:
+        return [episode.stage for episode in self.episodes if episode.mentioned]
+
+
+@dataclass(frozen=True)
+class EpisodeProfiles:
+    """Episode profiles of every interview of a project, with the stage map they follow."""
+
+    project: str
+    profiles: tuple[EpisodeProfile, ...]
+    stage_map: StageMap
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def profile(self, unit: str) -> EpisodeProfile:
+        for profile in self.profiles:
+            if profile.unit == unit:
+                return profile
+        raise KeyError(f"no profile '{unit}'; profiles: {', '.join(p.unit for p in self.profiles)}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per quote: unit, stage, stage_label, code, quote, source, start, end, coder."""
+        rows = [
+            {
+                "unit": profile.unit,
+                "stage": episode.stage,
+                "stage_label": episode.label,
+                "code": quote.code,
+                "quote": quote.text,
+                "source": quote.source,
+                "start": quote.start,
+                "end": quote.end,
+                "coder": quote.coder,
+            }
+            for profile in self.profiles
+            for episode in profile.episodes
+            for quote in episode.quotes
+        ]
+        columns = ["unit", "stage", "stage_label", "code", "quote", "source", "start", "end", "coder"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def aggregate(self, attribute: str | None = None) -> pd.DataFrame:
+        """The profiles side by side: per stage, how many interviews mention it, which, and its codes.
+
+        Parameters
+        ----------
+        attribute : str, optional
+            A case attribute (e.g. ``"engagement"``); adds one column per level with the number of interviews
+            of that level that mention the stage, out of the interviews of that level.
+        """
+        rows = []
+        for position, stage in enumerate(self.stage_map.stages):
+            episodes = [(p, p.episodes[position]) for p in self.profiles]
+            mentioning = [p.unit for p, e in episodes if e.mentioned]
+            code_units: dict[str, int] = {}
+            code_quotes: dict[str, int] = {}
+            for _, episode in episodes:
+                for code, count in episode.codes.items():
+                    code_units[code] = code_units.get(code, 0) + 1
+                    code_quotes[code] = code_quotes.get(code, 0) + count
+            row: dict[str, Any] = {
+                "stage": stage.id,
+                "label": stage.label,
+                "interviews": len(mentioning),
+                "of": len(self.profiles),
+                "quotes": sum(code_quotes.values()),
+                "mentioned_by": ", ".join(mentioning),
+                "codes": "; ".join(f"{code} ({code_units[code]}/{code_quotes[code]})" for code in code_units),
+            }
+            if attribute is not None:
+                levels = sorted({str(p.attributes.get(attribute)) for p in self.profiles})
+                for level in levels:
+                    of_level = [p for p in self.profiles if str(p.attributes.get(attribute)) == level]
+                    said = sum(1 for p in of_level if p.episodes[position].mentioned)
+                    row[f"{attribute}={level}"] = f"{said}/{len(of_level)}"
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "type": type(self).__name__,
+                "project": self.project,
+                "stage_map": self.stage_map.name,
+                "stages": [stage.__dict__ for stage in self.stage_map.stages],
+                "profiles": [
+                    {
+                        "unit": p.unit,
+                        "sources": list(p.sources),
+                        "attributes": {k: str(v) for k, v in p.attributes.items()},
+                        "memos": list(p.memos),
+                        "other_codes": p.other_codes,
+                        "episodes": [
+                            {"stage": e.stage, "quotes": [q.__dict__ for q in e.quotes]} for e in p.episodes
+                        ],
+                    }
+                    for p in self.profiles
+                ],
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        return frame_html(f"Episode profiles of {len(self.profiles)} interviews", self.aggregate())
+
+    def to_html(self, attribute: str | None = None) -> str:
+        """A self-contained HTML page (inline style, no scripts, every value escaped)."""
+        return _HTML.render(**self._context(attribute))
+
+    def to_markdown(self, attribute: str | None = None) -> str:
+        """The same content as Markdown (quotes as block quotes, Markdown characters escaped)."""
+        return _MARKDOWN.render(**self._context(attribute))
+
+    def write(self, folder: str | Path, attribute: str | None = None) -> list[Path]:
+        """Write ``profiles.html`` and ``profiles.md`` into `folder` (created if missing)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in (
+            ("profiles.html", self.to_html(attribute)),
+            ("profiles.md", self.to_markdown(attribute)),
+        ):
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        return written
+
+    def _context(self, attribute: str | None) -> dict[str, Any]:
+        aggregate = self.aggregate(attribute)
+        return {
+            "project": self.project,
+            "profiles": self.profiles,
+            "stages": self.stage_map.stages,
+            "citation": self.stage_map.citation,
+            "aggregate": aggregate.to_dict(orient="records"),
+            "aggregate_columns": [c for c in aggregate.columns if c not in ("stage",)],
+        }
+
+
+def _md(value: object) -> str:
+    """Escape the characters Markdown would read as markup, and keep line breaks inside a block quote."""
+    text = re.sub(r"([\\`*_\[\]<>#|!{}])", r"\\\1", str(value))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _md_quote(value: object) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in _md(value).split("\n"))
+
+
+_HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Episode profiles: {{ project }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; line-height: 1.45;
+  color: #222; }
+h1 { font-size: 1.5em; } h2 { border-bottom: 2px solid #4a6fa5; padding-bottom: .2em; margin-top: 2em; }
+h3 { color: #4a6fa5; margin-bottom: .3em; }
+table { border-collapse: collapse; margin: .5em 0 1em; }
+td, th { border: 1px solid #ccc; padding: .25em .6em; }
+th { background: #eef2f8; text-align: left; }
+blockquote { margin: .4em 0 .6em 1em; padding: .3em .8em; border-left: 4px solid #9db4d6;
+  background: #f7f9fc; }
+blockquote .where { display: block; font-size: .85em; color: #666; margin-top: .2em; }
+.missing { color: #999; font-style: italic; }
+.memo { background: #fffbe6; border: 1px solid #f0e0a0; padding: .5em .8em; white-space: pre-wrap; }
+</style>
+</head>
+<body>
+<h1>Episode profiles: {{ project }}</h1>
+{% if citation %}<p>Stages follow: {{ citation }}</p>{% endif %}
+<h2>All interviews</h2>
+<table>
+<tr>{% for column in aggregate_columns %}<th>{{ column }}</th>{% endfor %}</tr>
+{% for row in aggregate %}<tr>{% for column in aggregate_columns %}<td>{{ row[column] }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+{% for profile in profiles %}
+<h2 id="profile-{{ loop.index }}">{{ profile.unit }}</h2>
+<p>Sources: {{ profile.sources | join(", ") }}</p>
+{% if profile.attributes %}<table>
+{% for name, value in profile.attributes.items() %}<tr><th>{{ name }}</th><td>{{ value }}</td></tr>
+{% endfor %}</table>{% endif %}
+{% for memo in profile.memos %}<div class="memo">{{ memo }}</div>
+{% endfor %}
+{% for episode in profile.episodes %}
+<h3>{{ episode.label }}</h3>
+{% if episode.quotes %}{% for quote in episode.quotes %}<blockquote>{{ quote.text | trim }}
+<span class="where">{{ quote.code }} · {{ quote.source }} {{ quote.start }}–{{ quote.end }}{%
+  if quote.coder %} · coded by {{ quote.coder }}{% endif %}</span>
+{% for note in quote.notes %}<span class="where">Note: {{ note }}</span>{% endfor %}</blockquote>
+{% endfor %}{% else %}<p class="missing">Not mentioned.</p>{% endif %}
+{% endfor %}
+{% if profile.other_codes %}<p>Other codes: {% for code, count in profile.other_codes.items()
+  %}{{ code }} ({{ count }}){% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
+{% endfor %}
+</body>
+</html>
+"""
+
+_MARKDOWN_TEMPLATE = """# Episode profiles: {{ project | md }}
+{% if citation %}
+Stages follow: {{ citation | md }}
+{% endif %}
+## All interviews
+
+| {% for column in aggregate_columns %}{{ column | md }} | {% endfor %}
+|{% for column in aggregate_columns %} --- |{% endfor %}
+{% for row in aggregate %}| {% for column in aggregate_columns %}{{ row[column] | md }} | {% endfor %}
+{% endfor %}
+{% for profile in profiles %}
+## {{ profile.unit | md }}
+
+Sources: {{ profile.sources | join(", ") | md }}
+{% for name, value in profile.attributes.items() %}
+- {{ name | md }}: {{ value | md }}{% endfor %}
+{% for memo in profile.memos %}
+Memo:
+
+{{ memo | mdquote }}
+{% endfor %}
+{% for episode in profile.episodes %}
+### {{ episode.label | md }}
+{% if episode.quotes %}{% for quote in episode.quotes %}
+{{ quote.text | trim | mdquote }}
+>
+> — {{ quote.code | md }}, {{ quote.source | md }} {{ quote.start }}–{{ quote.end }}{%
+  if quote.coder %}, coded by {{ quote.coder | md }}{% endif %}
+{% for note in quote.notes %}>
+> Note: {{ note | md }}
+{% endfor %}{% endfor %}{% else %}
+*Not mentioned.*
+{% endif %}{% endfor %}
+{% if profile.other_codes %}
+Other codes: {% for code, count in profile.other_codes.items() %}{{ code | md }} ({{ count }}){%
+  if not loop.last %}, {% endif %}{% endfor %}
+{% endif %}{% endfor %}
+"""
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        autoescape=autoescape, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
+    environment.filters["md"] = _md
+    environment.filters["mdquote"] = _md_quote
+    return environment
+
+
+_HTML = _environment(True).from_string(_HTML_TEMPLATE)
+_MARKDOWN = _environment(False).from_string(_MARKDOWN_TEMPLATE)
+
+
+def episode_profiles(
+    project: Project,
+    stages: StageMap | None = None,
+    *,
+    by: str = "case",
+    coders: Sequence[str] | None = None,
+) -> EpisodeProfiles:
+    """An episode profile for every interview: stage by stage, the codes and quotes, attributes and memos.
+
+    Parameters
+    ----------
+    project : Project
+        The coded interviews.
+    stages : StageMap, optional
+        Which code belongs to which stage; by default `StageMap.recipient_pathway(project)`.
+    by : {"case", "source"}
+        One profile per case (a source in no case gets its own) or per source.
+    coders : sequence of str, optional
+        Use only these coders' codings.
+
+    Returns
+    -------
+    EpisodeProfiles
+        Quotes within a stage are in narrative order (source order within the case, then position).
+
+    References
+    ----------
+    Metz AJ, et al. (2024). How the experiences of implementation support recipients contribute to
+    implementation outcomes. Front Health Serv 4:1323807. doi:10.3389/frhs.2024.1323807
+    """
+    check_choice(by, ("case", "source"), "unit")
+    stage_map = default_stage_map(project, stages)
+    spans = coded_spans(project, by=by, coders=coders)
+    spans = spans.assign(stage=spans["code"].map(stage_map.codes))
+    notes = {note.guid: note.text for note in project.notes}
+    selection_notes = {
+        selection.guid: tuple(notes[g] for g in selection.note_refs if g in notes)
+        for source in project.sources
+        for selection in source.selections
+    }
+    source_units = unit_of_sources(project, by)
+    cases = {case.name: case for case in project.cases} if by == "case" else {}
+    profiles = []
+    for unit in unit_order(project, by):
+        sources = [s for s in project.sources if source_units[s.guid] == unit]
+        case = cases.get(unit)
+        attributes = dict(case.variables) if case is not None else {}
+        for source in sources:
+            for name, value in source.variables.items():
+                attributes.setdefault(name, value)
+        memos = tuple(notes[g] for source in sources for g in source.note_refs if g in notes)
+        own = spans[spans["unit"] == unit]
+        episodes = []
+        for stage in stage_map.stages:
+            rows = own[own["stage"] == stage.id]
+            quotes = tuple(
+                Quote(
+                    code=row.code,
+                    text=project.sources[row.source].text[row.start : row.end],
+                    source=row.source_name,
+                    start=int(row.start),
+                    end=int(row.end),
+                    coder=row.coder,
+                    notes=selection_notes.get(row.selection, ()),
+                )
+                for row in rows.itertuples()
+            )
+            episodes.append(StageEpisode(stage.id, stage.label, quotes))
+        other = own[own["stage"].isna()]["code"].value_counts(sort=False)
+        profiles.append(
+            EpisodeProfile(
+                unit=unit,
+                sources=tuple(s.name for s in sources),
+                attributes=attributes,
+                memos=memos,
+                episodes=tuple(episodes),
+                other_codes={str(k): int(v) for k, v in other.items()},
+            )
+        )
+    return EpisodeProfiles(project.name, tuple(profiles), stage_map, {"unit": by, "coders": coders})
