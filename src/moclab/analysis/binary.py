@@ -24,7 +24,9 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import special
 
-from moclab.analysis.bootstrap import as_generator, bootstrap_counts
+from moclab.analysis.bootstrap import as_generator, batched_ols, batched_residual_sd, bootstrap_counts
+from moclab.analysis.diagram import PathDiagram, PathEstimate, mediation_parts, significance_stars
+from moclab.analysis.glm import batched_binary_glm, inverse_link, inverse_link_slope
 from moclab.analysis.intervals import bca_interval, percentile_interval
 from moclab.analysis.results import AnalysisResult, Effect
 from moclab.errors import DataError
@@ -273,17 +275,6 @@ def _link(kind: str) -> Any:
     return sm.families.links.Logit() if kind == "logit" else sm.families.links.Probit()
 
 
-def _cdf(kind: str, eta: np.ndarray) -> np.ndarray:
-    return special.expit(eta) if kind == "logit" else special.ndtr(eta)
-
-
-def _pdf(kind: str, eta: np.ndarray) -> np.ndarray:
-    if kind == "logit":
-        p = special.expit(eta)
-        return p * (1.0 - p)
-    return np.exp(-0.5 * eta * eta) / math.sqrt(2.0 * math.pi)
-
-
 def _glm_hc3(design: np.ndarray, y: np.ndarray, eta: np.ndarray, kind: str) -> np.ndarray:
     """HC3 sandwich covariance of a binomial GLM.
 
@@ -292,8 +283,8 @@ def _glm_hc3(design: np.ndarray, y: np.ndarray, eta: np.ndarray, kind: str) -> n
     here: V = A (sum_i psi_i psi_i' / (1 - h_i)^2) A, with A = (X'WX)^-1, psi_i = x_i (y_i - mu_i) mu'_i /
     V(mu_i) and h_i = w_i x_i' A x_i (MacKinnon & White 1985; Zeileis 2006).
     """
-    mu = np.clip(_cdf(kind, eta), 1e-15, 1 - 1e-15)
-    dmu = _pdf(kind, eta)
+    mu = np.clip(inverse_link(kind, eta), 1e-15, 1 - 1e-15)
+    dmu = inverse_link_slope(kind, eta)
     variance = mu * (1.0 - mu)
     weight = dmu * dmu / variance
     bread = np.linalg.inv(design.T @ (weight[:, None] * design))
@@ -343,7 +334,15 @@ def _fit_model(
         cov = _glm_hc3(design, endog, eta, kind) if robust else np.asarray(result.cov_params())
         sigma = float("nan")
     se = np.sqrt(np.diag(cov))
-    table = pd.DataFrame({"estimate": params, "se": se}, index=pd.Index(names, name="term"))
+    statistic = params / se
+    # t with the residual df for a linear model, z for logit/probit (as R's summary.lm and summary.glm).
+    df_resid = endog.size - design.shape[1]
+    p = 2 * (
+        special.stdtr(df_resid, -np.abs(statistic)) if kind == "linear" else special.ndtr(-np.abs(statistic))
+    )
+    table = pd.DataFrame(
+        {"estimate": params, "se": se, "statistic": statistic, "p": p}, index=pd.Index(names, name="term")
+    )
     return _FittedModel(kind=kind, params=params, cov=cov, sigma=sigma, table=table)
 
 
@@ -402,7 +401,9 @@ def potential_outcome_means(
     cov_y = theta_y[:, offset : offset + n_cov] @ covariates.T if n_cov else 0.0
     n_units = covariates.shape[0]
     eta_m = [theta_m[:, [0]] + theta_m[:, [1]] * t + cov_m for t in t_values]
-    mediator_mean = [_cdf(spec.mediator_model, e) if spec.mediator_model != "linear" else e for e in eta_m]
+    mediator_mean = [
+        inverse_link(spec.mediator_model, e) if spec.mediator_model != "linear" else e for e in eta_m
+    ]
 
     out = np.empty((draws, 2, 2))
     for i, t in enumerate(t_values):
@@ -414,9 +415,9 @@ def potential_outcome_means(
             if spec.outcome_model == "linear":
                 value = base + slope * mean_m
             elif spec.mediator_model != "linear":
-                value = mean_m * _cdf(spec.outcome_model, base + slope) + (1.0 - mean_m) * _cdf(
-                    spec.outcome_model, base
-                )
+                value = mean_m * inverse_link(spec.outcome_model, base + slope) + (
+                    1.0 - mean_m
+                ) * inverse_link(spec.outcome_model, base)
             elif spec.outcome_model == "probit":
                 value = special.ndtr((base + slope * mean_m) / np.sqrt(1.0 + (slope * sigma) ** 2))
             else:
@@ -474,100 +475,6 @@ def _usable_resamples(design: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.all(variance[:, varying] > 1e-10 * reference[varying], axis=1)
 
 
-def _solve_batched(matrices: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solve a stack of small systems; rows whose matrix is singular come back as NaN with ok=False."""
-    try:
-        return np.linalg.solve(matrices, vectors[..., None])[..., 0], np.ones(len(matrices), bool)
-    except np.linalg.LinAlgError:
-        solution = np.full(vectors.shape, np.nan)
-        ok = np.zeros(len(matrices), bool)
-        for b in range(len(matrices)):
-            try:
-                solution[b] = np.linalg.solve(matrices[b], vectors[b])
-                ok[b] = True
-            except np.linalg.LinAlgError:
-                pass
-        return solution, ok
-
-
-def batched_least_squares(
-    design: np.ndarray, y: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted least squares for many weight vectors at once.
-
-    Returns coefficients (B, k), residual standard deviations (B,) with the usual n - k denominator (n = the
-    sum of the frequency weights) and an ok mask.
-    """
-    k = design.shape[1]
-    gram = np.einsum("bn,ni,nj->bij", weights, design, design, optimize=True)
-    moment = (weights * y) @ design
-    beta, ok = _solve_batched(gram, moment)
-    residual = y - beta @ design.T
-    n_total = weights.sum(axis=1)
-    sigma = np.sqrt((weights * residual * residual).sum(axis=1) / (n_total - k))
-    return beta, sigma, ok & np.isfinite(sigma)
-
-
-def batched_binary_glm(
-    design: np.ndarray,
-    y: np.ndarray,
-    weights: np.ndarray,
-    kind: str,
-    start: np.ndarray,
-    *,
-    max_iter: int = 100,
-    tol: float = 1e-10,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-likelihood logit or probit fits for many frequency-weight vectors at once (Fisher scoring).
-
-    statsmodels fits one model per call; refitting 1000 bootstrap resamples one by one costs ~1000
-    Python-level IRLS loops, so this runs the same iteratively reweighted least squares on all resamples
-    together, each iteration one batched Gram matrix and one batched solve. Resamples that do not converge
-    (separation in the resample, or a singular design) are flagged in the returned ok mask.
-
-    Parameters
-    ----------
-    design : (n, k) design matrix.
-    y : (n,) 0/1 outcome.
-    weights : (B, n) frequency weights (bootstrap counts).
-    kind : "logit" or "probit".
-    start : (k,) starting coefficients (the full-sample estimate).
-
-    Returns
-    -------
-    beta : (B, k) coefficients; ok : (B,) convergence mask.
-    """
-    n_batch = weights.shape[0]
-    beta = np.tile(np.asarray(start, dtype=float), (n_batch, 1))
-    active = np.ones(n_batch, bool)
-    converged = np.zeros(n_batch, bool)
-    for _ in range(max_iter):
-        rows = np.flatnonzero(active)
-        if rows.size == 0:
-            break
-        current = beta[rows]
-        eta = current @ design.T
-        mu = np.clip(_cdf(kind, eta), 1e-12, 1 - 1e-12)
-        dmu = _pdf(kind, eta)
-        variance = mu * (1.0 - mu)
-        working = weights[rows] * dmu * dmu / variance
-        # X'W z with z = eta + (y - mu) / mu', written without dividing by mu' (tiny in the tails).
-        moment = (working * eta + weights[rows] * dmu * (y - mu) / variance) @ design
-        gram = np.einsum("bn,ni,nj->bij", working, design, design, optimize=True)
-        updated, solved = _solve_batched(gram, moment)
-        finite = solved & np.all(np.isfinite(updated), axis=1)
-        change = np.max(np.abs(updated - current) / (1.0 + np.abs(current)), axis=1)
-        beta[rows[finite]] = updated[finite]
-        done = finite & (change < tol)
-        converged[rows[done]] = True
-        # A linear predictor beyond +-50 (probabilities within e^-50 of 0 or 1) only arises when the resample
-        # is separated and the coefficients are running off to infinity.
-        saturated = np.max(np.abs(np.where(finite[:, None], updated, 0.0) @ design.T), axis=1) > 50.0
-        failed = ~finite | saturated
-        active[rows[done | failed]] = False
-    return beta, converged
-
-
 def _refit(
     prepared: PreparedMediationData,
     spec: _Spec,
@@ -583,12 +490,15 @@ def _refit(
     design_m = prepared.mediator_design()
     design_y = prepared.outcome_design(spec.interaction)
     if spec.mediator_model == "linear":
-        theta_m, sigma_m, ok_m = batched_least_squares(design_m, prepared.m, weights)
+        theta_m = batched_ols(design_m, prepared.m, weights)
+        sigma_m = batched_residual_sd(design_m, prepared.m, weights, theta_m)
+        ok_m = np.isfinite(sigma_m)
     else:
         theta_m, ok_m = batched_binary_glm(design_m, prepared.m, weights, spec.mediator_model, fit_m.params)
         sigma_m = np.full(weights.shape[0], np.nan)
     if spec.outcome_model == "linear":
-        theta_y, _, ok_y = batched_least_squares(design_y, prepared.y, weights)
+        theta_y = batched_ols(design_y, prepared.y, weights)
+        ok_y = np.all(np.isfinite(theta_y), axis=1)
     else:
         theta_y, ok_y = batched_binary_glm(design_y, prepared.y, weights, spec.outcome_model, fit_y.params)
     return theta_m, sigma_m, theta_y, _usable_resamples(design_y, weights) & ok_m & ok_y
@@ -614,6 +524,44 @@ class CausalMediationResult(AnalysisResult):
     outcome_model: pd.DataFrame | None = None
 
     title = "Causal mediation analysis"
+
+    def diagram(self, digits: int = 2) -> PathDiagram:
+        """The fitted model as a `moclab.analysis.diagram.PathDiagram`.
+
+        The X → M arrow carries the treatment coefficient of the mediator model and the M → Y arrow the
+        mediator coefficient of the outcome model, each on its model's scale (linear, logit or probit; with
+        an interaction, b is the mediator slope in the control condition); the X → Y arrow carries the ADE
+        and the total effect, and the title the ACME with its interval, on the effect scale.
+        """
+        x, m, y = self.info.get("x", "x"), self.info.get("m", "m"), self.info.get("y", "y")
+        paths = []
+        for table, term, source, target, name, kind in (
+            (self.mediator_model, x, x, m, "a", self.info.get("mediator_model")),
+            (self.outcome_model, m, m, y, "b", self.info.get("outcome_model")),
+        ):
+            if table is None or term not in table.index:
+                continue
+            label = name if kind in (None, "linear") else f"{name} ({kind})"
+            p = table.loc[term, "p"] if "p" in table.columns else None
+            paths.append(PathEstimate(source, target, label, float(table.loc[term, "estimate"]), p))
+        ade, total, acme = self.effect("ade"), self.effect("total"), self.effect("acme")
+        stars = significance_stars(ade.p)
+        direct = f"ADE = {ade.estimate:.{digits}f}{stars} (total = {total.estimate:.{digits}f})"
+        nodes, edges = mediation_parts(x, [m], y, paths, direct=direct, digits=digits)
+        title = (
+            f"{self.title}: ACME = {acme.estimate:.{digits}f} [{acme.ci_low:.{digits}f}, "
+            f"{acme.ci_high:.{digits}f}]\non the {self.info.get('scale', 'outcome scale')}; "
+            f"n = {self.info.get('n')}"
+        )
+        return PathDiagram(tuple(nodes), tuple(edges), title=title, same_rank=((x, y),), figsize=(7.5, 3.5))
+
+    def to_dot(self, digits: int = 2) -> str:
+        """Graphviz DOT text of the path diagram (see `diagram`)."""
+        return self.diagram(digits).to_dot()
+
+    def plot(self, ax: Any = None, digits: int = 2) -> Any:
+        """Draw the path diagram (see `diagram`) on a matplotlib Axes and return the Axes."""
+        return self.diagram(digits).plot(ax)
 
     def __str__(self) -> str:
         text = super().__str__()

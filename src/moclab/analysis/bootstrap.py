@@ -47,6 +47,7 @@ __all__ = [
     "RegressionDraws",
     "as_generator",
     "batched_ols",
+    "batched_residual_sd",
     "bootstrap_counts",
     "bootstrap_indices",
     "bootstrap_regressions",
@@ -694,3 +695,39 @@ def jackknife_regressions(
 def iter_chunks(n_boot: int, n_units: int, chunk_size: int | None = None) -> Iterator[int]:
     """Sizes of the chunks `bootstrap_regressions` uses for ``n_boot`` resamples of ``n_units`` units."""
     yield from _chunk_sizes(n_boot, n_units, chunk_size)
+
+
+def batched_residual_sd(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray, coefficients: np.ndarray
+) -> np.ndarray:
+    """Residual standard deviations of many weighted least-squares fits (e.g. from `batched_ols`).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Design matrix (n, p) shared by all fits.
+    y : numpy.ndarray
+        Response (n,).
+    weights : numpy.ndarray
+        Frequency weights (B, n) (bootstrap counts, cluster-bootstrap weights, 0/1 jackknife weights).
+    coefficients : numpy.ndarray
+        Coefficients (B, p) of each fit; rows of NaN (singular fits) give NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        (B,): ``sqrt(Σ w_i e_i² / (Σ w_i - p))``, the usual residual SD of the rows the weights stand for.
+
+    Examples
+    --------
+    >>> x = np.column_stack([np.ones(4), [0.0, 1, 2, 3]])
+    >>> y = np.array([0.0, 1, 1, 3])
+    >>> w = np.ones((1, 4))
+    >>> round(float(batched_residual_sd(x, y, w, batched_ols(x, y, w))[0]), 6)
+    0.591608
+    """
+    x = np.asarray(x, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    residual = np.asarray(y, dtype=np.float64) - coefficients @ x.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt((weights * residual * residual).sum(axis=1) / (weights.sum(axis=1) - x.shape[1]))

@@ -40,6 +40,7 @@ from moclab.analysis.bootstrap import (
     jackknife_regressions,
 )
 from moclab.analysis.clustering import FEW_CLUSTERS, cluster_robust_covariance, design_effect, icc_oneway
+from moclab.analysis.diagram import PathDiagram, PathEstimate, mediation_parts, significance_stars
 from moclab.analysis.intervals import (
     bca_interval,
     delta_method_se,
@@ -228,19 +229,34 @@ class MediationResult(AnalysisResult):
 
     # -- diagrams ------------------------------------------------------------------------------------------
 
-    def _edges(self, digits: int) -> list[tuple[str, str, str]]:
-        """(from, to, label) for every path of the fitted model."""
-        edges = []
-        for e in self.effects:
-            if e.kind not in ("a", "b", "d"):
-                continue
-            source, target = e.extra["from"], e.extra["to"]
-            edges.append((source, target, f"{e.kind} = {e.estimate:.{digits}f}{_stars(e.p)}"))
+    def diagram(self, digits: int = 2) -> PathDiagram:
+        """The fitted model as a `moclab.analysis.diagram.PathDiagram` (paths with their estimates)."""
+        paths = [
+            PathEstimate(e.extra["from"], e.extra["to"], e.kind, e.estimate, e.p)
+            for e in self.effects
+            if e.kind in ("a", "b", "d")
+        ]
         direct, total = self.effect("direct"), self.effect("total")
         direct_p = direct.extra.get("p_regression", direct.p)
-        label = f"c' = {direct.estimate:.{digits}f}{_stars(direct_p)} (c = {total.estimate:.{digits}f})"
-        edges.append((self.x, self.y, label))
-        return edges
+        stars = significance_stars(direct_p)
+        direct_label = f"c' = {direct.estimate:.{digits}f}{stars} (c = {total.estimate:.{digits}f})"
+        nodes, edges = mediation_parts(
+            self.x,
+            self.mediators,
+            self.y,
+            paths,
+            direct=direct_label,
+            serial=self.model == "serial",
+            digits=digits,
+        )
+        k = len(self.mediators)
+        return PathDiagram(
+            tuple(nodes),
+            tuple(edges),
+            title=f"{self.title} ({self.model}); n = {self.n}",
+            same_rank=((self.x, self.y),),
+            figsize=(7.5, 2.6 + 0.9 * (k if self.model == "parallel" else 1.6)),
+        )
 
     def to_dot(self, digits: int = 2) -> str:
         """Graphviz DOT text of the path diagram with the estimated coefficients (* p < .05, ** .01, *** .001)
@@ -254,16 +270,7 @@ class MediationResult(AnalysisResult):
         >>> print(mediate(df, x="x", m="m", y="y", ci="delta").to_dot().splitlines()[0])
         digraph mediation {
         """
-        lines = ["digraph mediation {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
-        for name in (self.x, *self.mediators, self.y):
-            lines.append(f'  "{_dot_escape(name)}";')
-        lines.append(f'  {{ rank=same; "{_dot_escape(self.x)}"; "{_dot_escape(self.y)}"; }}')
-        for source, target, label in self._edges(digits):
-            lines.append(
-                f'  "{_dot_escape(source)}" -> "{_dot_escape(target)}" [label="{_dot_escape(label)}"];'
-            )
-        lines.append("}")
-        return "\n".join(lines)
+        return self.diagram(digits).to_dot()
 
     def plot(self, ax: Any = None, digits: int = 2) -> Any:
         """Draw the path diagram with the estimated coefficients on a matplotlib Axes and return the Axes.
@@ -282,63 +289,7 @@ class MediationResult(AnalysisResult):
         >>> df["y"] = 0.5 * df.m + rng.normal(size=100)
         >>> ax = mediate(df, x="x", m="m", y="y", ci="delta").plot()
         """
-        import matplotlib.pyplot as plt
-
-        k = len(self.mediators)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7.5, 2.6 + 0.9 * (k if self.model == "parallel" else 1.6)))
-        positions: dict[str, tuple[float, float]] = {self.x: (0.0, 0.0), self.y: (1.0, 0.0)}
-        for j, name in enumerate(self.mediators):
-            if self.model == "serial":  # an arch, so arrows that skip a mediator pass above or below it
-                lift = 0.5 * math.sin(math.pi * (j + 1) / (k + 1)) if k > 2 else 0.0
-                positions[name] = ((j + 1) / (k + 1), 1.0 + lift)
-            else:
-                positions[name] = (0.5, 1.0 + (k - 1 - j) * 0.8)
-        box = {"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "0.2"}
-        for name, (px, py) in positions.items():
-            ax.text(px, py, name, ha="center", va="center", bbox=box, zorder=3, fontsize=10)
-        for source, target, label in self._edges(digits):
-            (x0, y0), (x1, y1) = positions[source], positions[target]
-            skips = self.model == "serial" and source in self.mediators and target in self.mediators
-            bend = 0.3 if skips and abs(x1 - x0) > 1.5 / (k + 1) else 0.0
-            ax.annotate(
-                "",
-                xy=(x1, y1),
-                xytext=(x0, y0),
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": "0.25",
-                    "shrinkA": 22,
-                    "shrinkB": 22,
-                    "connectionstyle": f"arc3,rad={-bend}",
-                },
-                zorder=2,
-            )
-            # Labels sit where arrows fan out (near the mediator end), so labels of neighbouring arrows
-            # do not collide; the direct path's label goes below its arrow.
-            direct_path = source == self.x and target == self.y
-            where = 0.5 if direct_path else 0.72 if source == self.x else 0.28 if target == self.y else 0.5
-            mx, my = x0 + where * (x1 - x0), y0 + where * (y1 - y0) + (0.3 if bend else 0.0)
-            if direct_path:
-                my -= 0.13
-            text = label.split(" = ", 1)[1] if not label.startswith("c'") else label
-            ax.text(
-                mx,
-                my,
-                text,
-                ha="center",
-                va="center",
-                fontsize=8.5,
-                color="0.1",
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.9},
-                zorder=4,
-            )
-        top = max(py for _, py in positions.values())
-        ax.set_xlim(-0.15, 1.15)
-        ax.set_ylim(-0.45, top + 0.45)
-        ax.axis("off")
-        ax.set_title(f"{self.title} ({self.model}); n = {self.n}", fontsize=10)
-        return ax
+        return self.diagram(digits).plot(ax)
 
 
 def _effect_dict(effect: Effect) -> dict[str, Any]:
@@ -353,16 +304,6 @@ def _effect_dict(effect: Effect) -> dict[str, Any]:
         "ci_method": effect.ci_method,
         "extra": effect.extra,
     }
-
-
-def _stars(p: float | None) -> str:
-    if p is None or not np.isfinite(p):
-        return ""
-    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
-
-
-def _dot_escape(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 # ----------------------------------------------------------------------------------------------------

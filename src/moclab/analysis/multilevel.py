@@ -31,6 +31,14 @@ from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
 
 from moclab.analysis.bootstrap import SeedLike, as_generator
 from moclab.analysis.clustering import design_effect, icc_oneway
+from moclab.analysis.diagram import (
+    DiagramEdge,
+    DiagramNode,
+    PathDiagram,
+    PathEstimate,
+    mediation_parts,
+    significance_stars,
+)
 from moclab.analysis.intervals import monte_carlo_draws, percentile_interval, wald_interval
 from moclab.analysis.results import AnalysisResult, Effect
 from moclab.analysis.stacked_mixed import StackedData, StackedFit, fit_mixedlm, fit_stacked
@@ -166,6 +174,112 @@ class MultilevelMediationResult(AnalysisResult):
         body = frame[columns].to_html(float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         return f"<div><strong>{head}</strong>{body}" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
+
+    # -- diagrams ------------------------------------------------------------------------------------------
+
+    def _has(self, name: str) -> bool:
+        return any(e.name == name for e in self.effects)
+
+    def _panel(
+        self, keys: dict[str, str], group: str | None, suffix: str, offset: float, digits: int
+    ) -> tuple[list[DiagramNode], list[DiagramEdge]]:
+        """One mediation triangle from the effects named in ``keys`` (path -> effect name), if present."""
+        names = self.info.get("variables", {})
+        x, m, y = names.get("x", "x"), names.get("m", "m"), names.get("y", "y")
+        ends = {"a": (x, m), "b": (m, y)}
+        paths = [
+            PathEstimate(*ends[path], path, self.effect(name).estimate, self.effect(name).p)
+            for path, name in keys.items()
+            if path in ends and self._has(name)
+        ]
+        direct = None
+        if self._has(keys["direct"]):
+            effect = self.effect(keys["direct"])
+            direct = f"c' = {effect.estimate:.{digits}f}{significance_stars(effect.p)}"
+            if self._has(keys["total"]):
+                direct += f" (c = {self.effect(keys['total']).estimate:.{digits}f})"
+        return mediation_parts(
+            x, [m], y, paths, direct=direct, digits=digits, group=group, id_suffix=suffix, x_offset=offset
+        )
+
+    def diagram(self, digits: int = 2) -> PathDiagram:
+        """The fitted model as a `moclab.analysis.diagram.PathDiagram`: one panel per level.
+
+        A 1-1-1 design centred within clusters gets a "within clusters" panel (a, b, c'; the average
+        indirect effect a·b + σ_ab in its heading) and a "between clusters" panel of the cluster means; a
+        2-1-1 design a "between clusters" panel (a, b of the cluster mean of M, c') and a "within
+        clusters" panel with the within-cluster slope of M on Y.
+        """
+        names = self.info.get("variables", {})
+        m, y = names.get("m", "m"), names.get("y", "y")
+
+        def heading(level: str, indirect: str) -> str:
+            if not self._has(indirect):
+                return f"{level} clusters"
+            effect = self.effect(indirect)
+            return (
+                f"{level} clusters: indirect = {effect.estimate:.{digits}f} "
+                f"[{effect.ci_low:.{digits}f}, {effect.ci_high:.{digits}f}]"
+            )
+
+        nodes: list[DiagramNode] = []
+        edges: list[DiagramEdge] = []
+        ranks: list[tuple[str, ...]] = []
+        within_keys = {"a": "a", "b": "b", "direct": "direct", "total": "total"}
+        between_keys = {
+            "a": "a_between",
+            "b": "b_between",
+            "direct": "direct_between",
+            "total": "total_between",
+        }
+        x = names.get("x", "x")
+        if self.design == "2-1-1":
+            parts = self._panel(within_keys, heading("Between", "indirect"), " (between)", 0.0, digits)
+            nodes += parts[0]
+            edges += parts[1]
+            ranks.append((f"{x} (between)", f"{y} (between)"))
+            b_within = self.effect("b_within")
+            value = f"{b_within.estimate:.{digits}f}{significance_stars(b_within.p)}"
+            group = "Within clusters"
+            nodes += [
+                DiagramNode(f"{m} (within)", (1.6, 0.5), m, group),
+                DiagramNode(f"{y} (within)", (2.6, 0.5), y, group),
+            ]
+            edges.append(DiagramEdge(f"{m} (within)", f"{y} (within)", f"b = {value}", value))
+        elif self.info.get("center") == "within":
+            parts = self._panel(within_keys, heading("Within", "indirect"), " (within)", 0.0, digits)
+            nodes += parts[0]
+            edges += parts[1]
+            ranks.append((f"{x} (within)", f"{y} (within)"))
+            if any(self._has(name) for name in ("a_between", "b_between", "direct_between")):
+                parts = self._panel(
+                    between_keys, heading("Between", "indirect_between"), " (between)", 1.6, digits
+                )
+                nodes += parts[0]
+                edges += parts[1]
+                ranks.append((f"{x} (between)", f"{y} (between)"))
+        else:
+            nodes, edges = self._panel(within_keys, None, "", 0.0, digits)
+            ranks.append((x, y))
+        wide = max(node.position[0] for node in nodes) > 1.0
+        title = f"{self.title} ({self.design}); n = {self.info.get('n')} in {self.n_clusters} clusters"
+        if self.info.get("random_slopes") and self._has("cov_ab"):
+            title += f"; σ_ab = {self.effect('cov_ab').estimate:.{digits}f}"
+        return PathDiagram(
+            tuple(nodes),
+            tuple(edges),
+            title=title,
+            same_rank=tuple(ranks),
+            figsize=(12.0 if wide else 7.5, 3.6),
+        )
+
+    def to_dot(self, digits: int = 2) -> str:
+        """Graphviz DOT text of the path diagram (one ``cluster`` subgraph per level), see `diagram`."""
+        return self.diagram(digits).to_dot()
+
+    def plot(self, ax: Any = None, digits: int = 2) -> Any:
+        """Draw the path diagram (panels side by side for the levels) and return the matplotlib Axes."""
+        return self.diagram(digits).plot(ax)
 
 
 def _fmt(value: Any) -> str:
