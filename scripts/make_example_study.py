@@ -20,6 +20,13 @@ is a little stronger where the site's conditions are more supportive (the model'
 Engagement length (high vs limited, per team) has no effect, as the paper found. Values are clipped to
 their scale and rounded to 2 decimals; about 3% of values are left empty and some recipients miss a wave.
 
+Acceptability, appropriateness and feasibility are collected as the items of AIM, IAM and FIM (Weiner et al.
+2017; 1-5) and psychological safety as the seven items of Edmondson's (1999) team psychological safety scale
+(1-7; items 1, 3 and 5 stored as answered, i.e. reversed), so the example exercises scoring, prorating,
+reliability and aggregation: each item is the recipient's latent value plus item noise, rounded to a
+response option, and about 3% of the items are skipped. Items come from their own random stream, so every
+other value is the same as when these measures were written as scale scores.
+
 The generator is seeded: running it again reproduces the files byte for byte (a test checks this).
 """
 
@@ -37,6 +44,7 @@ from moclab.model import template_path
 from moclab.study import example_path, load_config
 
 SEED = 20240619  # the publication date of Metz et al. 2024
+ITEM_SEED = SEED + 1  # the item responses' own stream (see the module docstring)
 N_SITES = 12
 SUPPORT_START = datetime.date(2024, 1, 22)
 
@@ -58,6 +66,15 @@ MEETING_COMPONENTS = [
     "isp-competencies:conducting-improvement-cycles",
     "isp-competencies:assessing-needs-and-assets",
 ]
+# measure -> (instrument item prefix, number of items, scale maximum, reverse-keyed item numbers)
+INSTRUMENT_ITEMS = {
+    "psych_safety": ("psafe", 7, 7, (1, 3, 5)),
+    "acceptability": ("aim", 4, 5, ()),
+    "appropriateness": ("iam", 4, 5, ()),
+    "feasibility": ("fim", 4, 5, ()),
+}
+ITEM_NOISE = 0.45  # sd of item-specific noise around the latent value (scale points)
+ITEM_SKIP = 0.03  # chance that one item is left unanswered
 COACHING_COMPONENTS = [
     "isp-competencies:building-capacity",
     "isp-competencies:tailoring-support",
@@ -174,6 +191,28 @@ def support_dose(people: pd.DataFrame, activities: pd.DataFrame, until: datetime
     return 1 - np.exp(-np.asarray(hours) / 10)
 
 
+def item_rows(
+    item_rng: np.random.Generator, measure: str, latent: float, recipient: str, wave: str, date: str
+) -> list[list[str]]:
+    """The item responses of one instrument measure for one recipient and wave.
+
+    The latent value lives on the 1-5 scale of the other measures; a 7-point instrument stretches it to 1-7.
+    Reverse-keyed items are written as a respondent answers them (8 minus the keyed value on 1-7).
+    """
+    prefix, n_items, maximum, reverse = INSTRUMENT_ITEMS[measure]
+    centre = 1 + (latent - 1) * (maximum - 1) / 4
+    keyed = np.clip(np.round(centre + item_rng.normal(0, ITEM_NOISE, n_items)), 1, maximum).astype(int)
+    skipped = item_rng.random(n_items) < ITEM_SKIP
+    rows = []
+    for number in range(1, n_items + 1):
+        answer = keyed[number - 1]
+        if number in reverse:
+            answer = 1 + maximum - answer
+        value = "" if skipped[number - 1] else str(answer)
+        rows.append([recipient, wave, f"{prefix}_{number}", value, date])
+    return rows
+
+
 def make_measures(
     rng: np.random.Generator,
     people: pd.DataFrame,
@@ -193,6 +232,7 @@ def make_measures(
     def noise(size: int) -> np.ndarray:
         return rng.normal(0, NOISE, size)
 
+    item_rng = np.random.default_rng(ITEM_SEED)
     values: dict[str, np.ndarray] = {}
     previous: dict[str, np.ndarray] = {}
     rows = []
@@ -229,9 +269,16 @@ def make_measures(
         days = rng.integers(0, 22, n)
         for index in np.flatnonzero(present):
             date = wave.date + datetime.timedelta(days=int(days[index]))
+            recipient = people["recipient_id"].iloc[index]
             for name in [*AFFECT, *PERCEPTIONS, "knowledge", "application", "sustained_capacity"]:
-                value = "" if rng.random() < 0.03 else f"{now[name][index]:.2f}"
-                rows.append([people["recipient_id"].iloc[index], wave.id, name, value, date.isoformat()])
+                missing = rng.random() < 0.03  # drawn for every measure, so the main stream stays the same
+                if name in INSTRUMENT_ITEMS:
+                    if not missing:  # a missing measure is an instrument not filled in at all
+                        latent = float(now[name][index])
+                        rows += item_rows(item_rng, name, latent, recipient, wave.id, date.isoformat())
+                    continue
+                value = "" if missing else f"{now[name][index]:.2f}"
+                rows.append([recipient, wave.id, name, value, date.isoformat()])
         values.update({f"{name}@{wave.id}": value for name, value in now.items()})
     return pd.DataFrame(rows, columns=["recipient_id", "wave", "measure", "value", "date"]), values
 

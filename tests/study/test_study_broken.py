@@ -39,19 +39,19 @@ def plant_errors(study: Path) -> dict[str, int]:
     second = text.split("\n")[2]
     recipients.write_text(text + second + "\n", encoding="utf-8")
     where["duplicate"] = len(text.split("\n"))  # the appended line
-    # 6. text in the numeric value column
-    where["text"] = 3
-    edit_line(measures, 3, ",3.59,", ",about four,")
+    # 6. text in the numeric value column (of a scale score; text in an instrument item is a warning)
+    where["text"] = 10
+    edit_line(measures, 10, "R001,baseline,trust,3.36,", "R001,baseline,trust,about four,")
     # 7. a measure row for a recipient who is not in the recipients table
-    where["orphan"] = 10
-    edit_line(measures, 10, "R001,", "R999,")
+    where["orphan"] = 2
+    edit_line(measures, 2, "R001,", "R999,")
     # 8. a value outside the declared 1-5 range of trust
-    where["range"] = 14
+    where["range"] = 35
     edit_line(
-        measures, 14, "R002,baseline,trust,", "R002,baseline,trust,"
+        measures, 35, "R002,baseline,trust,", "R002,baseline,trust,"
     )  # checks the line is what we think
-    line = measures.read_text(encoding="utf-8").split("\n")[13]
-    edit_line(measures, 14, line, "R002,baseline,trust,7.5," + line.split(",")[-1])
+    line = measures.read_text(encoding="utf-8").split("\n")[34]
+    edit_line(measures, 35, line, "R002,baseline,trust,7.5," + line.split(",")[-1])
     # 9. a date that does not parse
     where["date"] = 20
     date = measures.read_text(encoding="utf-8").split("\n")[19].split(",")[-1]
@@ -88,21 +88,21 @@ def test_every_planted_error_is_listed_with_its_location(study_copy: Path) -> No
     assert f"line {where['duplicate']} (row 152) 'R002' (first on line 3 (row 2))" in duplicate.message
 
     text = find(problems, "not a number")
-    assert (text.file, text.line, text.row, text.field) == ("data/measures.csv", 3, 2, "value")
+    assert (text.file, text.line, text.row, text.field) == ("data/measures.csv", 10, 9, "value")
     assert "'about four'" in text.message
 
     orphan = find(problems, "no such recipient")
     assert (orphan.file, orphan.line, orphan.row, orphan.field) == (
         "data/measures.csv",
-        10,
-        9,
+        2,
+        1,
         "recipient_id",
     )
     assert "'R999'" in orphan.message
 
     out_of_range = find(problems, "outside the range 1–5 declared for measure 'trust'")
-    assert (out_of_range.file, out_of_range.line, out_of_range.row) == ("data/measures.csv", 14, 13)
-    assert out_of_range.field == "value" and "line 14 (row 13) 7.5" in out_of_range.message
+    assert (out_of_range.file, out_of_range.line, out_of_range.row) == ("data/measures.csv", 35, 34)
+    assert out_of_range.field == "value" and "line 35 (row 34) 7.5" in out_of_range.message
 
     bad_date = find(problems, "not a date")
     assert (bad_date.file, bad_date.line, bad_date.row, bad_date.field) == (
@@ -133,9 +133,9 @@ def test_validate_command_prints_every_planted_error_and_fails(study_copy: Path)
     expected = [
         f"moclab.yaml:{where['typo']}:1: unknown key 'descripton'",
         f"data/recipients.csv:{where['duplicate']}, row 152, column 'recipient_id': duplicate recipient id",
-        "data/measures.csv:3, row 2, column 'value': not a number",
-        "data/measures.csv:10, row 9, column 'recipient_id': no such recipient",
-        "data/measures.csv:14, row 13, column 'value': outside the range 1–5",
+        "data/measures.csv:10, row 9, column 'value': not a number",
+        "data/measures.csv:2, row 1, column 'recipient_id': no such recipient",
+        "data/measures.csv:35, row 34, column 'value': outside the range 1–5",
         "data/measures.csv:20, row 19, column 'date': not a date",
         "data/recipients.csv:1, 'engagement': the declared column 'engagement' is missing",
         "file 'data/outcomes.csv' not found",

@@ -46,23 +46,26 @@ def test_undeclared_wave_gets_did_you_mean(study_copy: Path) -> None:
 def test_many_rows_are_one_problem_listing_the_first_five(study_copy: Path) -> None:
     measures = study_copy / "data" / "measures.csv"
     lines = measures.read_text(encoding="utf-8").split("\n")
-    for number in range(2, 12):  # ten values written with a decimal comma, quoted as a spreadsheet would
+    # ten scale scores written with a decimal comma, quoted as a spreadsheet would (instrument items are
+    # whole numbers)
+    scale_scores = [number for number in range(2, len(lines)) if "." in lines[number - 1].split(",")[3]]
+    for number in scale_scores[:10]:
         recipient, wave, measure, value, date = lines[number - 1].split(",")
         lines[number - 1] = f'{recipient},{wave},{measure},"{value.replace(".", ",")}",{date}'
     measures.write_text("\n".join(lines), encoding="utf-8")
     problem = find(problems_of(study_copy), "not a number")
-    assert problem.message.startswith("not a number (10 rows): line 2 (row 1) '3,72', line 3 (row 2) '3,59'")
+    assert problem.message.startswith("not a number (10 rows): line 2 (row 1) '3,72', line 10 (row 9) '3,36'")
     assert problem.message.endswith("and 5 more")
     assert problem.hint.startswith("write decimals with a dot (3.5, not 3,5)")
 
 
 def test_duplicate_values_for_the_same_cell(study_copy: Path) -> None:
     measures = study_copy / "data" / "measures.csv"
-    line = measures.read_text(encoding="utf-8").split("\n")[3]
+    line = measures.read_text(encoding="utf-8").split("\n")[9]
     measures.write_text(measures.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
     problem = find(problems_of(study_copy), "more than one value for the same recipient, wave and measure")
     assert (
-        problem.field == "measure" and "R001 / baseline / trust (also on line 4 (row 3))" in problem.message
+        problem.field == "measure" and "R001 / baseline / trust (also on line 10 (row 9))" in problem.message
     )
 
 
@@ -151,10 +154,14 @@ def test_undeclared_and_absent_measures_and_uncovered_nodes_are_warnings(study_c
         "    node: better_outcomes\n    range: [0, 1]\n    level: site\n",
         "",
     )
-    edit_line(study_copy / "data" / "measures.csv", 4, ",trust,", ",trst,")
+    edit_line(study_copy / "data" / "measures.csv", 10, ",trust,", ",trst,")
     warnings = warnings_of(study_copy)
     typo = find(warnings, "measure 'trst' is not declared")
-    assert (typo.line, typo.file, typo.hint.split("?")[0]) == (4, "data/measures.csv", "did you mean 'trust'")
+    assert (typo.line, typo.file, typo.hint.split("?")[0]) == (
+        10,
+        "data/measures.csv",
+        "did you mean 'trust'",
+    )
     find(warnings, "measure 'service_outcomes' is not declared", file="data/outcomes.csv")
     absent = find(warnings, "measure 'hope' is declared but has no values")
     assert absent.line == line_of(config, "  hope:")

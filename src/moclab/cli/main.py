@@ -14,6 +14,8 @@ from rich.console import Console
 
 from moclab import __version__
 from moclab.cli import catalog, demo, model, qual, study
+from moclab.cli import measures as measures_cli
+from moclab.cli import sources as sources_cli
 from moclab.errors import MoclabError, ValidationError
 
 app = typer.Typer(
@@ -51,6 +53,8 @@ catalog.register(app)
 model.register(app)
 study.register(app)
 qual.register(app)
+sources_cli.register(app)
+measures_cli.register(app)
 
 
 def print_error(error: MoclabError) -> None:

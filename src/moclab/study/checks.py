@@ -26,7 +26,10 @@ import pandas as pd
 from moclab.errors import MoclabError, Problem, ProblemList, ValidationError, display_path
 from moclab.study.columns import Converted, convert, text_of, to_number, to_text
 from moclab.study.config import ColumnSpec, StudyConfig, read_config
+from moclab.study.measure_items import InstrumentPlan
 from moclab.study.rows import MAX_LISTED, quoted, row_problem
+from moclab.study.scoring import StudyScores, score_measures
+from moclab.study.sources.study_sources import add_source_rows
 from moclab.study.tables import TableReadError, TableSource, read_source
 from moclab.yamlio import locate
 
@@ -83,6 +86,7 @@ class CheckedStudy:
     sources: dict[str, TableSource] = field(default_factory=dict)
     model: Any = None
     problems: ProblemList = field(default_factory=lambda: ProblemList("study"))
+    scores: StudyScores | None = None
 
 
 class StudyChecker:
@@ -112,6 +116,8 @@ class StudyChecker:
         self.cluster_of: pd.Series | None = None
         self.team_ids: pd.Index | None = None
         self._catalog: Any = None
+        self.plan: InstrumentPlan | None = None
+        self.scores: StudyScores | None = None
 
     # ----------------------------------------------------------------------------------------------- helpers
     def at(self, *loc: Any) -> dict[str, Any]:
@@ -164,6 +170,7 @@ class StudyChecker:
             sources=self.sources,
             model=self.model,
             problems=self.problems,
+            scores=self.scores,
         )
 
     # ------------------------------------------------------------------------------------------------ config
@@ -265,6 +272,13 @@ class StudyChecker:
         for index, framework in enumerate(config.frameworks):
             if not self.resolve(framework).exists():
                 self.error(f"framework file '{framework}' was not found", **self.at("frameworks", index))
+        self.plan = InstrumentPlan.build(config, self.folder, self.at)
+        self.problems.extend(self.plan.problems)
+
+    @property
+    def item_fields(self) -> set[str]:
+        """Names in the measure column that are items of an instrument measure."""
+        return self.plan.item_fields if self.plan is not None else set()
 
     def level_names(self) -> list[str]:
         design = self.config.design if self.config else None
@@ -518,8 +532,11 @@ class StudyChecker:
     def _convert(self, name: str, source: TableSource, rule: ColumnRule) -> pd.Series:
         raw = source.frame[rule.name]
         converted: Converted = convert(raw, rule.spec)
-        if converted.n_bad:
-            positions = np.flatnonzero(converted.bad)
+        bad = converted.bad
+        if converted.n_bad and name == "measures" and rule.role == "value" and self.item_fields:
+            bad = self._item_responses_not_numbers(source, bad)
+        if bad.any():
+            positions = np.flatnonzero(bad)
             written = [text_of(value) for value in raw.iloc[positions[:MAX_LISTED]]]
             allowed = [text_of(value) for value in rule.spec.values or []]
             if rule.bad_message or rule.spec.type in ("category", "string"):
@@ -573,6 +590,37 @@ class StudyChecker:
                     )
                 )
         return values
+
+    def _item_responses_not_numbers(self, source: TableSource, bad: np.ndarray) -> np.ndarray:
+        """Report text in item responses as warnings (the response is left out of scoring, the rest of the
+        instrument is still scored); returns the bad cells that are not item responses, still errors."""
+        spec = self.config.tables.measures
+        if spec.measure not in source.frame.columns:
+            return bad
+        names = to_text(source.frame[spec.measure])
+        is_item = names.isin(list(self.item_fields)).to_numpy()
+        items = np.flatnonzero(bad & is_item)
+        if len(items):
+            raw = source.frame[spec.value]
+            details = [
+                f"{source.frame[spec.recipient].iloc[p] if spec.recipient in source.frame else '?'} / "
+                f"{source.frame[spec.wave].iloc[p] if spec.wave in source.frame else '?'} / "
+                f"{names.iloc[p]} = {text_of(raw.iloc[p])!r}"
+                for p in items[:MAX_LISTED]
+            ]
+            self.report(
+                row_problem(
+                    source,
+                    items,
+                    "item response is not a number; left out of scoring, the other items are still scored",
+                    column=spec.value,
+                    details=details,
+                    hint="write the number of the response option (e.g. 4, not 'agree'), or leave the cell "
+                    "empty when there is no answer",
+                    severity="warning",
+                )
+            )
+        return bad & ~is_item
 
     # -------------------------------------------------------------------------------------------- recipients
     def check_recipients(self) -> None:
@@ -669,8 +717,55 @@ class StudyChecker:
 
     # ---------------------------------------------------------------------------------- measures and outcomes
     def check_measures(self) -> None:
-        """Long-format values: known recipients and waves, one value per cell, ranges, dates in wave order."""
+        """Long-format values: known recipients and waves, one value per cell, ranges, dates in wave order;
+        then the instrument measures are scored from their item rows."""
         self._check_long("measures")
+        add_source_rows(self)  # item responses from the exports under `sources:` (docs/sources.md)
+        self.score_instruments()
+
+    def score_instruments(self) -> None:
+        """Score the instrument measures; responses left out are reported by line, as warnings."""
+        frame = self.tables.get("measures")
+        config = self.config
+        assert config is not None
+        spec = config.tables.measures
+        if frame is None or self.plan is None or not self.plan.uses:
+            return
+        if any(
+            column not in frame.columns for column in (spec.recipient, spec.wave, spec.measure, spec.value)
+        ):
+            return
+        self.scores = score_measures(frame, config, self.plan)
+        source = self.sources["measures"]
+        for measure, result in self.scores.results.items():
+            by_problem: dict[str, list[Any]] = {}
+            for issue in result.issues:
+                by_problem.setdefault(issue.problem, []).append(issue)
+            for problem, issues in by_problem.items():
+                instrument = result.instrument
+                self.report(
+                    row_problem(
+                        source,
+                        [issue.row for issue in issues],
+                        f"item response {problem} of instrument '{instrument.id}' (measure '{measure}'); "
+                        "left out of scoring, the other items are still scored",
+                        column=spec.value,
+                        details=[f"{i.respondent} / {i.wave} / {i.field} = {i.value}" for i in issues],
+                        hint=issues[0].hint,
+                        severity="warning",
+                    )
+                )
+        disagreements = self.scores.disagreements
+        if len(disagreements):
+            first = disagreements.iloc[0]
+            self.warn(
+                f"{len(disagreements)} scale scores written in the data differ from the score of their items "
+                f"(first: {first[spec.recipient]} / {first[spec.wave]} / {first[spec.measure]}: given "
+                f"{first['given']:g}, items give {first['scored']:g}); the score of the items is used",
+                file=source.shown,
+                field=spec.measure,
+                hint="remove the written scale scores, or check the items and their reverse keys",
+            )
 
     def check_outcomes(self) -> None:
         """Like measures, for units of the outcomes table's level."""
@@ -748,6 +843,8 @@ class StudyChecker:
         assert config is not None
         spec = getattr(config.tables, name)
         ranges = {measure: s.range for measure, s in config.measures.items() if s.range is not None}
+        if name == "measures" and self.plan is not None:
+            ranges = {**self.plan.ranges(), **ranges}
         if not ranges or spec.value not in frame.columns:
             return
         names = frame[spec.measure]
@@ -763,7 +860,7 @@ class StudyChecker:
         for measure in pd.unique(names[outside]):
             positions = np.flatnonzero(outside & (names == measure).to_numpy())
             lo, hi = ranges[measure]
-            line = self.at("measures", measure, "range")["line"]
+            line = self.at("measures", measure, "range")["line"] or self.at("measures", measure)["line"]
             self.report(
                 row_problem(
                     source,
@@ -813,18 +910,33 @@ class StudyChecker:
         assert config is not None
         names = frame[column]
         present = pd.unique(names.dropna())
-        undeclared = [name for name in present if name not in config.measures]
+        known = set(config.measures) | self.item_fields
+        if self.plan is not None:
+            known |= set(self.plan.score_owner)
+        undeclared = [name for name in present if name not in known]
         declared = list(config.measures)
+        items = sorted(self.item_fields)
         for name in undeclared[:10]:
-            close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, [*declared, *items], n=1, cutoff=0.6)
+            if close and close[0] in self.item_fields:
+                owner, _item = self.plan.field_owner[close[0]]
+                message = (
+                    f"'{name}' is neither a declared measure nor an item of a declared instrument, so these "
+                    f"rows are not scored"
+                )
+                hint = f"did you mean '{close[0]}' (an item of measure '{owner}')?"
+            else:
+                message = f"measure '{name}' is not declared in moclab.yaml, so its values are not checked"
+                hint = (f"did you mean '{close[0]}'? " if close else "") + (
+                    "declare it under measures: in moclab.yaml (label, range, node)"
+                )
             self.report(
                 row_problem(
                     source,
                     np.flatnonzero((names == name).to_numpy()),
-                    f"measure '{name}' is not declared in moclab.yaml, so its values are not checked",
+                    message,
                     column=column,
-                    hint=(f"did you mean '{close[0]}'? " if close else "")
-                    + "declare it under measures: in moclab.yaml (label, range, node)",
+                    hint=hint,
                     severity="warning",
                 )
             )
@@ -947,6 +1059,8 @@ class StudyChecker:
                 continue
             if frame is not None and spec.measure in frame.columns:
                 present.update(frame[spec.measure].dropna().unique())
+                if name == "measures" and self.plan is not None:
+                    present.update(self.plan.field_owner[f][0] for f in present & self.item_fields)
                 have_data = have_data or not frame.empty
             else:
                 all_read = False
@@ -961,6 +1075,8 @@ class StudyChecker:
         if self.model_nodes is None:
             return
         covered = {config.node_of(measure) for measure in config.measures} | present
+        if self.plan is not None:
+            covered |= set(self.plan.score_owner)
         for _, table in config.tables.items():
             covered |= {spec.node for spec in table.columns.values() if spec.node}
         uncovered = [node for node in self.model_nodes if node not in covered]

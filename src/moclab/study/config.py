@@ -20,6 +20,7 @@ import pydantic
 from pydantic import ConfigDict, Field
 
 from moclab.errors import Problem, StudyError, ValidationError, display_path
+from moclab.study.sources.spec import SourceSpec
 from moclab.yamlio import YamlList, YamlMap, load_yaml, problems_from_pydantic
 
 CONFIG_NAME = "moclab.yaml"
@@ -156,13 +157,19 @@ class Tables(_Strict):
 
 
 class MeasureSpec(_Strict):
-    """A declared measure (variable): what it measures and the range its values must lie in."""
+    """A declared measure (variable): what it measures and the range its values must lie in.
+
+    With `instrument`, the measure is scored from the instrument's item rows (see docs/measures.md):
+    `subscale` scores one subscale only, `items` maps item ids to the names the data uses for them.
+    """
 
     label: str | None = None
     node: str | None = None
     range: tuple[float, float] | None = None
     level: MeasureLevel = "individual"
     instrument: str | None = None
+    subscale: str | None = None
+    items: dict[str, str] | None = None
 
 
 class StudyConfig(_Strict):
@@ -175,9 +182,11 @@ class StudyConfig(_Strict):
     citations: list[str] = []
     model: str | None = None
     frameworks: list[str] = []
+    instruments: list[str] = []
     design: Design
     tables: Tables
     measures: dict[str, MeasureSpec] = {}
+    sources: list[SourceSpec] = []  # exports item responses are read from (docs/sources.md)
 
     def node_of(self, measure: str) -> str:
         """The model node a measure stands for: its `node`, or the node with the measure's name."""

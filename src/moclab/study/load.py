@@ -94,6 +94,7 @@ def load_study(path: str | Path, *, show_progress: bool = True) -> Study:
         outcomes=tables.get("outcomes"),
         model=checked.model,
         problems=tuple(ordered),
+        scores=checked.scores,
     )
 
 

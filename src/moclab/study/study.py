@@ -6,6 +6,7 @@ the values); `wide()` gives the one-row-per-recipient-and-wave frame most analys
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from moclab.errors import Problem
 from moclab.study.config import StudyConfig, Wave
 
 if TYPE_CHECKING:
+    from moclab.study.scoring import StudyScores
     from moclab.study.summary import StudySummary
 
 
@@ -37,6 +39,9 @@ class Study:
         The pathway model (`moclab.model.PathwayModel`), or None when the study names none.
     problems
         Warnings found while checking (errors would have stopped the loading).
+    scores
+        The scale scores of the measures declared with an `instrument:` (`moclab.study.scoring`), or None
+        when the study has none.
     """
 
     path: Path
@@ -47,6 +52,7 @@ class Study:
     outcomes: pd.DataFrame | None = None
     model: Any = None
     problems: tuple[Problem, ...] = ()
+    scores: StudyScores | None = None
 
     @property
     def title(self) -> str:
@@ -69,15 +75,51 @@ class Study:
         return [problem for problem in self.problems if problem.severity != "error"]
 
     @property
+    def item_fields(self) -> set[str]:
+        """The names in the measure column that are instrument items (scored, not measures themselves)."""
+        if self.scores is None:
+            return set()
+        return {name for result in self.scores.results.values() for name in result.fields.values()}
+
+    @functools.cached_property
+    def scored_measures(self) -> pd.DataFrame:
+        """The measures table as analyses see it: item rows replaced by the scale scores they give.
+
+        Long, with the measures table's recipient, wave, measure and value columns (waves as text). A scale
+        score written in the data next to its items gives way to the score of the items.
+        """
+        spec = self.config.tables.measures
+        columns = [spec.recipient, spec.wave, spec.measure, spec.value]
+        if self.scores is None or not self.scores.results:
+            return self.measures
+        given = self.measures[~self.measures[spec.measure].isin(self.item_fields)]
+        given = given.assign(**{spec.wave: given[spec.wave].astype(str)})
+        scored = self.scores.table
+        if len(scored):
+            keys = [spec.recipient, spec.wave, spec.measure]
+            overlap = given[keys].merge(scored[keys].drop_duplicates(), how="left", indicator=True)
+            given = given[(overlap["_merge"] == "left_only").to_numpy()]
+        return pd.concat([given, scored[columns]], ignore_index=True)
+
+    @property
     def measure_names(self) -> list[str]:
-        """Declared measures, then any others found in the data, in order of appearance."""
-        names = list(self.config.measures)
+        """Declared measures (each followed by its subscale scores), then any others found in the data."""
+        names = []
+        for name in self.config.measures:
+            names.append(name)
+            if self.scores is not None and name in self.scores.results:
+                names += [score for score in self.scores.results[name].scales if score != name]
+        items = self.item_fields
         for table, spec in (
-            (self.measures, self.config.tables.measures),
+            (self.scored_measures, self.config.tables.measures),
             (self.outcomes, self.config.tables.outcomes),
         ):
             if table is not None and spec is not None:
-                names += [name for name in pd.unique(table[spec.measure].dropna()) if name not in names]
+                names += [
+                    name
+                    for name in pd.unique(table[spec.measure].dropna())
+                    if name not in names and name not in items
+                ]
         return names
 
     def node_variables(self) -> dict[str, str]:
@@ -122,12 +164,13 @@ class Study:
         spec = tables.measures
         recipient_id = tables.recipients.id
         wave_ids = self.wave_ids
+        table = self.scored_measures
         if measures is None:
-            present = set(pd.unique(self.measures[spec.measure].dropna()))
+            present = set(pd.unique(table[spec.measure].dropna()))
             names = [name for name in self.measure_names if name in present]
         else:
             names = list(measures)
-        long = self.measures[[spec.recipient, spec.wave, spec.measure, spec.value]].dropna(
+        long = table[[spec.recipient, spec.wave, spec.measure, spec.value]].dropna(
             subset=[spec.recipient, spec.wave, spec.measure]
         )
         long = long[long[spec.measure].isin(names)]

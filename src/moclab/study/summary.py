@@ -261,7 +261,7 @@ def _measures(study: Study, units: dict[str, int]) -> tuple[pd.DataFrame, pd.Dat
     rows = []
     missing_rows = {}
     measured: dict[str, int] = {}
-    sources = [("measures", study.measures, config.tables.measures, config.design.unit)]
+    sources = [("measures", study.scored_measures, config.tables.measures, config.design.unit)]
     if study.outcomes is not None and config.tables.outcomes is not None:
         level = config.tables.outcomes.level or config.design.cluster
         sources.append(("outcomes", study.outcomes, config.tables.outcomes, level))
