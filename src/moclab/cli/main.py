@@ -15,6 +15,7 @@ from rich.console import Console
 from moclab import __version__
 from moclab.cli import catalog, demo, model, qual, study
 from moclab.cli import measures as measures_cli
+from moclab.cli import simulate as simulate_cli
 from moclab.cli import sources as sources_cli
 from moclab.errors import MoclabError, ValidationError
 
@@ -55,6 +56,7 @@ study.register(app)
 qual.register(app)
 sources_cli.register(app)
 measures_cli.register(app)
+simulate_cli.register(app)
 
 
 def print_error(error: MoclabError) -> None:
