@@ -132,8 +132,9 @@ def simulate(
         )
     console.print(table)
     console.print(f"null mechanisms: {', '.join(truth.null_mechanisms) or 'none'}")
+    qual = ", qual/" if (output / "qual").is_dir() else ""
     console.print(
-        f"wrote {display_path(output)} (moclab.yaml, model.yaml, simulation.yaml, truth.json, data/)"
+        f"wrote {display_path(output)} (moclab.yaml, model.yaml, simulation.yaml, truth.json, data/{qual})"
     )
 
 

@@ -458,6 +458,24 @@ class _Checker:
                 hint="set cv above 0 (0.5 is a common spread)",
             )
 
+    def qualitative(self) -> None:
+        path = self.spec.qualitative_project()
+        if path is None:
+            return
+        if not path.is_file():
+            self.add(
+                f"the qualitative project '{self.spec.qualitative}' was not found",
+                "qualitative",
+                hint="write `example` for moclab's synthetic interviews, or the path of a .qdpx file "
+                "(relative to the spec file)",
+            )
+        elif path.suffix.lower() != ".qdpx":
+            self.add(
+                f"the qualitative project '{self.spec.qualitative}' is not a REFI-QDA archive (.qdpx)",
+                "qualitative",
+                hint="export the coded interviews from your QDA software as .qdpx",
+            )
+
     def missing(self) -> None:
         missing = self.spec.missing
         count = len(self.waves)
@@ -504,4 +522,5 @@ def check_spec(model: PathwayModel, spec: SimulationSpec, registry: Any) -> list
     checker.confounders()
     checker.dose()
     checker.missing()
+    checker.qualitative()
     return checker.problems

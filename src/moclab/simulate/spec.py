@@ -320,6 +320,7 @@ class SimulationSpec(_Strict):
     confounders: dict[str, ConfounderSpec] = {}
     dose: DoseSpec | None = None
     missing: MissingSpec = MissingSpec()
+    qualitative: str | None = None  # "example" or a .qdpx file: coded interviews copied into the study
 
     _source: str | None = pydantic.PrivateAttr(default=None)
     _data: Any = pydantic.PrivateAttr(default=None)
@@ -358,6 +359,26 @@ class SimulationSpec(_Strict):
         """The spec's own instrument files, relative to the spec file's folder (or the working folder)."""
         base = Path(self._source).parent if self._source and Path(self._source).is_file() else Path()
         return [base / name for name in self.instruments]
+
+    def qualitative_project(self) -> Path | None:
+        """The coded interviews the simulated study gets (``qual/project.qdpx``), or None.
+
+        ``qualitative: example`` is moclab's bundled synthetic interview project
+        (`moclab.qual.example_project_path`); any other value is a ``.qdpx`` file, relative to the spec file's
+        folder (or the working folder). The interviews are not generated from the truth: they are the same
+        made-up interviews whatever the effects, for the plausibility criterion to read.
+        """
+        if self.qualitative is None:
+            return None
+        if self.qualitative.strip().lower() == "example":
+            from moclab.qual import example_project_path  # the interviews live with the qualitative layer
+
+            return example_project_path()
+        path = Path(self.qualitative).expanduser()
+        if path.is_absolute():
+            return path
+        base = Path(self._source).parent if self._source and Path(self._source).is_file() else Path()
+        return base / path
 
     def variable(self, node: str) -> VariableSpec:
         """The settings of `node`: its own entry over the spec's defaults over the built-in defaults."""

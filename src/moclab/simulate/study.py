@@ -22,6 +22,7 @@ from moclab.model import PathwayModel
 from moclab.simulate.generate import SeedLike, draw
 from moclab.simulate.plan import SimulationPlan, compile_simulation
 from moclab.simulate.tables import (
+    QUALITATIVE_PROJECT,
     activities_table,
     measures_table,
     outcomes_table,
@@ -88,7 +89,8 @@ class SimulatedStudy:
         return wide_frame(self.plan, self._draw, items=items)
 
     def write(self, folder: str | Path) -> Path:
-        """Write the study folder: moclab.yaml, model.yaml, simulation.yaml, truth.json, data/*.csv.
+        """Write the study folder: moclab.yaml, model.yaml, simulation.yaml, truth.json, data/*.csv (and
+        qual/project.qdpx when the spec names coded interviews).
 
         Parameters
         ----------
@@ -119,6 +121,12 @@ class SimulatedStudy:
             for path in own.values():
                 shutil.copyfile(path, folder / "instruments" / path.name)
         header = _CONFIG_HEADER.format(seed=self.seed if self.seed is not None else "(from a Generator)")
+        interviews = self.spec.qualitative_project()
+        if interviews is not None:
+            header += (
+                f"#\n# {QUALITATIVE_PROJECT} is a copy of {interviews.name}: coded interviews for the "
+                "plausibility criterion,\n# not generated from the truth.\n"
+            )
         (folder / "moclab.yaml").write_text(header + _dump_yaml(self.config), encoding="utf-8")
         (folder / "model.yaml").write_text(_model_text(self.model), encoding="utf-8")
         spec_header = "# The simulation spec this study was generated with (docs/simulate.md).\n"
@@ -135,6 +143,9 @@ class SimulatedStudy:
             self.activities.to_csv(data / "activities.csv", **options)
         if self.outcomes is not None:
             self.outcomes.to_csv(data / "outcomes.csv", **options)
+        if interviews is not None:
+            (folder / QUALITATIVE_PROJECT).parent.mkdir()
+            shutil.copyfile(interviews, folder / QUALITATIVE_PROJECT)
         return folder
 
     def __repr__(self) -> str:

@@ -256,6 +256,10 @@ def _measure_entry(measure: MeasurePlan) -> dict[str, Any]:
     return entry
 
 
+#: Where a simulated study keeps the coded interviews of the spec's `qualitative` key.
+QUALITATIVE_PROJECT = "qual/project.qdpx"
+
+
 def study_config(plan: SimulationPlan, draw: Draw, *, title: str, description: str) -> dict[str, Any]:
     """The `moclab.yaml` of the simulated study, as plain data."""
     spec = plan.spec
@@ -370,6 +374,8 @@ def study_config(plan: SimulationPlan, draw: Draw, *, title: str, description: s
     config["design"] = design
     config["tables"] = tables
     config["measures"] = {m.name: _measure_entry(m) for m in plan.measures}
+    if spec.qualitative is not None:
+        config["qualitative"] = {"project": QUALITATIVE_PROJECT}
     return config
 
 

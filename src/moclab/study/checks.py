@@ -27,6 +27,7 @@ from moclab.errors import MoclabError, Problem, ProblemList, ValidationError, di
 from moclab.study.columns import Converted, convert, text_of, to_number, to_text
 from moclab.study.config import ColumnSpec, StudyConfig, read_config
 from moclab.study.measure_items import InstrumentPlan
+from moclab.study.qualitative_settings import check_qualitative
 from moclab.study.rows import MAX_LISTED, quoted, row_problem
 from moclab.study.scoring import StudyScores, score_measures
 from moclab.study.sources.study_sources import add_source_rows
@@ -154,6 +155,7 @@ class StudyChecker:
             self.step("reading the pathway model")
             self.load_model()
             self.check_node_references()
+            self.check_qualitative()
             for name, spec in self.config.tables.items():
                 self.step(f"reading {spec.path}")
                 self.read(name)
@@ -353,6 +355,15 @@ class StudyChecker:
                     hint=self._choices(node, self.model_nodes),
                     **self.at(*loc),
                 )
+
+    def check_qualitative(self) -> None:
+        """The `qualitative:` section: the project file is there and readable, its nodes are the model's."""
+        config = self.config
+        assert config is not None
+        if config.qualitative is not None:
+            self.problems.extend(
+                check_qualitative(config.qualitative, self.folder, self.at, self.model_nodes)
+            )
 
     # ------------------------------------------------------------------------------------------------ tables
     def read(self, name: str) -> None:

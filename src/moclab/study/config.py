@@ -20,6 +20,8 @@ import pydantic
 from pydantic import ConfigDict, Field
 
 from moclab.errors import Problem, StudyError, ValidationError, display_path
+from moclab.study.evidence_settings import EvidenceSettings
+from moclab.study.qualitative_settings import QualitativeSettings
 from moclab.study.sources.spec import SourceSpec
 from moclab.yamlio import YamlList, YamlMap, load_yaml, problems_from_pydantic
 
@@ -187,6 +189,8 @@ class StudyConfig(_Strict):
     tables: Tables
     measures: dict[str, MeasureSpec] = {}
     sources: list[SourceSpec] = []  # exports item responses are read from (docs/sources.md)
+    evidence: EvidenceSettings = EvidenceSettings()  # how the scorecard judges pathways (docs/criteria.md)
+    qualitative: QualitativeSettings | None = None  # coded interviews for plausibility (docs/criteria.md)
 
     def node_of(self, measure: str) -> str:
         """The model node a measure stands for: its `node`, or the node with the measure's name."""
