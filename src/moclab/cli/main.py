@@ -14,6 +14,7 @@ from rich.console import Console
 
 from moclab import __version__
 from moclab.cli import catalog, demo, model, qual, study
+from moclab.cli import design as design_cli
 from moclab.cli import evidence as evidence_cli
 from moclab.cli import measures as measures_cli
 from moclab.cli import simulate as simulate_cli
@@ -58,6 +59,7 @@ qual.register(app)
 sources_cli.register(app)
 measures_cli.register(app)
 simulate_cli.register(app)
+design_cli.register(app)
 evidence_cli.register(app)
 
 

@@ -1,0 +1,373 @@
+"""The analyses of a power analysis, vectorized: the mediation model of `mediate` on many simulated data sets.
+
+For every replication the model is the one `moclab.analysis.mediate` fits (parallel mediators, covariates in
+every equation, OLS)::
+
+    M_j = i_j + a_j X + C'γ_j + e_j
+    Y   = i_Y + c' X + Σ_j b_j M_j + C'γ_Y + e_Y
+
+and the tests are the ones a real analysis reports: t tests of the a and b paths (cluster-robust CR1 with
+G - 1 degrees of freedom when recipients are nested in sites), the joint-significance test, the Sobel
+(first-order delta) test, the Monte Carlo interval and the percentile bootstrap (the cluster bootstrap
+with clusters). `mediate` on the same data with the same seed gives the same numbers (tests/design check
+this replication by replication).
+
+Why not call `mediate` once per replication: it validates and reshapes a DataFrame, fits three regressions
+by QR and computes every effect, interval and standardized effect it can report; a power analysis needs a
+handful of numbers from each of thousands of data sets. Here the regressions of all replications of a
+chunk are solved together from their cross-product matrices ``Z'Z`` (one batched solve per equation; OLS
+estimates, residual variances and classical covariances are functions of ``Z'Z`` and n alone), cluster-robust
+covariances come from per-cluster cross products, and the Monte Carlo and bootstrap steps, which need their
+own random stream per replication, are vectorized over draws and resamples within each replication
+(`moclab.analysis.bootstrap.bootstrap_regressions`, the routine `mediate` itself uses).
+
+References
+----------
+Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *Journal of Human
+Resources*, 50(2), 317-372.
+MacKinnon, D. P., Lockwood, C. M., Hoffman, J. M., West, S. G., & Sheets, V. (2002). A comparison of methods
+to test mediation and other intervening variable effects. *Psychological Methods*, 7, 83-104.
+Preacher, K. J., & Selig, J. P. (2012). Advantages of Monte Carlo confidence intervals for indirect effects.
+*Communication Methods and Measures*, 6(2), 77-98.
+Sobel, M. E. (1982). Asymptotic confidence intervals for indirect effects in structural equation models.
+*Sociological Methodology*, 13, 290-312.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special
+
+from moclab.analysis.bootstrap import bootstrap_regressions
+from moclab.design.scenario import ReplicationData
+
+__all__ = ["METHODS", "BatchResult", "analyse_batch"]
+
+#: Tests of the indirect effect: joint significance, Sobel, Monte Carlo interval, percentile bootstrap.
+METHODS = ("joint", "sobel", "monte_carlo", "percentile")
+
+#: Bootstrap resamples solved per batch: small enough that the count matrix stays in the CPU cache (several
+#: times faster than one large batch); the resamples do not depend on it.
+BOOT_CHUNK = 100
+
+#: A replication whose bootstrap has fewer usable resamples than this counts as a failed test (`mediate`
+#: raises a DataError there).
+MIN_BOOT_USED = 50
+
+
+@dataclass
+class BatchResult:
+    """Per-replication estimates and tests of one model on a batch of replications (arrays of length R).
+
+    ``paths`` maps ``a[j]``/``b[j]`` to (estimate, se, p); ``indirect`` maps ``j`` (mediator index) and
+    ``contrasts`` maps ``j`` (0 minus j) to dicts of estimate, delta SE and p, and the (low, high) interval of
+    each computed method. ``n`` and ``n_clusters`` are per replication; ``failed`` flags replications whose
+    model could not be estimated (too few complete rows, a constant column).
+    """
+
+    n: np.ndarray
+    n_clusters: np.ndarray
+    failed: np.ndarray
+    paths: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    indirect: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    contrasts: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+
+
+def _equations(n_covariates: int, n_mediators: int) -> list[tuple[int, list[int]]]:
+    """(response column, predictor columns) of every equation, in `mediate`'s order and column layout."""
+    base = [0, 1, *range(2, 2 + n_covariates)]
+    m_cols = list(range(2 + n_covariates, 2 + n_covariates + n_mediators))
+    y_col = 2 + n_covariates + n_mediators
+    return [(col, base) for col in m_cols] + [(y_col, base + m_cols)]
+
+
+def _cluster_cross(z: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Per-cluster cross-product matrices (G, v, v), from the packed column products summed by cluster."""
+    v = z.shape[1]
+    upper = np.triu_indices(v)
+    products = z[:, upper[0]] * z[:, upper[1]]
+    packed = np.empty((n_clusters, products.shape[1]))
+    for column in range(products.shape[1]):  # loop over the few product columns, not over rows
+        packed[:, column] = np.bincount(codes, weights=products[:, column], minlength=n_clusters)
+    out = np.empty((n_clusters, v, v))
+    out[:, upper[0], upper[1]] = packed
+    out[:, upper[1], upper[0]] = packed
+    return out
+
+
+def _fit(
+    data: Sequence[ReplicationData], equations: list[tuple[int, list[int]]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OLS of every equation on every replication: theta (R, P), covariance (R, P, P), df (R, P), n, G,
+    failed. Classical block-diagonal covariance, or CR1 with cross-equation blocks when clustered."""
+    r = len(data)
+    v = data[0].z.shape[1]
+    sizes = [len(predictors) for _, predictors in equations]
+    total = sum(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    n = np.array([item.n for item in data], dtype=float)
+    n_clusters = np.array([item.n_clusters for item in data], dtype=float)
+    failed = n <= max(sizes) + 1
+    cross = np.stack([item.z.T @ item.z if item.n else np.zeros((v, v)) for item in data])
+    theta = np.full((r, total), np.nan)
+    inverses = []
+    sigma2 = []
+    for e, (response, predictors) in enumerate(equations):
+        gram = cross[:, predictors][:, :, predictors]
+        rhs = cross[:, predictors, response]
+        # A constant or collinear column (a replication in which one arm has no complete case) is singular:
+        # that replication fails, as `mediate` would raise for it.
+        diagonal = np.einsum("rii->ri", gram)
+        scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
+        scaled = gram * scale[:, :, None] * scale[:, None, :]
+        sign, log_det = np.linalg.slogdet(scaled)
+        singular = ~(sign > 0) | (log_det < np.log(1e-12)) | (diagonal <= 0).any(axis=1)
+        failed |= singular
+        safe = np.where(singular[:, None, None], np.eye(len(predictors)), gram)
+        inverse = np.linalg.inv(safe)
+        beta = np.einsum("rij,rj->ri", inverse, rhs)
+        rss = cross[:, response, response] - np.einsum("ri,ri->r", beta, rhs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sigma2.append(np.clip(rss, 0.0, None) / (n - len(predictors)))
+        theta[:, starts[e] : starts[e + 1]] = beta
+        inverses.append(inverse)
+    covariance = np.zeros((r, total, total))
+    df = np.zeros((r, total))
+    clustered = data[0].codes is not None
+    if not clustered:
+        for e, inverse in enumerate(inverses):
+            block = slice(starts[e], starts[e + 1])
+            covariance[:, block, block] = sigma2[e][:, None, None] * inverse
+            df[:, block] = (n - sizes[e])[:, None]
+        return theta, covariance, df, n, n_clusters, failed
+    # CR1 (Cameron & Miller 2015, eq. 11) with the stacked-score meat across equations, as
+    # `moclab.analysis.clustering.cluster_robust_covariance` computes it for `mediate`.
+    for index, item in enumerate(data):
+        if failed[index]:
+            continue
+        g = int(n_clusters[index])
+        per_cluster = _cluster_cross(item.z, item.codes, g)  # type: ignore[arg-type]
+        scores = []
+        for e, (response, predictors) in enumerate(equations):
+            beta = theta[index, starts[e] : starts[e + 1]]
+            scores.append(
+                per_cluster[:, predictors, response] - per_cluster[:, predictors][:, :, predictors] @ beta
+            )
+        stacked = np.hstack(scores)
+        meat = stacked.T @ stacked
+        bread = np.zeros((total, total))
+        factor = np.zeros((total, total))
+        for e, k_e in enumerate(sizes):
+            bread[starts[e] : starts[e + 1], starts[e] : starts[e + 1]] = inverses[e][index]
+            for f, k_f in enumerate(sizes):
+                factor[starts[e] : starts[e + 1], starts[f] : starts[f + 1]] = (
+                    g / (g - 1) * (n[index] - 1) / np.sqrt((n[index] - k_e) * (n[index] - k_f))
+                )
+        covariance[index] = factor * (bread @ meat @ bread)
+    df[:] = (n_clusters - 1)[:, None]
+    return theta, covariance, df, n, n_clusters, failed
+
+
+def _two_sided_t(estimate: np.ndarray, se: np.ndarray, df: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 2 * special.stdtr(df, -np.abs(estimate / se))
+
+
+def _percentile(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column percentile interval of draws (B, k), NaN draws dropped, as `percentile_interval` does."""
+    alpha = 1.0 - level
+    if np.isnan(draws).any():
+        bounds = np.nanquantile(draws, [alpha / 2, 1 - alpha / 2], axis=0)
+    else:
+        bounds = np.quantile(draws, [alpha / 2, 1 - alpha / 2], axis=0)
+    return bounds[0], bounds[1]
+
+
+def analyse_batch(
+    data: Sequence[ReplicationData],
+    seeds: Sequence[int],
+    *,
+    methods: Sequence[str] = ("joint", "sobel", "monte_carlo"),
+    level: float = 0.95,
+    n_mc: int = 10_000,
+    n_boot: int = 1000,
+) -> BatchResult:
+    """Fit the mediation model of `mediate` to a batch of replications and test every indirect effect.
+
+    Parameters
+    ----------
+    data : sequence of ReplicationData
+        The complete cases of each replication (same columns in every replication).
+    seeds : sequence of int
+        One analysis seed per replication: ``mediate(..., seed=seeds[r])`` gives the same Monte Carlo and
+        bootstrap intervals for replication r.
+    methods : sequence of {"joint", "sobel", "monte_carlo", "percentile"}
+        Tests of the indirect effects to run (the paths and the delta-method SE are always computed).
+    level : float
+        Confidence level; every test is at alpha = 1 - level.
+    n_mc, n_boot : int
+        Monte Carlo draws and bootstrap resamples per replication.
+
+    Returns
+    -------
+    BatchResult
+    """
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise ValueError(f"unknown method(s) {sorted(unknown)}; choose from {', '.join(METHODS)}")
+    c, k = data[0].n_covariates, data[0].n_mediators
+    equations = _equations(c, k)
+    theta, covariance, df, n, n_clusters, failed = _fit(data, equations)
+    sizes = [len(p) for _, p in equations]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])[:-1]
+    a_index = [int(offsets[j] + 1) for j in range(k)]
+    b_index = [int(offsets[k] + 2 + c + j) for j in range(k)]
+    diagonal = np.sqrt(np.clip(np.einsum("rii->ri", covariance), 0.0, None))
+    result = BatchResult(n=n, n_clusters=n_clusters, failed=failed)
+    for j in range(k):
+        for name, index in ((f"a[{j}]", a_index[j]), (f"b[{j}]", b_index[j])):
+            estimate, se = theta[:, index], diagonal[:, index]
+            p = _two_sided_t(estimate, se, df[:, index])
+            result.paths[name] = (estimate, se, np.where(failed, np.nan, p))
+    z_crit = float(special.ndtri(0.5 + level / 2))
+    r_idx = np.arange(len(data))
+
+    def delta(gradient_terms: list[tuple[int, np.ndarray]]) -> np.ndarray:
+        """sqrt(g'Vg) for a gradient given as (parameter index, value per replication) terms."""
+        variance = np.zeros(len(data))
+        for i, gi in gradient_terms:
+            for j2, gj in gradient_terms:
+                variance += gi * gj * covariance[r_idx, i, j2]
+        return np.sqrt(np.clip(variance, 0.0, None))
+
+    for j in range(k):
+        a, b = theta[:, a_index[j]], theta[:, b_index[j]]
+        estimate = a * b
+        se = delta([(a_index[j], b), (b_index[j], a)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * special.ndtr(-np.abs(estimate / se))
+        result.indirect[j] = {
+            "estimate": estimate,
+            "se": se,
+            "p": np.where(failed, np.nan, p),
+            "delta": (estimate - z_crit * se, estimate + z_crit * se),
+        }
+    for j in range(1, k):
+        a0, b0 = theta[:, a_index[0]], theta[:, b_index[0]]
+        aj, bj = theta[:, a_index[j]], theta[:, b_index[j]]
+        estimate = a0 * b0 - aj * bj
+        se = delta([(a_index[0], b0), (b_index[0], a0), (a_index[j], -bj), (b_index[j], -aj)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * special.ndtr(-np.abs(estimate / se))
+        result.contrasts[j] = {
+            "estimate": estimate,
+            "se": se,
+            "p": np.where(failed, np.nan, p),
+            "delta": (estimate - z_crit * se, estimate + z_crit * se),
+        }
+    if "monte_carlo" in methods:
+        _monte_carlo(result, data, seeds, theta, covariance, a_index, b_index, failed, level, n_mc)
+    if "percentile" in methods:
+        _bootstrap(result, data, seeds, equations, failed, level, n_boot)
+    return result
+
+
+def _effects_from_paths(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Indirect effects a_j·b_j and contrasts a_0·b_0 - a_j·b_j, one column each, from (B, k) paths."""
+    indirect = a * b
+    columns = [indirect]
+    if a.shape[1] > 1:
+        columns.append(indirect[:, :1] - indirect[:, 1:])
+    return np.concatenate(columns, axis=1)
+
+
+def _store(result: BatchResult, method: str, row: int, low: np.ndarray, high: np.ndarray, k: int) -> None:
+    for j in range(k):
+        result.indirect[j].setdefault(
+            method, (np.full(result.n.size, np.nan), np.full(result.n.size, np.nan))
+        )
+        result.indirect[j][method][0][row] = low[j]
+        result.indirect[j][method][1][row] = high[j]
+    for j in range(1, k):
+        result.contrasts[j].setdefault(
+            method, (np.full(result.n.size, np.nan), np.full(result.n.size, np.nan))
+        )
+        result.contrasts[j][method][0][row] = low[k + j - 1]
+        result.contrasts[j][method][1][row] = high[k + j - 1]
+
+
+def _monte_carlo(
+    result: BatchResult,
+    data: Sequence[ReplicationData],
+    seeds: Sequence[int],
+    theta: np.ndarray,
+    covariance: np.ndarray,
+    a_index: list[int],
+    b_index: list[int],
+    failed: np.ndarray,
+    level: float,
+    n_mc: int,
+) -> None:
+    """Monte Carlo intervals (Preacher & Selig 2012): the draws `mediate(ci="monte_carlo", seed=s)` makes."""
+    k = len(a_index)
+    needed = a_index + b_index
+    # One eigendecomposition per replication, batched; the same square root `monte_carlo_draws` uses.
+    values, vectors = np.linalg.eigh((covariance + np.swapaxes(covariance, 1, 2)) / 2)
+    roots = vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+    for row in range(len(data)):
+        if failed[row]:
+            _store(result, "monte_carlo", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
+            continue
+        rng = np.random.default_rng(seeds[row])
+        normal = rng.standard_normal((int(n_mc), theta.shape[1]))
+        # Only the a and b columns of theta + normal @ root' are needed for the indirect effects.
+        draws = theta[row, needed] + normal @ roots[row][needed].T
+        low, high = _percentile(_effects_from_paths(draws[:, :k], draws[:, k:]), level)
+        _store(result, "monte_carlo", row, low, high, k)
+
+
+def _bootstrap(
+    result: BatchResult,
+    data: Sequence[ReplicationData],
+    seeds: Sequence[int],
+    equations: list[tuple[int, list[int]]],
+    failed: np.ndarray,
+    level: float,
+    n_boot: int,
+) -> None:
+    """Percentile bootstrap intervals (cluster bootstrap with clusters), as `mediate(ci="percentile")`."""
+    k = data[0].n_mediators
+    c = data[0].n_covariates
+    m_cols = [2 + c + j for j in range(k)]
+    y_col = 2 + c + k
+    for row, item in enumerate(data):
+        if failed[row]:
+            _store(result, "percentile", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
+            continue
+        z = item.z
+        # mediate resamples centred and scaled columns (better conditioned normal equations) and maps the
+        # coefficients back: a = a_s·s_M/s_X, b = b_s·s_Y/s_M.
+        center = z.mean(axis=0)
+        scale = z.std(axis=0)
+        center[0], scale[0] = 0.0, 1.0
+        boot = bootstrap_regressions(
+            (z - center) / scale,
+            equations,
+            int(n_boot),
+            np.random.default_rng(seeds[row]),
+            clusters=item.codes,
+            chunk_size=BOOT_CHUNK,
+        )
+        keep = ~boot.singular
+        if int(keep.sum()) < MIN_BOOT_USED:
+            _store(result, "percentile", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
+            continue
+        a = np.column_stack([boot.coefficients[j][keep, 1] * scale[m_cols[j]] / scale[1] for j in range(k)])
+        b = np.column_stack(
+            [boot.coefficients[k][keep, 2 + c + j] * scale[y_col] / scale[m_cols[j]] for j in range(k)]
+        )
+        low, high = _percentile(_effects_from_paths(a, b), level)
+        _store(result, "percentile", row, low, high, k)

@@ -1,0 +1,258 @@
+"""Result objects of the power analysis and the sample-size search.
+
+Both are frozen dataclasses with `to_frame()` (a tidy table), `to_dict()` (JSON-ready) and `_repr_html_()`
+(a short table for notebooks), like the result objects of `moclab.analysis`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from moclab.analysis.results import _plain
+from moclab.design.scenario import PowerTarget
+
+__all__ = ["PowerResult", "SampleSizeResult", "quantity_label"]
+
+_LABELS = {
+    "a": "a path (strategy → mechanism)",
+    "b": "b path (mechanism → outcome)",
+    "indirect:joint": "indirect effect, joint significance",
+    "indirect:sobel": "indirect effect, Sobel test",
+    "indirect:monte_carlo": "indirect effect, Monte Carlo interval",
+    "indirect:percentile": "indirect effect, percentile bootstrap",
+}
+_CRITERIA = {
+    "strong_association": "Strong association",
+    "specificity": "Specificity",
+    "consistency": "Consistency",
+    "experimental_manipulation": "Experimental manipulation",
+    "timeline": "Timeline",
+    "gradient": "Gradient",
+    "plausibility": "Plausibility or coherence",
+}
+
+
+def quantity_label(quantity: str) -> str:
+    """A readable label for a quantity name (``indirect:monte_carlo``, ``criterion:timeline``)."""
+    if quantity.startswith("criterion:"):
+        return f"criterion met: {_CRITERIA.get(quantity.split(':', 1)[1], quantity)}"
+    return _LABELS.get(quantity, quantity)
+
+
+def _design_text(row: pd.Series) -> str:
+    parts = [f"{int(row['sites'])} sites"]
+    if pd.notna(row.get("per_site")):
+        parts.append(f"{int(row['per_site'])} per site")
+    if pd.notna(row.get("waves")):
+        parts.append(f"{int(row['waves'])} waves")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True, eq=False)
+class PowerResult:
+    """Monte Carlo power per design, pathway and quantity.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per design (``sites``, ``per_site``, ``waves``; mean analysed recipients ``n`` and
+        ``clusters``), ``pathway`` and ``quantity`` (``a``, ``b``, ``indirect:<test>``,
+        ``criterion:<id>``): ``power`` (for a criterion, the probability that it is met), its Monte Carlo
+        SE ``mc_se = sqrt(p(1 - p)/R)``, ``successes``, ``reps``, replications whose model ``failed``, for
+        criteria the shares ``partly_met``, ``not_met``, ``not_testable`` and whether it was ``estimated``,
+        and the ``mean_estimate`` of the path or indirect effect.
+    model_id : str
+    targets : tuple of PowerTarget
+        The pathways and how each was analysed (waves, clustering).
+    points : tuple of DesignPoint
+    settings : dict
+        Replications, tests, level, draws, resamples, seed, parallel settings.
+    spec : dict
+        The simulation spec (before the grid's design changes).
+    elapsed, compute_seconds : float
+        Wall-clock seconds, and seconds of work summed over workers.
+    """
+
+    table: pd.DataFrame
+    model_id: str
+    targets: tuple[PowerTarget, ...]
+    points: tuple[Any, ...]
+    settings: dict[str, Any]
+    spec: dict[str, Any] = field(default_factory=dict)
+    elapsed: float = 0.0
+    compute_seconds: float = 0.0
+
+    title = "Monte Carlo power"
+
+    @property
+    def headline(self) -> str:
+        """The quantity of the headline test (``indirect:monte_carlo``)."""
+        return f"indirect:{self.settings['method']}"
+
+    @property
+    def pathway_ids(self) -> list[str]:
+        return [target.id for target in self.targets]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The power table (a copy)."""
+        return self.table.copy()
+
+    def power(self, quantity: str | None = None, pathway: str | None = None) -> pd.DataFrame:
+        """Rows of one quantity (default: the headline test) and pathway (default: the first)."""
+        quantity = quantity or self.headline
+        pathway = pathway or self.pathway_ids[0]
+        rows = self.table[(self.table["quantity"] == quantity) & (self.table["pathway"] == pathway)]
+        if rows.empty:
+            raise KeyError(
+                f"no rows for quantity '{quantity}' of pathway '{pathway}'; quantities: "
+                + ", ".join(dict.fromkeys(self.table["quantity"]))
+            )
+        return rows.reset_index(drop=True)
+
+    def summary(self, pathway: str | None = None) -> pd.DataFrame:
+        """A wide table: designs in rows, quantities (power ± SE as text) in columns."""
+        pathway = pathway or self.pathway_ids[0]
+        rows = self.table[(self.table["pathway"] == pathway) & self.table["estimated"]]
+        text = rows.assign(
+            design=rows.apply(_design_text, axis=1),
+            value=[f"{p:.3f} ± {s:.3f}" for p, s in zip(rows["power"], rows["mc_se"], strict=True)],
+        )
+        wide = text.pivot_table(index="design", columns="label", values="value", aggfunc="first", sort=False)
+        return wide[list(dict.fromkeys(text["label"]))]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(
+            {
+                "type": "PowerResult",
+                "model": self.model_id,
+                "pathways": [target.to_dict() for target in self.targets],
+                "designs": [point.to_dict() for point in self.points],
+                "settings": self.settings,
+                "table": self.table,
+                "elapsed_seconds": self.elapsed,
+                "compute_seconds": self.compute_seconds,
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        rows = self.table[self.table["quantity"] == self.headline]
+        columns = ["pathway", "sites", "per_site", "waves", "n", "power", "mc_se"]
+        body = rows[columns].to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="", border=0)
+        head = (
+            f"<strong>{html.escape(self.title)}</strong> of {html.escape(self.model_id)}: "
+            f"{html.escape(quantity_label(self.headline))}, {self.settings['reps']} replications per design, "
+            f"seed {self.settings['seed']}"
+        )
+        return f"<div>{head}{body}</div>"
+
+    def __str__(self) -> str:
+        lines = [f"{self.title} of {self.model_id} ({self.settings['reps']} replications per design)"]
+        for pathway in self.pathway_ids:
+            lines.append(f"pathway {pathway}")
+            lines.append(self.summary(pathway).to_string())
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class SampleSizeResult:
+    """The smallest design reaching a target power, from the grid and a logistic fit of power on size.
+
+    Attributes
+    ----------
+    dimension : str
+        What was varied: ``sites``, ``per_site`` or ``waves`` (``sites+per_site`` for a cost search over
+        both).
+    pathway, quantity : str
+    target : float
+        The power aimed at.
+    grid : pandas.DataFrame
+        The evidence: one row per design with the observed power, its Monte Carlo SE, the fitted power,
+        whether the observed power reached the target, and the cost when costs were given.
+    fitted_size : float or None
+        The size at which the fitted curve reaches the target (None when the fit never does within a
+        reasonable range or the curve does not rise with size).
+    fitted_interval : tuple of float or None
+        A 95% interval for `fitted_size` (delta method on the logistic coefficients).
+    required : int or None
+        The smallest whole size at or above `fitted_size`.
+    smallest_reaching : int or None
+        The smallest grid size whose observed power reached the target.
+    coefficients : dict
+        The logistic fit: intercept and slope(s) on log size, with their standard errors.
+    cheapest : dict or None
+        With costs: the cheapest design whose fitted power reaches the target, with its cost and power, and
+        the cheapest grid design whose observed power did.
+    notes : tuple of str
+    """
+
+    dimension: str
+    pathway: str
+    quantity: str
+    target: float
+    grid: pd.DataFrame
+    fitted_size: float | None
+    fitted_interval: tuple[float, float] | None
+    required: int | None
+    smallest_reaching: int | None
+    coefficients: dict[str, Any]
+    cheapest: dict[str, Any] | None = None
+    notes: tuple[str, ...] = ()
+
+    title = "Sample-size search"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.grid.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(
+            {
+                "type": "SampleSizeResult",
+                "dimension": self.dimension,
+                "pathway": self.pathway,
+                "quantity": self.quantity,
+                "target": self.target,
+                "fitted_size": self.fitted_size,
+                "fitted_interval": list(self.fitted_interval) if self.fitted_interval else None,
+                "required": self.required,
+                "smallest_reaching": self.smallest_reaching,
+                "coefficients": self.coefficients,
+                "cheapest": self.cheapest,
+                "grid": self.grid,
+                "notes": list(self.notes),
+            }
+        )
+
+    def sentence(self) -> str:
+        """The answer in one sentence."""
+        what = quantity_label(self.quantity)
+        unit = {"sites": "sites", "per_site": "recipients per site", "waves": "waves"}.get(
+            self.dimension, self.dimension
+        )
+        if self.cheapest is not None and self.cheapest.get("fitted") is not None:
+            best = self.cheapest["fitted"]
+            return (
+                f"Cheapest design reaching power {self.target:.2f} for the {what}: {best['sites']} sites × "
+                f"{best['per_site']} recipients per site (cost {best['cost']:,.0f}, fitted power "
+                f"{best['power']:.3f})."
+            )
+        if self.required is None:
+            return f"No size in or near the grid reaches power {self.target:.2f} for the {what}."
+        text = f"About {self.required} {unit} reach power {self.target:.2f} for the {what}"
+        if self.fitted_interval is not None and all(math.isfinite(v) for v in self.fitted_interval):
+            text += f" (fitted {self.fitted_size:.1f}, 95% interval {self.fitted_interval[0]:.1f} to "
+            text += f"{self.fitted_interval[1]:.1f})"
+        if self.smallest_reaching is not None:
+            text += f"; on the grid, {self.smallest_reaching} {unit} did"
+        return text + "."
+
+    def _repr_html_(self) -> str:
+        body = self.grid.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="", border=0)
+        return f"<div><strong>{html.escape(self.title)}</strong>: {html.escape(self.sentence())}{body}</div>"
+
+    def __str__(self) -> str:
+        return f"{self.sentence()}\n{self.grid.to_string(index=False)}"

@@ -1,0 +1,256 @@
+"""What a power analysis analyses: the pathways of a simulated design and the arrays each analysis needs.
+
+A `PowerTarget` fixes, for one pathway, the columns and waves that stand for the strategy, the mechanism,
+the outcome, its baselines and its competing mechanisms. The choice follows the rule `moclab analyze` uses
+(`moclab.evidence`, docs/criteria.md), so the power analysis tests what the real analysis will test:
+
+* the outcome is the first outcome after the mechanism on the pathway;
+* with two or more waves the first wave is the baseline, the mechanism is taken at the second wave and the
+  outcome at the last, and both are adjusted for their baseline values; with one wave everything is taken at
+  that wave without adjustment;
+* the strategy is the arm (1 for exposed, 0 for control) or the continuous exposure;
+* recipients nested in two or more sites are analysed with the site as cluster (cluster-robust standard
+  errors, cluster bootstrap); one site means no clustering;
+* competing mechanisms (the pathway's alternatives that are measured per recipient) enter the specificity
+  model as parallel mediators.
+
+`replication_arrays` turns one simulated data set (a `moclab.simulate` draw) into the plain arrays the
+vectorized engine (`moclab.design.engine`) works on, with listwise deletion as `mediate` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from moclab.errors import MoclabError
+from moclab.model import NodeType
+from moclab.simulate import SimulationPlan
+
+__all__ = ["PowerTarget", "ReplicationData", "power_targets", "replication_arrays"]
+
+
+@dataclass(frozen=True)
+class PowerTarget:
+    """One pathway as the power analysis tests it (see the module docstring for the rules).
+
+    Attributes
+    ----------
+    id : str
+        The pathway id of the model (``isp_support__trust__acceptability``).
+    strategy, mechanism, outcome : str
+        Model node ids.
+    alternatives : tuple of str
+        Competing mechanisms measured per recipient (specificity).
+    mechanism_measure, outcome_measure : str
+        Measure names in the simulated data.
+    alternative_measures : tuple of str
+        Measure names of the alternatives.
+    mechanism_wave, outcome_wave : int
+        Wave indexes.
+    baseline_wave : int or None
+        The baseline wave index, or None for a one-wave design.
+    strategy_index : int
+        Position of the strategy among the plan's strategies.
+    randomization : str
+        ``design.randomization.level`` of the spec (``none`` for an observational design).
+    x_kind : {"arm", "continuous"}
+        How the strategy is coded.
+    clustered : bool
+        Whether recipients are analysed as nested in sites.
+    """
+
+    id: str
+    strategy: str
+    mechanism: str
+    outcome: str
+    alternatives: tuple[str, ...]
+    mechanism_measure: str
+    outcome_measure: str
+    alternative_measures: tuple[str, ...]
+    mechanism_wave: int
+    outcome_wave: int
+    baseline_wave: int | None
+    strategy_index: int
+    randomization: str
+    x_kind: str
+    clustered: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.strategy} → {self.mechanism} → {self.outcome}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "strategy": self.strategy,
+            "mechanism": self.mechanism,
+            "outcome": self.outcome,
+            "alternatives": list(self.alternatives),
+            "waves": {
+                "baseline": self.baseline_wave,
+                "mechanism": self.mechanism_wave,
+                "outcome": self.outcome_wave,
+            },
+            "randomization": self.randomization,
+            "x": self.x_kind,
+            "clustered": self.clustered,
+        }
+
+
+def _recipient_measures(plan: SimulationPlan) -> dict[str, str]:
+    """Node id -> measure name, for nodes measured per recipient (not site-level outcome tables)."""
+    return {m.node: m.name for m in plan.measures if m.table == "measures"}
+
+
+def power_targets(plan: SimulationPlan, pathways: Sequence[str] | None = None) -> list[PowerTarget]:
+    """The pathways of the plan's model as the power analysis tests them.
+
+    Parameters
+    ----------
+    plan : SimulationPlan
+        A compiled simulation (`moclab.simulate.compile_simulation`).
+    pathways : sequence of str, optional
+        Pathway ids to keep (default: every pathway whose mechanism and outcome are measured per recipient).
+
+    Raises
+    ------
+    MoclabError
+        An unknown pathway id (with the available ids), a pathway with a chain of several mechanisms (the
+        fast engine tests one mechanism at a time), or a pathway whose mechanism or outcome is not measured
+        per recipient.
+    """
+    model = plan.model
+    types = {node.id: node.type for node in model.nodes}
+    measured = _recipient_measures(plan)
+    n_waves = len(plan.waves)
+    baseline = 0 if n_waves >= 2 else None
+    mechanism_wave = 1 if n_waves >= 2 else 0
+    outcome_wave = n_waves - 1
+    resolved = list(model.pathways_resolved())
+    by_id = {pathway.id: pathway for pathway in resolved}
+    if pathways:
+        unknown = [name for name in pathways if name not in by_id]
+        if unknown:
+            raise MoclabError(
+                f"unknown pathway(s): {', '.join(unknown)}",
+                hint="pathways of this model: " + ", ".join(by_id),
+            )
+        chosen = [by_id[name] for name in pathways]
+    else:
+        chosen = resolved
+    randomization = plan.spec.design.randomization
+    clustered = plan.spec.design.sites >= 2
+    targets: list[PowerTarget] = []
+    skipped: list[str] = []
+    for pathway in chosen:
+        if len(pathway.mechanisms) != 1:
+            message = f"pathway '{pathway.id}' runs through {len(pathway.mechanisms)} mechanisms in a chain"
+            if pathways:
+                raise MoclabError(
+                    message, hint="the power analysis tests one mechanism per pathway; choose another pathway"
+                )
+            skipped.append(message)
+            continue
+        mechanism = pathway.mechanisms[0]
+        after = pathway.nodes[pathway.nodes.index(mechanism) + 1 :]
+        outcome = next((node for node in after if types[node].is_outcome), pathway.outcome)
+        missing = [node for node in (mechanism, outcome) if node not in measured]
+        if missing:
+            names = ", ".join(missing)
+            message = f"pathway '{pathway.id}': {names} is not measured per recipient in the simulation"
+            if pathways:
+                raise MoclabError(message, hint="set 'measured: true' and 'table: measures' in the spec")
+            skipped.append(message)
+            continue
+        alternatives = tuple(
+            node
+            for node in pathway.alternatives
+            if node in measured and types.get(node) is NodeType.MECHANISM and node not in (mechanism, outcome)
+        )
+        targets.append(
+            PowerTarget(
+                id=pathway.id,
+                strategy=pathway.strategy,
+                mechanism=mechanism,
+                outcome=outcome,
+                alternatives=alternatives,
+                mechanism_measure=measured[mechanism],
+                outcome_measure=measured[outcome],
+                alternative_measures=tuple(measured[node] for node in alternatives),
+                mechanism_wave=mechanism_wave,
+                outcome_wave=outcome_wave,
+                baseline_wave=baseline,
+                strategy_index=plan.strategies.index(pathway.strategy),
+                randomization=randomization.level,
+                x_kind="continuous" if plan.exposure.kind == "continuous" else "arm",
+                clustered=clustered,
+            )
+        )
+    if not targets:
+        reasons = "; ".join(skipped) or "the model has no pathway"
+        raise MoclabError(f"no pathway can be tested: {reasons}")
+    return targets
+
+
+@dataclass(frozen=True, eq=False)
+class ReplicationData:
+    """The complete cases of one pathway in one simulated data set, as `mediate` would analyse them.
+
+    ``z`` has the columns of `mediate`'s design in its order: intercept, strategy, covariates (baselines),
+    mediators (the mechanism first, then the alternatives when asked for), outcome.
+    """
+
+    z: np.ndarray
+    codes: np.ndarray | None
+    n_covariates: int
+    n_mediators: int
+
+    @property
+    def n(self) -> int:
+        return self.z.shape[0]
+
+    @property
+    def n_clusters(self) -> int:
+        return 0 if self.codes is None else int(self.codes.max()) + 1 if self.codes.size else 0
+
+
+def replication_arrays(draw: object, target: PowerTarget, *, alternatives: bool = False) -> ReplicationData:
+    """The analysis arrays of one pathway in one draw (`moclab.simulate.generate.draw`).
+
+    Parameters
+    ----------
+    draw : moclab.simulate.generate.Draw
+        One simulated data set.
+    target : PowerTarget
+        The pathway and its waves.
+    alternatives : bool
+        Add the competing mechanisms as parallel mediators (the specificity model); their baselines join
+        the covariates, as in `moclab analyze`.
+    """
+    scores = draw.scores  # type: ignore[attr-defined]
+    if target.x_kind == "continuous":
+        x = draw.exposure[:, target.strategy_index]  # type: ignore[attr-defined]
+    else:
+        x = (draw.arm >= 0).astype(float)  # type: ignore[attr-defined]
+    mediators = [target.mechanism_measure]
+    if alternatives:
+        mediators += list(target.alternative_measures)
+    m_columns = [scores[name][:, target.mechanism_wave] for name in mediators]
+    y = scores[target.outcome_measure][:, target.outcome_wave]
+    covariates: list[np.ndarray] = []
+    if target.baseline_wave is not None:
+        covariates = [scores[name][:, target.baseline_wave] for name in [*mediators, target.outcome_measure]]
+    z = np.column_stack([np.ones(x.size), x, *covariates, *m_columns, y])
+    keep = ~np.isnan(z).any(axis=1)
+    z = z[keep] if not keep.all() else z
+    codes = None
+    if target.clustered:
+        site_of = draw.site_of[keep]  # type: ignore[attr-defined]
+        # Codes in order of first appearance, as `moclab.analysis.bootstrap.factorize_clusters` numbers them.
+        _, first, inverse = np.unique(site_of, return_index=True, return_inverse=True)
+        order = np.argsort(np.argsort(first))
+        codes = order[inverse].astype(np.int64)
+    return ReplicationData(z=z, codes=codes, n_covariates=len(covariates), n_mediators=len(mediators))
