@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -50,21 +51,20 @@ def test_a_usage_error_names_the_problem_and_exits_2():
 
 def test_demo_writes_its_files_and_may_run_again_into_its_own_folder(tmp_path):
     out = tmp_path / "demo"
-    first = moclab("demo", "-o", str(out), "--n-boot", "300")
+    first = moclab("demo", "-o", str(out), "--n-boot", "200", "--sites", "12")
     assert first.returncode == 0, first.stderr
-    assert "Recipient pathway trial (synthetic example)" in first.stdout
-    assert "indirect[trust]" in first.stdout
-    for name in (
-        "pathway.svg",
-        "pathway.png",
-        "pathway.lavaan",
-        "mediation-trust.csv",
-        "mediation-trust.png",
-    ):
-        assert (out / name).stat().st_size > 100, name
-    assert (out / "pathway.png").read_bytes().startswith(b"\x89PNG")
-    assert "ind_isp_support__trust__acceptability := " in (out / "pathway.lavaan").read_text()
-    again = moclab("demo", "-o", str(out), "--n-boot", "300")
+    assert "synthetic" in first.stdout
+    assert "isp_support" in first.stdout  # the scorecard's pathways
+    page = out / "report" / "index.html"
+    assert first.stdout.strip().splitlines()[-1] == str(page.resolve())
+    assert "<html" in page.read_text(encoding="utf-8")
+    truth = json.loads((out / "study" / "truth.json").read_text())
+    assert truth["seed"] == 2024
+    assert truth["null_mechanisms"] == ["credibility"]
+    report = json.loads((out / "report" / "report.json").read_text())
+    assert report["settings"]["n_boot"] == 200
+    assert (out / "interviews").is_dir() and any((out / "interviews").iterdir())
+    again = moclab("demo", "-o", str(out), "--n-boot", "200", "--sites", "12")
     assert again.returncode == 0, again.stderr
 
 

@@ -1,14 +1,16 @@
-"""`moclab demo`: the main job on the embedded example, end to end, with nothing to prepare.
+"""`moclab demo`: the main job on an embedded default, end to end, with nothing to prepare.
 
-The demo works on the bundled synthetic example study: it validates the study and prints its summary, draws
-the study's pathway model (SVG and PNG) and exports it to lavaan syntax, then tests one hypothesised mechanism
-(support arm → trust in the ISPs → acceptability) with a cluster bootstrap, and writes that result as a table
-and a path diagram. Everything goes to one output folder; the demo never writes over a file it did not write.
+The demo simulates a realistic multi-site study of the recipients' experience pathway (Metz et al. 2024:
+implementation support → affective response → acceptability, appropriateness, feasibility → knowledge and
+application → sustained capacity), with the default simulation spec shipped for that template, coded
+interviews included. It checks the study and prints its summary, judges every pathway on the seven criteria
+for a mechanism, writes the offline HTML report, and analyses the interviews. Everything goes to one output
+folder; the demo never writes into a folder it did not create itself, and ends with the report's path.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +19,7 @@ from rich.console import Console
 
 from moclab.errors import MoclabError, display_path
 
-#: The mechanism the demo tests in the example study: arm → trust (at 6 months) → acceptability (6 months).
-DEMO_PATHWAY = {"mechanism": "trust", "outcome": "acceptability", "wave": "m6"}
+DEMO_TEMPLATE = "recipient-pathway"
 DEMO_MARKER = ".moclab-demo"
 
 
@@ -33,86 +34,60 @@ def _prepare_folder(folder: Path) -> None:
             hint="give another folder with -o, or move its contents away first",
         )
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / DEMO_MARKER).write_text("written by `moclab demo`; the demo may replace files in this folder\n")
+    (folder / DEMO_MARKER).write_text("written by `moclab demo`; the demo replaces its files here\n")
+    # A folder the demo wrote earlier: its own subfolders are replaced as a whole.
+    for name in ("study", "report", "interviews"):
+        shutil.rmtree(folder / name, ignore_errors=True)
 
 
 def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the demo's files.")] = Path(
         "demo-output"
     ),
-    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 5000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 2024,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples per analysis.")] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation and of every analysis.")] = 2024,
+    sites: Annotated[
+        int | None, typer.Option("--sites", help="Number of sites (default: the template's spec, 40).")
+    ] = None,
 ) -> None:
-    """Run moclab on the bundled example study: validate, summarise, draw, export, test a mechanism."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from moclab.analysis import mediate
-    from moclab.model import render, to_lavaan
-    from moclab.model.export import write_output
-    from moclab.study import example_path, validate_study
+    """Simulate a multi-site study of the recipient pathway, judge its mechanisms, write the report."""
+    from moclab.evidence import analyze
+    from moclab.qual import read_project
+    from moclab.qual.analyses import analyze_project
+    from moclab.report import write_report
+    from moclab.simulate import default_spec, simulate_study
+    from moclab.simulate.plan import coerce_model
+    from moclab.study import validate_study
 
     console = Console(highlight=False, soft_wrap=True)
     _prepare_folder(output)
-    written: list[Path] = []
 
-    console.rule("1. The example study (synthetic data, not real people)")
-    report = validate_study(example_path(), show_progress=False)
+    console.rule("1. A simulated study of the recipients' experience pathway (synthetic data)")
+    model = coerce_model(DEMO_TEMPLATE)
+    spec = default_spec(model)
+    if sites is not None:
+        spec = spec.with_design(sites=sites)
+    simulated = simulate_study(model, spec, seed=seed)
+    study_folder = simulated.write(output / "study")
+    report = validate_study(study_folder, show_progress=False)
     console.print(report.summary)
-    study = report.study
+    console.print(f"The known truth of the simulation is in {display_path(study_folder / 'truth.json')}.")
 
-    console.rule("2. Its pathway model")
-    model = study.model
-    written.append(render(model, output / "pathway.svg"))
-    written.append(render(model, output / "pathway.png"))
-    written.append(write_output(output / "pathway.lavaan", to_lavaan(model), "lavaan"))
-    console.print(
-        f"{model.title_or_id}: {len(model.nodes)} nodes, {len(model.edges)} edges, "
-        f"{len(model.pathways_resolved())} pathways to test"
-    )
+    console.rule("2. The seven criteria for each hypothesised mechanism")
+    evidence = analyze(report.study, n_boot=n_boot, seed=seed)
+    console.print(evidence.scorecard.rich_table(compact=console.width < 150))
+    console.print("✓ met  ◐ partly met  ✗ not met  ? not testable   (rules: docs/criteria.md)")
 
-    console.rule("3. Testing one mechanism: support → trust → acceptability")
-    design = study.config.design
-    wide = study.wide()
-    data = wide[wide["wave"] == DEMO_PATHWAY["wave"]].copy()
-    arm_column = study.config.tables.recipients.arm
-    control = design.randomization.control
-    # Code the randomized arm 1 = support, 0 = control, so a positive path means "support helps".
-    data["intensive_support"] = (data[arm_column] != control).astype(float)
-    result = mediate(
-        data,
-        x="intensive_support",
-        m=DEMO_PATHWAY["mechanism"],
-        y=DEMO_PATHWAY["outcome"],
-        covariates=["years_experience"],
-        cluster=design.cluster,
-        ci="bca",
-        n_boot=n_boot,
-        seed=seed,
-    )
-    console.print(result.summary(digits=3), markup=False)
-    result_table = output / "mediation-trust.csv"
-    result.to_frame().to_csv(result_table)
-    written.append(result_table)
-    result_json = output / "mediation-trust.json"
-    result_json.write_text(json.dumps(result.to_dict(), indent=2, default=str))
-    written.append(result_json)
-    ax = result.plot()
-    figure_path = output / "mediation-trust.png"
-    ax.figure.savefig(figure_path, dpi=150, bbox_inches="tight")
-    plt.close(ax.figure)
-    written.append(figure_path)
+    console.rule("3. The coded interviews")
+    interviews = study_folder / "qual" / "project.qdpx"
+    if interviews.exists():
+        run = analyze_project(read_project(interviews), output / "interviews")
+        console.print(f"Episode profiles, the experience-pathway diagram and agreement tables: {run.folder}")
 
-    console.rule("Files written")
-    for path in written:
-        console.print(f"  {display_path(path)}")
-    console.rule("Next")
-    console.print("  moclab example my-study                 # copy the example study to edit")
-    console.print("  moclab validate my-study                # check it: every problem at once")
-    console.print("  moclab draw my-study -o pathway.svg     # draw its pathway model")
-    console.print("  docs/getting-started.md walks through it all.")
+    console.rule("4. The report")
+    page = write_report(evidence, output / "report", study=report.study)
+    console.print("Open it in a browser (it works offline):")
+    console.print(str(Path(page).resolve()))
 
 
 def register(app: typer.Typer) -> None:
