@@ -25,7 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from moclab.qual import Code, Coding, Project, Selection, TextSource, User, read_project, stable_guid
+from moclab.qual.cooccurrence import code_cooccurrence
+from moclab.qual.pathway import experience_pathway
 from moclab.qual.safety import parse_xml
+from moclab.qual.stages import StageMap
 
 CREATED = datetime(2024, 9, 2, 9, 0, tzinfo=UTC)
 
@@ -143,6 +146,14 @@ def main() -> None:
         read_seconds = best_of(args.repeats, lambda: read_project(path))
         frame_seconds = best_of(args.repeats, loaded.codings_frame)
         parse_seconds = best_of(args.repeats, lambda: parse_xml(qde, "project.qde"))
+    # The analyses over the whole project: co-occurrence, and the experience-pathway graph over five stages
+    # (codes assigned to stages in turn). Target for both together: under 2 s.
+    stages = StageMap.from_mapping(
+        loaded, {code.name: f"stage {i % 5 + 1}" for i, code in enumerate(loaded.codes)}
+    )
+    overlap_seconds = best_of(args.repeats, lambda: code_cooccurrence(loaded, method="overlap"))
+    paragraph_seconds = best_of(args.repeats, lambda: code_cooccurrence(loaded, method="paragraph"))
+    pathway_seconds = best_of(args.repeats, lambda: experience_pathway(loaded, stages))
     print(f"python {platform.python_version()} on {platform.machine()}, best of {args.repeats}")
     print(
         f"project: {counts['sources']:,} transcripts, {text_bytes / 1e6:.1f} MB of text, "
@@ -153,6 +164,10 @@ def main() -> None:
         ("read_project(.qdpx)", read_seconds, "target < 10 s for 1,000 transcripts"),
         ("Project.codings_frame()", frame_seconds, ""),
         ("parse project.qde only (defusedxml)", parse_seconds, "floor of the XML part"),
+        ("code_cooccurrence(overlap)", overlap_seconds, ""),
+        ("code_cooccurrence(paragraph)", paragraph_seconds, ""),
+        ("experience_pathway(5 stages)", pathway_seconds, ""),
+        ("co-occurrence + pathway graph", overlap_seconds + pathway_seconds, "target < 2 s"),
     ]
     print(f"{'step':<38} {'seconds':>8}  note")
     for name, seconds, note in rows:
