@@ -316,3 +316,33 @@ def test_sites_left_out_of_the_per_site_models_are_listed(simulated_evidence):
             "text": "1 site(s) left out: S4",
         }
     ]
+
+
+def test_the_joint_display_sets_interviews_beside_the_estimates(example_study, simulated_report):
+    from moclab.evidence import QualitativeEvidence, QualitativeQuote, analyze, joint_display
+    from moclab.report import build_report
+
+    def support(pathway):
+        return QualitativeEvidence(
+            status="supports",
+            summary="3 of 4 interviews tell the mechanism before the outcome",
+            counts={"interviews": 4, "mechanism_first": 3},
+            quotes=(
+                QualitativeQuote("R03", "They listened <first>, so I tried it.", "interview 3", ("Trust",)),
+            ),
+        )
+
+    evidence = analyze(example_study, qualitative_support=support, n_boot=200, seed=3, show_progress=False)
+    page = build_report(evidence, example_study, show_progress=False).html
+    start = page.index('<section id="joint-display"')
+    section = page[start : page.index("</section>", start)]
+    expected = joint_display(evidence)
+    rows = section.count("<tr data-pathway=")
+    assert rows == len(expected) == len(evidence.pathways)
+    assert section.count("<td>3 of 4</td>") == rows
+    assert "They listened &lt;first&gt;, so I tried it." in section  # escaped
+    first = expected.iloc[0]
+    assert f'data-pathway="{first.pathway}"' in section
+    assert 'href="#joint-display"' in page  # in the table of contents
+    # a study without coded interviews has no joint display
+    assert 'id="joint-display"' not in simulated_report.html

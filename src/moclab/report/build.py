@@ -133,10 +133,20 @@ def _overview(evidence: StudyEvidence, generated: datetime.datetime) -> dict[str
     return {"sentence": sentence, "facts": facts}
 
 
-def _toc(pathways: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _joint_rows(evidence: StudyEvidence) -> list[dict[str, Any]] | None:
+    """The joint display (link × estimate × interviews) when the study brought coded interviews, else None."""
+    from moclab.evidence import joint_display
+
+    if not any(p.qualitative.status != "none" or p.qualitative.counts for p in evidence.pathways):
+        return None
+    return joint_display(evidence).to_dict(orient="records")
+
+
+def _toc(pathways: list[dict[str, Any]], joint: bool) -> list[dict[str, Any]]:
     return [
         {"id": "summary", "label": "Summary", "children": [{"id": "scorecard", "label": "Scorecard"}]},
         {"id": "model", "label": "Pathway model", "children": []},
+        *([{"id": "joint-display", "label": "Interviews and estimates", "children": []}] if joint else []),
         {
             "id": "pathways",
             "label": "Pathways",
@@ -211,6 +221,7 @@ def build_report(
         progress.step("writing the page")
         methods = describe_methods(evidence)
         excluded = exclusions(evidence, study)
+        joint = _joint_rows(evidence)
         assumptions = assumption_groups(evidence)
         study_info = evidence.study
         banner = (
@@ -224,7 +235,7 @@ def build_report(
             subtitle="Mechanism evidence report: which of the seven criteria for a mechanism the evidence "
             "meets",
             banner=banner,
-            toc=_toc(views),
+            toc=_toc(views, joint is not None),
             generated=generated,
         )
         settings_text = yaml.safe_dump(
@@ -238,6 +249,7 @@ def build_report(
                 scorecard=scorecard_view(evidence, anchors),
                 model_figure=model_figure,
                 pathways=views,
+                joint=joint,
                 data=data_summary_view(summary) if summary is not None else None,
                 data_missing=data_missing,
                 exclusions=excluded,
