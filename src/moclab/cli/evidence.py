@@ -8,33 +8,13 @@ instead; ``-o REPORT/`` also writes the report (`moclab.report.write_report`: th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from moclab.errors import MoclabError, ValidationError
-
-
-@contextmanager
-def _errors_exit() -> Iterator[None]:
-    """Print a moclab error (every problem of a ValidationError, one per line) on stderr and exit 1."""
-    try:
-        yield
-    except MoclabError as error:
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
-        if isinstance(error, ValidationError):
-            console.print(f"[bold red]{error.what}[/]: {len(error.problems)} problem(s) found")
-            for problem in error.problems:
-                console.print("  - ", end="")
-                console.print(str(problem), markup=False)
-        else:
-            console.print("[bold red]error:[/] ", end="")
-            console.print(str(error), markup=False)
-        raise typer.Exit(1) from None
+from moclab.cli.output import errors_exit
 
 
 def analyze(
@@ -70,7 +50,7 @@ def analyze(
 
     console = Console(highlight=False, soft_wrap=True)
     chosen = list(pathway) if pathway else None
-    with _errors_exit():
+    with errors_exit():
         replications = [
             run_analysis(other, pathways=chosen, n_boot=n_boot, seed=seed) for other in (replication or [])
         ]

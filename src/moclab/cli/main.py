@@ -19,7 +19,8 @@ from moclab.cli import evidence as evidence_cli
 from moclab.cli import measures as measures_cli
 from moclab.cli import simulate as simulate_cli
 from moclab.cli import sources as sources_cli
-from moclab.errors import MoclabError, ValidationError
+from moclab.cli.output import print_error
+from moclab.errors import MoclabError
 
 app = typer.Typer(
     name="moclab",
@@ -61,19 +62,6 @@ measures_cli.register(app)
 simulate_cli.register(app)
 design_cli.register(app)
 evidence_cli.register(app)
-
-
-def print_error(error: MoclabError) -> None:
-    if isinstance(error, ValidationError):
-        errors = [p for p in error.problems if p.severity == "error"]
-        err_console.print(f"[bold red]{error.what}[/]: {len(errors)} problem(s) found", markup=True)
-        for problem in error.problems:
-            colour = "red" if problem.severity == "error" else "yellow"
-            err_console.print(f"  [{colour}]-[/] ", end="", markup=True)
-            err_console.print(str(problem), markup=False)
-    else:
-        err_console.print("[bold red]error:[/] ", end="", markup=True)
-        err_console.print(str(error), markup=False)
 
 
 def run() -> None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,7 +25,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from moclab.errors import MoclabError, Problem, QualError, display_path
+from moclab.cli.output import errors_exit, print_problems
+from moclab.errors import QualError, display_path
 
 if TYPE_CHECKING:
     from moclab.qual import Project
@@ -64,26 +63,6 @@ NewlinesOption = Annotated[
 def console() -> Console:
     """A console for the command's output (made per command: a test runner swaps the streams)."""
     return Console(highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def errors_exit() -> Iterator[None]:
-    """Print a moclab error (not a traceback) on stderr and exit 1."""
-    try:
-        yield
-    except MoclabError as error:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
-        err.print("[bold red]error:[/] ", end="")
-        err.print(str(error), markup=False)
-        raise typer.Exit(1) from None
-
-
-def print_problems(out: Console, problems: list[Problem]) -> None:
-    """One line per problem: severity, where (file:line:column, element), what is wrong."""
-    for problem in problems:
-        style = "red" if problem.severity == "error" else "yellow"
-        out.print(f"[{style}]{problem.severity:<7}[/] ", end="")
-        out.print(str(problem), markup=False)
 
 
 def _summary(project: Project) -> dict[str, object]:

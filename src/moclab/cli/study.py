@@ -9,40 +9,19 @@ bundled synthetic example. Neither overwrites anything.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from moclab.errors import MoclabError, Problem, ValidationError
+from moclab.cli.output import errors_exit, print_problems
+from moclab.errors import ValidationError
 
 
 def _console() -> Console:
     # Created per command so output goes to the streams of the moment (a test runner swaps them).
     return Console(highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def _errors_exit() -> Iterator[None]:
-    """Print a moclab error (not a traceback) on stderr and exit 1."""
-    try:
-        yield
-    except MoclabError as error:
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
-        console.print("[bold red]error:[/] ", end="")
-        console.print(str(error), markup=False)
-        raise typer.Exit(1) from None
-
-
-def print_problems(console: Console, problems: list[Problem]) -> None:
-    """One line per problem: severity, where (file:line, row, column), what is wrong and what to do."""
-    for problem in problems:
-        style = "red" if problem.severity == "error" else "yellow"
-        console.print(f"[{style}]{problem.severity:<7}[/] ", end="")
-        console.print(str(problem), markup=False)
 
 
 def validate(
@@ -53,7 +32,7 @@ def validate(
     from moclab.study import validate_study
 
     console = _console()
-    with _errors_exit():
+    with errors_exit():
         try:
             report = validate_study(study, show_progress=not as_json)
         except ValidationError as error:
@@ -99,7 +78,7 @@ def new(
     """Start a study folder from a pathway-model template: moclab.yaml, model.yaml, empty data tables."""
     from moclab.study import new_study
 
-    with _errors_exit():
+    with errors_exit():
         path = new_study(dest, template=template, title=title)
     console = _console()
     console.print(f"Created the study folder {path} from the '{template}' template.")
@@ -112,7 +91,7 @@ def example(
     """Copy the bundled example study (synthetic data, not real people) to play with."""
     from moclab.study import copy_example
 
-    with _errors_exit():
+    with errors_exit():
         path = copy_example(dest)
     console = _console()
     console.print(f"Copied the example study (synthetic data, not real people) to {path}.")

@@ -582,7 +582,9 @@ def joint_display(evidence: StudyEvidence) -> pd.DataFrame:
         qualitative = pathway.qualitative
         counts = qualitative.counts
         low, high = association.interval if association.interval is not None else (None, None)
-        told = f"{counts['mechanism_first']} of {counts['interviews']}" if "mechanism_first" in counts else ""
+        told = str(counts.get("mechanism_first", ""))
+        if told and "interviews" in counts:  # counts given by hand may lack the total
+            told += f" of {counts['interviews']}"
         rows.append(
             {
                 "pathway": pathway.id,
