@@ -39,6 +39,14 @@ def analyze(
             "--replication", help="Another study of the same pathways, for consistency (repeatable)."
         ),
     ] = None,
+    multilevel: Annotated[
+        bool,
+        typer.Option(
+            "--multilevel",
+            help="Judge strong association on a multilevel mediation model (2-1-1 or 1-1-1) in clustered "
+            "designs (the setting evidence.mediation: multilevel).",
+        ),
+    ] = False,
     details: Annotated[
         bool, typer.Option("--details/--no-details", help="Print every verdict's reason below the matrix.")
     ] = True,
@@ -50,12 +58,16 @@ def analyze(
 
     console = Console(highlight=False, soft_wrap=True)
     chosen = list(pathway) if pathway else None
+    options = {"mediation": "multilevel"} if multilevel else None
     with errors_exit():
         replications = [
-            run_analysis(other, pathways=chosen, n_boot=n_boot, seed=seed) for other in (replication or [])
+            run_analysis(other, options, pathways=chosen, n_boot=n_boot, seed=seed)
+            for other in (replication or [])
         ]
         loaded = load_study(study)
-        evidence = run_analysis(loaded, pathways=chosen, n_boot=n_boot, seed=seed, replications=replications)
+        evidence = run_analysis(
+            loaded, options, pathways=chosen, n_boot=n_boot, seed=seed, replications=replications
+        )
         report = write_report(evidence, output, study=loaded) if output is not None else None
     if as_json:
         typer.echo(json.dumps(evidence.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))

@@ -5,7 +5,9 @@ For each pathway (`moclab.evidence.plan`), on its per-recipient frame (`moclab.e
 ========================  ==================================================================================
 analysis                  call
 ========================  ==================================================================================
-strong association        `mediate` X → mechanism(s) → outcome (serial for a chain), adjusted for baselines
+strong association        `mediate` X → mechanism(s) → outcome (serial for a chain), adjusted for baselines;
+                          with ``mediation: multilevel`` and clustered recipients, `multilevel_mediate`
+                          (single mechanism; falls back to `mediate` with a warning when it cannot run)
 specificity               `mediate` with the competing mechanisms in parallel (contrasts); `mediate` to each
                           non-target outcome
 consistency               `cluster_indirect_effects` + `meta_analysis` across sites when the strategy varies
@@ -27,6 +29,7 @@ its reason; it never stops the others.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -42,6 +45,7 @@ from moclab.analysis import (
     dose_response,
     mediate,
     meta_analysis,
+    multilevel_mediate,
     sensitivity,
 )
 from moclab.analysis.results import Effect
@@ -139,6 +143,27 @@ def resolve_settings(
 # --------------------------------------------------------------------------------------------------------
 
 
+def _numeric_covariates(frame: Any, covariates: Sequence[str]) -> tuple[Any, list[str]]:
+    """The frame with categorical covariates as 0/1 columns (first level as reference), for models that take
+    numeric predictors only (`multilevel_mediate`), and the names of the covariate columns to use."""
+    import pandas as pd
+
+    names: list[str] = []
+    extra: dict[str, Any] = {}
+    for name in covariates:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) and not isinstance(column.dtype, pd.CategoricalDtype):
+            names.append(name)
+            continue
+        dummies = pd.get_dummies(column, prefix=name, prefix_sep="=", drop_first=True, dtype=float)
+        dummies[column.isna()] = np.nan
+        extra.update({key: dummies[key] for key in dummies.columns})
+        names.extend(dummies.columns)
+    if not extra:
+        return frame, names
+    return frame.assign(**extra), names
+
+
 class _PathwayAnalysis:
     """Runs the analyses of one pathway and turns their results into verdicts."""
 
@@ -166,6 +191,12 @@ class _PathwayAnalysis:
         self.results: dict[str, AnalysisResult] = {}
         self.notes: list[str] = list(data.notes)
         self.chain = "->".join(plan.mechanisms)
+        #: The multilevel design ("2-1-1", "1-1-1") when strong association was judged on a multilevel model.
+        self.multilevel: str | None = None
+        #: Why the requested multilevel model was not used (the single-level model was, instead).
+        self.multilevel_fallback: str | None = None
+        #: Warnings of the analysis itself (not of a result object), for the study's list of warnings.
+        self.warnings: list[str] = []
 
     # -- helpers -------------------------------------------------------------------------------------------
 
@@ -212,6 +243,18 @@ class _PathwayAnalysis:
     def association(self) -> tuple[AnalysisResult | None, str | None]:
         self.step("association")
         data, plan = self.data, self.plan
+        if self.settings.mediation == "multilevel":
+            result, failure = self.multilevel_association()
+            if result is not None:
+                return result, None
+            self.multilevel_fallback = failure
+            warning = (
+                f"multilevel mediation was requested but not used ({failure}); strong association was judged "
+                "on the single-level mediation model instead"
+                + (" (cluster bootstrap, CR1 standard errors)" if data.cluster is not None else "")
+            )
+            self.warnings.append(warning)
+            self.notes.append(warning)
         return self.attempt(
             "mediation",
             lambda: mediate(
@@ -225,7 +268,66 @@ class _PathwayAnalysis:
             ),
         )
 
-    def specificity(self, association: AnalysisResult | None) -> tuple[Effect | None, list, list, list[str]]:
+    def multilevel_association(self) -> tuple[AnalysisResult | None, str | None]:
+        """`multilevel_mediate` of the pathway, or why it cannot be used (then nothing is kept).
+
+        The design is inferred by `multilevel_mediate` (2-1-1 when the strategy is constant within every
+        cluster); the Monte Carlo draws use the pathway's seed. A fit that did not converge counts as a
+        failure: its estimates are not the REML solution, so no verdict should rest on them.
+        """
+        data, plan = self.data, self.plan
+        if data.cluster is None:
+            return None, "the recipients are not nested in sites"
+        if len(plan.mechanisms) > 1:
+            return None, "multilevel mediation takes a single mechanism, and this pathway has a chain"
+        mechanism = plan.mechanisms[0]
+        frame, covariates = _numeric_covariates(data.frame, self.covariates_for(mechanism, plan.outcome))
+        try:
+            result = multilevel_mediate(
+                frame,
+                x=data.x,
+                m=mechanism,
+                y=plan.outcome,
+                cluster=data.cluster,
+                covariates=covariates,
+                level=self.level,
+                seed=self.seed,
+            )
+        except _EXPECTED as error:
+            message = getattr(error, "message", None) or str(error)
+            hint = getattr(error, "hint", None)
+            return None, "the multilevel model could not be estimated: " + message + (
+                f" ({hint})" if hint else ""
+            )
+        if not result.info.get("converged", True):
+            return None, "the multilevel model did not converge"
+        self.results["mediation"] = result
+        self.multilevel = result.design
+        return result, None
+
+    def association_effects(self, mediation: AnalysisResult | None) -> tuple[Effect | None, list[Effect]]:
+        """The indirect effect and the paths along it, from the single-level or the multilevel model.
+
+        The multilevel a and b paths get the ``from`` and ``to`` of the single-level paths, so the
+        plausibility signs and the manipulation check read them alike.
+        """
+        if mediation is None:
+            return None, []
+        if self.multilevel is None:
+            indirect = mediation.effect(self.indirect_name)
+            return indirect, [mediation.effect(name) for name in indirect.extra.get("paths", [])]
+        mechanism = self.plan.mechanisms[0]
+        ends = {"a": (self.data.x, mechanism), "b": (mechanism, self.plan.outcome)}
+        paths = [
+            dataclasses.replace(
+                mediation.effect(name),
+                extra={**mediation.effect(name).extra, "from": ends[name][0], "to": ends[name][1]},
+            )
+            for name in ("a", "b")
+        ]
+        return mediation.effect("indirect"), paths
+
+    def specificity(self, association: Effect | None) -> tuple[Effect | None, list, list, list[str]]:
         self.step("specificity")
         data, plan = self.data, self.plan
         target_node = plan.mechanisms[0]
@@ -252,8 +354,8 @@ class _PathwayAnalysis:
                 contrasts = [
                     (alt, result.effect(f"contrast[{target_node}-{alt}]")) for alt in plan.alternatives
                 ]
-        if target is None and association is not None:
-            target = association.effect(self.indirect_name)
+        if target is None:
+            target = association
         non_targets: list[tuple[str, Effect]] = []
         for name in plan.non_targets:
             result, failure = self.attempt(
@@ -603,12 +705,19 @@ class _PathwayAnalysis:
         plan, data = self.plan, self.data
         level = self.level
         mediation, failure = self.association()
-        indirect = mediation.effect(self.indirect_name) if mediation is not None else None
-        paths: list[Effect] = []
-        if mediation is not None and indirect is not None:
-            paths = [mediation.effect(name) for name in indirect.extra.get("paths", [])]
+        indirect, paths = self.association_effects(mediation)
         design_evidence: dict[str, Any] = {}
-        if mediation is not None:
+        if mediation is not None and self.multilevel is not None:
+            info = mediation.info
+            design_evidence = {
+                "n": info.get("n"),
+                "n_dropped": info.get("n_dropped"),
+                "n_clusters": info.get("n_clusters"),
+                "icc": info.get("icc"),
+                "design_effect": info.get("design_effect"),
+                "method": info.get("method"),
+            }
+        elif mediation is not None:
             design_evidence = {
                 "n": mediation.n,  # type: ignore[attr-defined]
                 "n_dropped": mediation.n_dropped,  # type: ignore[attr-defined]
@@ -618,11 +727,20 @@ class _PathwayAnalysis:
                 "x_coding": mediation.info.get("x_coding"),
                 "method": mediation.info.get("method"),
             }
+        association_evidence = dict(design_evidence)
+        if self.multilevel_fallback is not None:
+            association_evidence["mediation_model"] = "single-level (multilevel requested)"
+            association_evidence["multilevel_fallback"] = self.multilevel_fallback
         association = judge_strong_association(
-            indirect, paths, level=level, failure=failure, evidence=dict(design_evidence)
+            indirect,
+            paths,
+            level=level,
+            failure=failure,
+            evidence=association_evidence,
+            multilevel=self.multilevel,
         )
         indirect_sign = plan.sign_between(plan.strategy, plan.outcome)
-        target, contrasts, non_targets, failures = self.specificity(mediation)
+        target, contrasts, non_targets, failures = self.specificity(indirect)
         specificity = judge_specificity(
             target,
             contrasts,
@@ -732,6 +850,13 @@ class _PathwayAnalysis:
             lines.append("no baseline adjustment (no baseline wave, or too few baseline values)")
         if data.covariates:
             lines.append(f"covariates: {', '.join(data.covariates)}")
+        if self.multilevel is not None:
+            level_word = "between" if self.multilevel == "2-1-1" else "within"
+            lines.append(
+                f"strong association: {self.multilevel} multilevel mediation of recipients nested in "
+                f"{plan.cluster} ({level_word}-cluster a and b paths; Monte Carlo interval of the indirect "
+                f"effect, seed {self.seed}); the other analyses as below"
+            )
         if data.cluster is not None:
             lines.append(
                 f"recipients nested in {plan.cluster}: cluster bootstrap ({settings.n_boot} resamples of "
@@ -883,6 +1008,7 @@ def analyze(
             )
             evidence = analysis.run(support(plan))
             pathways.append(evidence)
+            warnings.extend(f"{plan.id} (mediation): {warning}" for warning in analysis.warnings)
             for name, result in evidence.results.items():
                 warnings.extend(f"{plan.id} ({name}): {warning}" for warning in result.warnings)
     return StudyEvidence(

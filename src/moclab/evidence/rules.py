@@ -132,15 +132,32 @@ POWER_CHANGE = (
 )
 
 
-def rule_strong_association(level: float) -> str:
+#: What the a and b paths of a multilevel mediation model are, by design (docs/multilevel.md).
+MULTILEVEL_PATHS = {
+    "2-1-1": "between-cluster a and b paths (the strategy moves a site's mean mechanism, which moves the "
+    "outcome), indirect effect a·b",
+    "1-1-1": "within-cluster a and b paths (fixed parts of random slopes), average indirect effect "
+    "a·b + σ_ab",
+}
+
+
+def rule_strong_association(level: float, multilevel: str | None = None) -> str:
+    """The rule text; `multilevel` is the design ("2-1-1", "1-1-1") when a multilevel model was used."""
     alpha = 1 - level
-    return (
+    rule = (
         f"met when the {level:.0%} interval of the indirect effect excludes 0 and every path along it (a, "
         f"and b; d for serial mechanisms) is significant at α = {alpha:.2g} (joint significance, MacKinnon "
         "et "
         "al. 2002); not met when the interval includes 0 and no path is significant; partly met otherwise "
         "(one path only, or the interval and the joint test disagree)"
     )
+    if multilevel is not None:
+        rule += (
+            f"; judged on a multilevel mediation model ({multilevel} design: {MULTILEVEL_PATHS[multilevel]}; "
+            "Wald tests of the paths, Monte Carlo interval of the indirect effect; Bauer, Preacher & Gil "
+            "2006; Zhang, Zyphur & Preacher 2009)"
+        )
+    return rule
 
 
 def judge_strong_association(
@@ -150,6 +167,7 @@ def judge_strong_association(
     level: float,
     failure: str | None = None,
     evidence: dict[str, Any] | None = None,
+    multilevel: str | None = None,
 ) -> Verdict:
     """Strong association: the a and b paths and the indirect effect (Kazdin 2007; Lewis et al. 2020).
 
@@ -166,8 +184,11 @@ def judge_strong_association(
         Why the mediation model could not be estimated.
     evidence : dict, optional
         Further numbers to keep with the verdict (n, clusters, ICCs).
+    multilevel : {"2-1-1", "1-1-1"}, optional
+        The design of the multilevel mediation model `indirect` and `paths` come from (the rule and the
+        reason then say so, and whether the paths are between or within clusters); None for single-level.
     """
-    rule = rule_strong_association(level)
+    rule = rule_strong_association(level, multilevel)
     alpha = 1 - level
     extra = dict(evidence or {})
     if indirect is None or not paths:
@@ -193,6 +214,12 @@ def judge_strong_association(
     )
     path_text = ", ".join(f"{p.name} = {_fmt(p.estimate)} ({_fmt_p(p.p)})" for p in paths)
     indirect_text = f"indirect effect {_with_interval(indirect)}"
+    if multilevel is not None:
+        where = "between" if multilevel == "2-1-1" else "within"
+        extra["mediation_model"] = f"multilevel {multilevel}"
+        extra["path_level"] = where
+        path_text = f"{where}-cluster paths of the {multilevel} multilevel model: {path_text}"
+        indirect_text = f"{where}-cluster {indirect_text} (Monte Carlo interval)"
     if interval_ok and joint:
         status, design_change = Status.MET, None
         reason = f"the {indirect_text} excludes 0 and every path is significant ({path_text})"

@@ -151,6 +151,8 @@ def describe_effect(effect: Effect, result: AnalysisResult) -> str:
         "tau2": "between-unit variance τ²",
         "study": inner,
     }
+    if type(result).__name__ == "MultilevelMediationResult":
+        return _describe_multilevel(effect, result)
     if kind == "contrast" and name.startswith("contrast["):
         first, _, second = inner.partition("-")
         return f"difference of indirect effects: {_arrows(first)} − {_arrows(second)}"
@@ -176,6 +178,28 @@ def describe_effect(effect: Effect, result: AnalysisResult) -> str:
     if base in by_name:
         return by_name[base] + suffix
     return words.get(kind, _arrows(name))
+
+
+def _describe_multilevel(effect: Effect, result: AnalysisResult) -> str:
+    """The effects of a multilevel mediation model, with the level each one is estimated at."""
+    variables = result.info.get("variables", {})
+    m, y = variables.get("m", "mechanism"), variables.get("y", "outcome")
+    where = str(effect.extra.get("effect_level", ""))
+    at = {"between": " between sites (site means)", "within": " within sites", "pooled": ""}.get(where, "")
+    words = {
+        "a": f"a path{at}: strategy → {m}",
+        "b": f"b path{at}: {m} → {y}, adjusted for the strategy",
+        "direct": f"direct effect c′{at} (strategy → {y}, adjusted for {m})",
+        "indirect": f"indirect effect{at} through {m}",
+        "total": f"total effect{at} (strategy → {y})",
+        "random_covariance": "σ_ab: covariance of the sites' random a and b slopes",
+    }
+    text = words.get(effect.kind, _arrows(effect.name))
+    if effect.kind == "indirect" and effect.name == "indirect" and result.info.get("design") == "1-1-1":
+        text += " (a·b + σ_ab)"
+    if effect.name == "b_within":
+        text += " (not part of the indirect effect in a 2-1-1 design)"
+    return text
 
 
 def effect_rows(result: AnalysisResult, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -280,7 +304,12 @@ def pathway_view(
     results = pathway.results
     tables = []
     if "mediation" in results:
-        tables.append(_table("mediation", "Paths and effects", results["mediation"]))
+        mediation = results["mediation"]
+        design = (
+            mediation.info.get("design") if type(mediation).__name__ == "MultilevelMediationResult" else None
+        )
+        title = f"Paths and effects (multilevel model, {design} design)" if design else "Paths and effects"
+        tables.append(_table("mediation", title, mediation))
     if "specificity" in results:
         tables.append(
             _table(

@@ -175,6 +175,12 @@ class EvidenceSettings(_Strict):
     ci, n_boot, seed
         Interval method of the indirect effects (see `moclab.analysis.mediate`), bootstrap resamples and the
         seed that makes every number reproducible (a fresh one is drawn and reported when not given).
+    mediation
+        The strong-association model of clustered designs: ``single-level`` (`moclab.analysis.mediate`
+        with the cluster bootstrap and CR1 standard errors) or ``multilevel``
+        (`moclab.analysis.multilevel_mediate`: 2-1-1 when the strategy is constant within sites, 1-1-1
+        otherwise; Monte Carlo interval of the indirect effect). Pathways it cannot serve (no clusters,
+        serial mechanisms) or fits that fail fall back to single-level, with a warning.
     pathways
         The pathways to judge (ids, or mappings with per-pathway settings); all of the model's by default.
     waves
@@ -206,6 +212,7 @@ class EvidenceSettings(_Strict):
     ci: Literal["bca", "percentile", "monte_carlo", "delta"] = "bca"
     n_boot: int = Field(default=5000, ge=100)
     seed: int | None = Field(default=None, ge=0)
+    mediation: Literal["single-level", "multilevel"] = "single-level"
     pathways: list[PathwaySpec] | None = None
     waves: WaveSpec = WaveSpec()
     covariates: list[str] = []
