@@ -18,17 +18,16 @@ Two ways, chosen with ``criteria=`` in `moclab.design.power_analysis`:
     plausibility need analyses the fast engine does not run; they are reported as not estimated.
 
 ``"full"``
-    Every replication is written as a study folder and scored by `moclab.evidence.analyze`, the same code
-    as `moclab analyze`: all seven criteria, at a few seconds per replication (use few replications and
-    the parallel back ends).
+    Every replication is built as a checked study in memory (`SimulatedStudy.to_study`, the checks of
+    `moclab.study.load_study` without writing files) and scored by `moclab.evidence.analyze`, the same code
+    as `moclab analyze`: all seven criteria, at a fraction of a second to a few seconds per replication
+    (the analyses dominate; use few replications and the parallel back ends).
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -159,25 +158,21 @@ def full_statuses(
     """Score one simulated study with `moclab.evidence.analyze`: status codes per pathway and criterion.
 
     The study is drawn from `plan` with `seed` (the same data set the fast engine analyses for this
-    replication), written to a temporary folder, loaded as any study is, and analysed with the given
-    interval method, resamples and seed; the folder is removed afterwards.
+    replication), built and checked in memory (`SimulatedStudy.to_study`) and analysed with the given
+    interval method, resamples and seed.
     """
     from moclab.evidence import analyze
-    from moclab.study import load_study
 
-    study = plan.study(seed)
-    with tempfile.TemporaryDirectory(prefix="moclab-power-") as folder:
-        path = study.write(Path(folder) / "study")
-        loaded = load_study(path, show_progress=False)
-        evidence = analyze(
-            loaded,
-            {"pathways": [target.id for target in targets]},
-            n_boot=max(int(n_boot), 100),
-            seed=int(analysis_seed),
-            ci=ci,
-            level=level,
-            show_progress=False,
-        )
+    study = plan.study(seed).to_study()
+    evidence = analyze(
+        study,
+        {"pathways": [target.id for target in targets]},
+        n_boot=max(int(n_boot), 100),
+        seed=int(analysis_seed),
+        ci=ci,
+        level=level,
+        show_progress=False,
+    )
     codes: dict[str, dict[str, int]] = {}
     for target in targets:
         pathway = evidence.scorecard.pathway(target.id)

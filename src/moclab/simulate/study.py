@@ -36,6 +36,10 @@ from moclab.simulate.truth import Truth, realised_truth
 if TYPE_CHECKING:
     from moclab.simulate.generate import Draw
     from moclab.simulate.spec import SimulationSpec
+    from moclab.study import Study
+
+#: The `path` of a study built in memory by `SimulatedStudy.to_study` (no such folder is read or written).
+IN_MEMORY_FOLDER = Path("simulated-study-in-memory")
 
 _CONFIG_HEADER = """\
 # moclab study configuration (format: docs/study-format.md).
@@ -87,6 +91,36 @@ class SimulatedStudy:
     def wide(self, *, items: bool = False) -> pd.DataFrame:
         """The analysis-ready wide frame of this study (the same values as `simulate_wide` with its seed)."""
         return wide_frame(self.plan, self._draw, items=items)
+
+    def to_study(self, folder: str | Path = IN_MEMORY_FOLDER) -> Study:
+        """The checked `moclab.study.Study` of this simulated study, built in memory (nothing is written).
+
+        The tables go through the same checks and conversions as `moclab.study.load_study` applies to the
+        written folder (`moclab.study.study_from_tables`), so the study equals the loaded one except that
+        numbers keep their full precision (the CSV files hold 10 significant digits). Instruments not
+        bundled with moclab and the coded interviews are read where the spec found them.
+
+        Parameters
+        ----------
+        folder : str or Path
+            What the study gives as its `path` (nothing is read or written there).
+
+        Returns
+        -------
+        moclab.study.Study
+        """
+        from moclab.study import study_from_tables
+
+        config = dict(self.config)
+        own = own_instrument_files(self.plan)
+        if own:
+            config["instruments"] = [str(path.resolve()) for path in own.values()]
+        interviews = self.spec.qualitative_project()
+        if interviews is not None:
+            config["qualitative"] = {**config["qualitative"], "project": str(Path(interviews).resolve())}
+        names = ("recipients", "measures", "activities", "outcomes")
+        tables = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        return study_from_tables(config, tables, folder=folder, model=self.model)
 
     def write(self, folder: str | Path) -> Path:
         """Write the study folder: moclab.yaml, model.yaml, simulation.yaml, truth.json, data/*.csv (and

@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from moclab.study.config import StudyConfig, load_config
-from moclab.study.load import StudyReport, load_study, validate_study
+from moclab.study.load import StudyReport, load_study, study_from_tables, validate_study
 from moclab.study.scaffold import copy_example, new_study
 from moclab.study.study import Study
 from moclab.study.summary import StudySummary
@@ -46,5 +46,6 @@ __all__ = [
     "load_study",
     "new_study",
     "read_table",
+    "study_from_tables",
     "validate_study",
 ]

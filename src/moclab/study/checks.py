@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import pandas as pd
 
 from moclab.errors import MoclabError, Problem, ProblemList, ValidationError, display_path
 from moclab.study.columns import Converted, convert, text_of, to_number, to_text
-from moclab.study.config import ColumnSpec, StudyConfig, read_config
+from moclab.study.config import ColumnSpec, StudyConfig, config_from_data, read_config
 from moclab.study.measure_items import InstrumentPlan
 from moclab.study.qualitative_settings import check_qualitative
 from moclab.study.rows import MAX_LISTED, quoted, row_problem
@@ -148,7 +148,7 @@ class StudyChecker:
     def run(self) -> CheckedStudy:
         """Run every check; problems are collected, not raised (except an unreadable moclab.yaml)."""
         self.step("reading moclab.yaml")
-        self.config, self.data, config_problems = read_config(self.config_path)
+        self.config, self.data, config_problems = self.read_config()
         self.problems.extend(config_problems)
         if self.config is not None:
             self.check_config()
@@ -176,6 +176,15 @@ class StudyChecker:
         )
 
     # ------------------------------------------------------------------------------------------------ config
+    def read_config(self) -> tuple[StudyConfig | None, Any, list[Problem]]:
+        """The config, its data (with line positions) and its schema problems."""
+        return read_config(self.config_path)
+
+    def has_model_file(self) -> bool:
+        """Whether the model the config names can be loaded (its file exists)."""
+        config = self.config
+        return config is not None and config.model is not None and self.resolve(config.model).is_file()
+
     def check_config(self) -> None:
         """Rules across config values: wave order, randomization, ranges, files that must exist."""
         config = self.config
@@ -265,7 +274,7 @@ class StudyChecker:
                         "values",
                         **self.at(*loc, "values"),
                     )
-        if config.model is not None and not self.resolve(config.model).is_file():
+        if config.model is not None and not self.has_model_file():
             self.error(
                 f"the pathway model file '{config.model}' was not found",
                 hint="check the name, or remove `model:` if the study has no model yet",
@@ -300,8 +309,9 @@ class StudyChecker:
         """Load and validate the pathway model; its problems join the study's."""
         config = self.config
         assert config is not None
-        if config.model is None or not self.resolve(config.model).is_file():
+        if not self.has_model_file():
             return
+        assert config.model is not None
         path = self.resolve(config.model)
         from moclab.model import load_model, validate_model
 
@@ -1101,6 +1111,106 @@ class StudyChecker:
                 "recipients table with `node: <id>` under columns:",
                 **self.at("model"),
             )
+
+
+class TablesChecker(StudyChecker):
+    """The checks of `StudyChecker` on a study held in memory: the config as data, the tables as frames and,
+    optionally, the pathway model as an object (`moclab.study.study_from_tables`).
+
+    The frames go through the same column rules, conversions and cross-checks as files do. Columns that no
+    rule (role, `columns:` declaration or covariate) types are turned into text, as a text file gives them,
+    so the typed tables are those `load_study` builds from the same data written as CSV. Problems name the
+    table's path from the config and the row (a frame has no lines).
+
+    Parameters
+    ----------
+    config
+        The content of moclab.yaml as plain data.
+    tables
+        A frame per table the config declares (recipients, measures, and activities and outcomes when
+        declared).
+    folder
+        The folder relative paths of the config (instruments, frameworks, qualitative project, and the model
+        when `model` is None) are resolved against; nothing is written there.
+    model
+        The pathway model (`moclab.model.PathwayModel`), used instead of reading the config's `model:` file.
+    step
+        As for `StudyChecker`.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        tables: Mapping[str, pd.DataFrame],
+        folder: Path,
+        *,
+        model: Any = None,
+        step: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(Path(folder) / "moclab.yaml", step)
+        self.given_config = config
+        self.given_tables = dict(tables)
+        self.given_model = model
+
+    def read_config(self) -> tuple[StudyConfig | None, Any, list[Problem]]:
+        config, data, problems = config_from_data(self.given_config, self.shown_config)
+        if config is not None:
+            for name in sorted(set(self.given_tables) - {name for name, _ in config.tables.items()}):
+                problems.append(
+                    Problem(
+                        f"a table '{name}' was given but the config declares no tables.{name}",
+                        file=self.shown_config,
+                        hint="declare it under tables: in the config, or leave it out",
+                    )
+                )
+        return config, data, problems
+
+    def has_model_file(self) -> bool:
+        return self.given_model is not None or super().has_model_file()
+
+    def load_model(self) -> None:
+        if self.given_model is None:
+            super().load_model()
+            return
+        from moclab.model import validate_model
+
+        self.model = self.given_model
+        self.model_nodes = [node.id for node in self.model.nodes]
+        try:
+            self.problems.extend(validate_model(self.model, catalog=self.catalog()))
+        except MoclabError as exc:
+            self.error(exc.message, hint=exc.hint)
+
+    def read(self, name: str) -> None:
+        config = self.config
+        assert config is not None
+        spec = getattr(config.tables, name)
+        given = self.given_tables.get(name)
+        self.tables[name] = None
+        if given is None:
+            self.error(
+                f"tables.{name}: no frame was given for it",
+                hint=f"pass the {name} table, or remove tables.{name} from the config",
+                **self.at("tables", name),
+            )
+            return
+        typed = {rule.name for rule in self.rules(name)}
+        if name == "recipients":
+            typed |= set(config.tables.recipients.covariates)
+        frame = given.reset_index(drop=True)
+        # Categorical columns are read cell by cell, as a file's text is (their `.str` accessor gives
+        # object, not text, columns).
+        categorical = [
+            column for column in frame.columns if isinstance(frame[column].dtype, pd.CategoricalDtype)
+        ]
+        frame = frame.astype(dict.fromkeys(categorical, object))
+        frame = frame.assign(
+            **{column: to_text(frame[column]) for column in frame.columns if column not in typed}
+        )
+        source = TableSource(frame, self.resolve(spec.path), spec.path, "memory", header_line=0)
+        self.sources[name] = source
+        if frame.empty:
+            self.warn("no data rows yet (only the header)", file=source.shown)
 
 
 def _first_positions(values: pd.Series) -> dict[Any, int]:

@@ -236,7 +236,15 @@ def read_config(path: str | Path) -> tuple[StudyConfig | None, Any, list[Problem
     """
     path = Path(path)
     data = load_yaml(path)
-    shown = display_path(path)
+    return config_from_data(data, display_path(path))
+
+
+def config_from_data(data: Any, shown: str) -> tuple[StudyConfig | None, Any, list[Problem]]:
+    """Validate the schema of a config given as data (what `read_config` does after reading the file).
+
+    `shown` names the config in problems; `data` may carry line positions (`moclab.yaml.load_yaml`) or be a
+    plain dict (then problems name no line).
+    """
     if not isinstance(data, dict):
         problem = Problem(
             f"expected a mapping of keys (title:, design:, tables:, ...), found {type(data).__name__}",

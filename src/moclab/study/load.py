@@ -7,6 +7,7 @@ not stop the loading and are kept on the study and the report.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from moclab.errors import Problem, ValidationError, display_path
-from moclab.study.checks import StudyChecker
+from moclab.study.checks import CheckedStudy, StudyChecker, TablesChecker
 from moclab.study.config import find_config
 from moclab.study.progress import DelayedProgress
 from moclab.study.study import Study
@@ -80,13 +81,68 @@ def load_study(path: str | Path, *, show_progress: bool = True) -> Study:
     steps = 3 + 2 * 4  # config, model, read and check each of up to four tables, cross-checks
     with DelayedProgress("checking study", total=steps, enabled=show_progress) as progress:
         checked = StudyChecker(config_path, step=progress.step).run()
+    return _study(checked)
+
+
+def study_from_tables(
+    config: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    folder: str | Path,
+    model: Any = None,
+) -> Study:
+    """Build a checked study from a config and tables held in memory, without reading or writing files.
+
+    The same checks as `load_study` run on the frames (`moclab.study.checks.TablesChecker`), and the
+    typed tables are those `load_study` gives for the same data written as a folder (columns no declaration
+    types are text, as read from a CSV file).
+
+    Parameters
+    ----------
+    config
+        The content of moclab.yaml as plain data (the ``path:`` of each table only names it in messages).
+    tables
+        ``{"recipients": frame, "measures": frame, ...}``: a frame per table the config declares.
+    folder
+        The study's folder: relative paths in the config (instruments, frameworks, qualitative project, and
+        the model when `model` is None) are resolved against it, and it is the returned study's `path`.
+        It need not exist.
+    model
+        The pathway model; None reads the config's ``model:`` file from `folder`.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    ValidationError
+        Listing every error (and warning) found, as `load_study` does.
+
+    Examples
+    --------
+    >>> from moclab.study import example_path, load_study
+    >>> example = load_study(example_path(), show_progress=False)
+    >>> config = example.config.model_dump(mode="json", exclude_none=True)
+    >>> names = ("recipients", "measures", "activities", "outcomes")
+    >>> tables = {name: getattr(example, name) for name in names}
+    >>> study = study_from_tables(config, tables, folder=example_path())
+    >>> study.wide().equals(example.wide())
+    True
+    """
+    checked = TablesChecker(config, tables, Path(folder), model=model).run()
+    return _study(checked)
+
+
+def _study(checked: CheckedStudy) -> Study:
+    """The `Study` of a check run, or the `ValidationError` listing its problems."""
     problems = checked.problems
     ordered = problems.errors + problems.warnings
     if problems.errors or checked.config is None:
-        raise ValidationError(f"study {display_path(config_path.parent)}", ordered)
+        raise ValidationError(f"study {display_path(checked.folder)}", ordered)
     tables = checked.tables
     return Study(
-        path=config_path.parent,
+        path=checked.folder,
         config=checked.config,
         recipients=_table(tables.get("recipients")),
         measures=_table(tables.get("measures")),

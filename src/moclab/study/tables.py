@@ -43,7 +43,7 @@ SUPPORTED = ", ".join([*TEXT_DELIMITERS, *EXCEL_SUFFIXES, *PARQUET_SUFFIXES])
 # by a European Excel, which separates with semicolons).
 _CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 
-TableKind = Literal["text", "excel", "parquet"]
+TableKind = Literal["text", "excel", "parquet", "memory"]
 
 
 class TableReadError(StudyError):
@@ -67,7 +67,8 @@ class TableSource:
     shown
         The file name as messages show it (relative to the study folder).
     kind
-        "text", "excel" or "parquet"; Parquet files have rows but no lines.
+        "text", "excel", "parquet" or "memory" (a frame given in Python, `moclab.study.study_from_tables`);
+        Parquet files and frames have rows but no lines.
     header_line
         The line (or spreadsheet row) of the header.
     """
@@ -83,9 +84,9 @@ class TableSource:
     _simple_lines: bool = True
 
     def lines(self, rows: Sequence[int] | np.ndarray) -> np.ndarray | None:
-        """File lines of the given 1-based data rows (None for Parquet, which has no lines)."""
+        """File lines of the given 1-based data rows (None for Parquet and frames, which have no lines)."""
         rows = np.asarray(rows, dtype=np.int64)
-        if self.kind == "parquet":
+        if self.kind in ("parquet", "memory"):
             return None
         if self._simple_lines:
             return rows + self.header_line
@@ -99,7 +100,7 @@ class TableSource:
         return None if lines is None else int(lines[0])
 
     def where(self, row: int) -> str:
-        """'line 14 (row 13)' for text and Excel files, 'row 13' for Parquet."""
+        """'line 14 (row 13)' for text and Excel files, 'row 13' for Parquet and frames."""
         line = self.line(row)
         return f"row {row}" if line is None else f"line {line} (row {row})"
 
