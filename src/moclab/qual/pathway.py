@@ -23,7 +23,6 @@ width by weight and labelled with the count; edges that run against the stage or
 from __future__ import annotations
 
 import itertools
-import subprocess
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -239,6 +238,7 @@ class ExperiencePathway:
         An existing file is replaced only if it is a drawing of the same format (never a user's other file).
         """
         from moclab.model.export.files import write_output
+        from moclab.model.export.render import pipe_graphviz
 
         path = Path(path)
         kind = DRAW_FORMATS.get(path.suffix.lower())
@@ -250,17 +250,7 @@ class ExperiencePathway:
         figure = self.to_graphviz(min_weight, show_unmentioned)
         if kind == "dot":
             return write_output(path, figure.source, kind)
-        try:
-            content = figure.pipe(format=kind)
-        except graphviz.ExecutableNotFound:
-            raise QualError(
-                "Graphviz is not installed (the 'dot' program was not found)",
-                hint="install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
-                "or write a .dot file instead",
-            ) from None
-        except subprocess.CalledProcessError as exc:
-            detail = (exc.stderr or b"").decode("utf-8", "replace").strip()
-            raise QualError(f"Graphviz could not draw the pathway: {detail or exc}") from None
+        content = pipe_graphviz(figure, kind, what="the pathway", error=QualError)
         return write_output(path, content, kind)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import graphviz
 
-from moclab.errors import ModelError
+from moclab.errors import MoclabError, ModelError
 from moclab.model.export.dot import AnnotationKey, Highlight, build_diagram
 from moclab.model.export.files import write_output
 from moclab.model.export.mermaid import to_mermaid
@@ -76,15 +76,28 @@ def render(
     graph = build_diagram(model, highlight, edge_labels, node_notes)
     if kind == "dot":
         return write_output(path, graph.source, kind)
+    content = pipe_graphviz(graph, kind, what="the model", text_formats=".dot or .mmd")
+    return write_output(path, content, kind)
+
+
+def pipe_graphviz(
+    graph: graphviz.Digraph,
+    kind: str,
+    *,
+    what: str,
+    text_formats: str = ".dot",
+    error: type[MoclabError] = ModelError,
+) -> bytes:
+    """Lay out and draw `graph` with Graphviz as `kind` (svg, png, pdf); a missing or failing `dot` is an
+    `error` (of the caller's area) naming `what` was drawn and the text formats that need no Graphviz."""
     try:
-        content = graph.pipe(format=kind)
+        return graph.pipe(format=kind)
     except graphviz.ExecutableNotFound:
-        raise ModelError(
+        raise error(
             "Graphviz is not installed (the 'dot' program was not found)",
             hint="install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
-            "or write a .dot or .mmd file instead",
+            f"or write a {text_formats} file instead",
         ) from None
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip()
-        raise ModelError(f"Graphviz could not draw the model: {detail or exc}") from None
-    return write_output(path, content, kind)
+        raise error(f"Graphviz could not draw {what}: {detail or exc}") from None
