@@ -454,10 +454,13 @@ def test_a_broken_archive_is_reported_at_the_project_line(tmp_path):
 
 def test_the_recipient_pathway_simulation_ships_the_interviews(tmp_path):
     from moclab.simulate import compile_simulation, simulate_study
+    from moclab.simulate.spec import spec_from_dict
 
     spec = compile_simulation("recipient-pathway").spec
-    assert spec.qualitative == "example"
-    small = spec.with_design(sites=6, recipients={"range": [10, 12]})
+    # the default generates its interviews (tests/simulate/test_simulate_interviews.py); `example` copies
+    assert spec.qualitative == "simulated"
+    example = spec_from_dict({**spec.to_yaml_dict(), "qualitative": "example"})
+    small = example.with_design(sites=6, recipients={"range": [10, 12]})
     folder = simulate_study("recipient-pathway", small, seed=2).write(tmp_path / "sim")
     assert (folder / "qual" / "project.qdpx").read_bytes() == example_project_path().read_bytes()
     config = yaml.safe_load((folder / "moclab.yaml").read_text(encoding="utf-8"))

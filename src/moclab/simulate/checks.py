@@ -466,8 +466,8 @@ class _Checker:
             self.add(
                 f"the qualitative project '{self.spec.qualitative}' was not found",
                 "qualitative",
-                hint="write `example` for moclab's synthetic interviews, or the path of a .qdpx file "
-                "(relative to the spec file)",
+                hint="write `simulated` (interviews from the truth), `example` (moclab's bundled ones) "
+                "or the path of a .qdpx file (relative to the spec file)",
             )
         elif path.suffix.lower() != ".qdpx":
             self.add(

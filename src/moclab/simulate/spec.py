@@ -320,7 +320,8 @@ class SimulationSpec(_Strict):
     confounders: dict[str, ConfounderSpec] = {}
     dose: DoseSpec | None = None
     missing: MissingSpec = MissingSpec()
-    qualitative: str | None = None  # "example" or a .qdpx file: coded interviews copied into the study
+    qualitative: str | None = None  # "simulated", "example" or a .qdpx file: coded interviews of the study
+    interviews: int = Field(default=12, ge=2, le=500)  # how many with `qualitative: simulated`
 
     _source: str | None = pydantic.PrivateAttr(default=None)
     _data: Any = pydantic.PrivateAttr(default=None)
@@ -365,10 +366,11 @@ class SimulationSpec(_Strict):
 
         ``qualitative: example`` is moclab's bundled synthetic interview project
         (`moclab.qual.example_project_path`); any other value is a ``.qdpx`` file, relative to the spec file's
-        folder (or the working folder). The interviews are not generated from the truth: they are the same
-        made-up interviews whatever the effects, for the plausibility criterion to read.
+        folder (or the working folder). These interviews are not generated from the truth: they are the same
+        made-up interviews whatever the effects. ``qualitative: simulated`` (interviews generated from the
+        truth, `moclab.simulate.interviews`) has no file: None, as without interviews.
         """
-        if self.qualitative is None:
+        if self.qualitative is None or self.simulated_interviews:
             return None
         if self.qualitative.strip().lower() == "example":
             from moclab.qual import example_project_path  # the interviews live with the qualitative layer
@@ -379,6 +381,11 @@ class SimulationSpec(_Strict):
             return path
         base = Path(self._source).parent if self._source and Path(self._source).is_file() else Path()
         return base / path
+
+    @property
+    def simulated_interviews(self) -> bool:
+        """Whether the study gets coded interviews generated from its truth (``qualitative: simulated``)."""
+        return self.qualitative is not None and self.qualitative.strip().lower() == "simulated"
 
     def variable(self, node: str) -> VariableSpec:
         """The settings of `node`: its own entry over the spec's defaults over the built-in defaults."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import json
 import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,7 @@ import yaml
 
 from moclab.errors import StudyError, display_path
 from moclab.model import PathwayModel
-from moclab.simulate.generate import SeedLike, draw
+from moclab.simulate.generate import SeedLike, child_seed, draw
 from moclab.simulate.plan import SimulationPlan, compile_simulation
 from moclab.simulate.tables import (
     QUALITATIVE_PROJECT,
@@ -34,6 +36,7 @@ from moclab.simulate.tables import (
 from moclab.simulate.truth import Truth, realised_truth
 
 if TYPE_CHECKING:
+    from moclab.qual import Project
     from moclab.simulate.generate import Draw
     from moclab.simulate.spec import SimulationSpec
     from moclab.study import Study
@@ -92,13 +95,27 @@ class SimulatedStudy:
         """The analysis-ready wide frame of this study (the same values as `simulate_wide` with its seed)."""
         return wide_frame(self.plan, self._draw, items=items)
 
+    def interviews(self) -> Project | None:
+        """The coded interviews generated from the truth (``qualitative: simulated``), else None.
+
+        Drawn by `moclab.simulate.interviews.simulate_interviews` from a stream of the study's seed, so the
+        same seed gives the same project.
+        """
+        if not self.spec.simulated_interviews:
+            return None
+        from moclab.simulate.interviews import simulate_interviews
+
+        seed = child_seed(self._draw.details_seed, 2)  # streams 0 and 1 draw the tables' details
+        return simulate_interviews(self.model, self.truth, seed, interviews=self.spec.interviews)
+
     def to_study(self, folder: str | Path = IN_MEMORY_FOLDER) -> Study:
         """The checked `moclab.study.Study` of this simulated study, built in memory (nothing is written).
 
         The tables go through the same checks and conversions as `moclab.study.load_study` applies to the
         written folder (`moclab.study.study_from_tables`), so the study equals the loaded one except that
         numbers keep their full precision (the CSV files hold 10 significant digits). Instruments not
-        bundled with moclab and the coded interviews are read where the spec found them.
+        bundled with moclab and the coded interviews are read where the spec found them; interviews
+        generated from the truth are written to a temporary folder, removed when the study is discarded.
 
         Parameters
         ----------
@@ -118,9 +135,26 @@ class SimulatedStudy:
         interviews = self.spec.qualitative_project()
         if interviews is not None:
             config["qualitative"] = {**config["qualitative"], "project": str(Path(interviews).resolve())}
+        generated = self.interviews()
+        scratch = None
+        if generated is not None:
+            from moclab.qual import write_project
+
+            # The study format reads interviews from a file; the study in memory gets a temporary one.
+            scratch = Path(tempfile.mkdtemp(prefix="moclab-interviews-"))
+            written = write_project(generated, scratch / Path(QUALITATIVE_PROJECT).name)
+            config["qualitative"] = {**config["qualitative"], "project": str(written)}
         names = ("recipients", "measures", "activities", "outcomes")
         tables = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
-        return study_from_tables(config, tables, folder=folder, model=self.model)
+        try:
+            study = study_from_tables(config, tables, folder=folder, model=self.model)
+        except BaseException:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        if scratch is not None:
+            weakref.finalize(study, shutil.rmtree, scratch, ignore_errors=True)
+        return study
 
     def write(self, folder: str | Path) -> Path:
         """Write the study folder: moclab.yaml, model.yaml, simulation.yaml, truth.json, data/*.csv (and
@@ -161,6 +195,12 @@ class SimulatedStudy:
                 f"#\n# {QUALITATIVE_PROJECT} is a copy of {interviews.name}: coded interviews for the "
                 "plausibility criterion,\n# not generated from the truth.\n"
             )
+        generated = self.interviews()
+        if generated is not None:
+            header += (
+                f"#\n# {QUALITATIVE_PROJECT} holds {len(generated.sources)} coded interviews generated from "
+                "the truth (made-up sentences),\n# for the plausibility criterion (docs/simulate.md).\n"
+            )
         (folder / "moclab.yaml").write_text(header + _dump_yaml(self.config), encoding="utf-8")
         (folder / "model.yaml").write_text(_model_text(self.model), encoding="utf-8")
         spec_header = "# The simulation spec this study was generated with (docs/simulate.md).\n"
@@ -180,6 +220,11 @@ class SimulatedStudy:
         if interviews is not None:
             (folder / QUALITATIVE_PROJECT).parent.mkdir()
             shutil.copyfile(interviews, folder / QUALITATIVE_PROJECT)
+        if generated is not None:
+            from moclab.qual import write_project
+
+            (folder / QUALITATIVE_PROJECT).parent.mkdir()
+            write_project(generated, folder / QUALITATIVE_PROJECT)
         return folder
 
     def __repr__(self) -> str:
