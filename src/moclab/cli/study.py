@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from moclab.cli.output import errors_exit, print_problems
-from moclab.errors import ValidationError
+from moclab.errors import MoclabError, ValidationError
+
+if TYPE_CHECKING:
+    from moclab.study import Study
 
 
 def _console() -> Console:
@@ -28,13 +31,17 @@ def validate(
     study: Annotated[Path, typer.Argument(help="The study folder (or its moclab.yaml).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems and summary as JSON.")] = False,
 ) -> None:
-    """Check a study folder: config, tables, model. Lists every problem at once; exits 1 on errors."""
+    """Check a study folder: config, tables, model, and the pathways `moclab analyze` would judge.
+
+    Lists every problem at once; exits 1 on errors.
+    """
     from moclab.study import validate_study
 
     console = _console()
     with errors_exit():
         try:
             report = validate_study(study, show_progress=not as_json)
+            pathways = _pathways_to_judge(report.study)
         except ValidationError as error:
             errors = [p for p in error.problems if p.severity == "error"]
             if as_json:
@@ -59,11 +66,30 @@ def validate(
         print_problems(console, report.warnings)
         console.print()
     console.print(report.summary)
+    if pathways is not None:
+        console.print(f"\n{pathways} pathway{'s' if pathways != 1 else ''} ready for `moclab analyze`")
     count = len(report.warnings)
     console.print(
         f"\n[green]ok[/]: {study} has no errors"
         + (f" ({count} warning{'s' if count != 1 else ''} above)" if count else "")
     )
+
+
+def _pathways_to_judge(study: Study) -> int | None:
+    """How many pathways `moclab analyze` would judge, checking the references of the `evidence:` section
+    (pathway ids, waves, columns, links) and that every pathway's variables have data; None when the study
+    has no model or no pathway to judge. Problems raise a ValidationError located in moclab.yaml or the model.
+    """
+    from moclab.evidence import plan_pathways, resolve_settings
+
+    if study.model is None or study.recipients.empty:  # a new study without data: nothing to plan yet
+        return None
+    try:
+        return len(plan_pathways(study, resolve_settings(study.config.evidence)))
+    except ValidationError:
+        raise
+    except MoclabError:  # no pathway in the model: nothing to judge, which validation does not require
+        return None
 
 
 def new(

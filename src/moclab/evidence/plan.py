@@ -341,6 +341,15 @@ class _Planner:
             )
             levels = [str(v) for v in pd.unique(values.dropna())]
             if not numeric or len(levels) == 2 or variable == self.arm_column:
+                if len(levels) < 2:
+                    self.problems.add(
+                        f"pathway '{pathway.id}': the strategy column '{variable}' has "
+                        f"{len(levels)} value(s) ({', '.join(levels) or 'none'}); "
+                        "there is nothing to compare",
+                        hint="the strategy needs two arms (or a numeric dose) that differ between recipients",
+                        **self.where.node(pathway.strategy),
+                    )
+                    return None
                 control = randomization.control if randomization.control in levels else None
                 if control is None and len(levels) > 2:
                     self.problems.add(
