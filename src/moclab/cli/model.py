@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from moclab.errors import Problem, display_path
+from moclab.cli.output import print_problems
+from moclab.errors import display_path
 from moclab.model import (
     PathwayModel,
     find_model,
@@ -81,13 +82,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}"
 
 
-def _print_problems(problems: list[Problem]) -> None:
-    for problem in problems:
-        colour = "red" if problem.severity == "error" else "yellow"
-        err_console.print(f"  [{colour}]{problem.severity}[/]: ", end="", markup=True)
-        err_console.print(str(problem), markup=False)
-
-
 def validate(source: Annotated[str, typer.Argument(help=SOURCE_HELP)]) -> None:
     """Check a model; print its nodes, edges and pathways, and any warnings. Exit 1 on errors."""
     # Errors propagate as one ValidationError, which the application prints (each problem with its line)
@@ -114,7 +108,7 @@ def validate(source: Annotated[str, typer.Argument(help=SOURCE_HELP)]) -> None:
         console.print(f"    {pathway.id}: {pathway}", markup=False)
     if warnings:
         err_console.print(f"[yellow]{len(warnings)} warning(s)[/]", markup=True)
-        _print_problems(warnings)
+        print_problems(err_console, warnings)
     console.print("valid: no errors", markup=False)
 
 
