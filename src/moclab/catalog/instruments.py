@@ -29,10 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from moclab.catalog.entries import SETTLED_LEVELS, VERIFICATION_LEVELS, Verification
-from moclab.catalog.loader import expand_paths, suggest
+from moclab.catalog.loader import did_you_mean, expand_paths, suggest, yaml_position
 from moclab.catalog.schema import check_slug
 from moclab.errors import CatalogError, MoclabError, ProblemList, ValidationError, display_path
-from moclab.yamlio import YamlMap, load_yaml, locate, parse_model
+from moclab.yamlio import YamlMap, load_yaml, parse_model
 
 #: Folder of the instrument files shipped with moclab.
 DATA_DIR = Path(__file__).parent / "instruments"
@@ -398,23 +398,12 @@ class InstrumentFileError(ValidationError, CatalogError):
 # --------------------------------------------------------------------------------------------------------
 
 
-def _where(data: Any, *loc: Any) -> dict[str, int | None]:
-    position = locate(data, loc)
-    line, column = position if position else (None, None)
-    return {"line": line, "column": column}
-
-
-def _did_you_mean(text: str, choices: Iterable[str]) -> str | None:
-    close = suggest(text, choices)
-    return ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else None
-
-
 def _check(spec: InstrumentFile, data: YamlMap, label: str, problems: ProblemList) -> bool:
     """Rules across the entries of one file; returns False when the file cannot be built."""
     before = len(problems.errors)
     first_line: dict[str, int] = {}
     for index, item in enumerate(spec.items):
-        where = _where(data, "items", index, "id")
+        where = yaml_position(data, "items", index, "id")
         if item.id in first_line:
             problems.add(
                 f"duplicate item id '{item.id}' (first written on line {first_line[item.id]})",
@@ -428,13 +417,13 @@ def _check(spec: InstrumentFile, data: YamlMap, label: str, problems: ProblemLis
 
     seen_reverse: set[str] = set()
     for index, item_id in enumerate(spec.reverse):
-        where = _where(data, "reverse", index)
+        where = yaml_position(data, "reverse", index)
         if item_id not in first_line:
             problems.add(
                 f"reverse key names '{item_id}', which is not an item of this instrument",
                 file=label,
                 **where,
-                hint=_did_you_mean(item_id, ids) or "name items by their id: " + ", ".join(ids),
+                hint=did_you_mean(item_id, ids) or "name items by their id: " + ", ".join(ids),
             )
         elif item_id in seen_reverse:
             problems.add(f"item '{item_id}' is listed twice under 'reverse'", file=label, **where)
@@ -443,13 +432,13 @@ def _check(spec: InstrumentFile, data: YamlMap, label: str, problems: ProblemLis
     owner: dict[str, str] = {}
     for subscale_id, subscale in spec.subscales.items():
         for index, item_id in enumerate(subscale.items):
-            where = _where(data, "subscales", subscale_id, "items", index)
+            where = yaml_position(data, "subscales", subscale_id, "items", index)
             if item_id not in first_line:
                 problems.add(
                     f"subscale '{subscale_id}' names '{item_id}', which is not an item of this instrument",
                     file=label,
                     **where,
-                    hint=_did_you_mean(item_id, ids) or "name items by their id: " + ", ".join(ids),
+                    hint=did_you_mean(item_id, ids) or "name items by their id: " + ", ".join(ids),
                 )
             elif item_id in owner:
                 problems.add(
@@ -465,20 +454,20 @@ def _check(spec: InstrumentFile, data: YamlMap, label: str, problems: ProblemLis
                 f"subscale '{subscale_id}' asks for {subscale.min_items} answered items but has "
                 f"{len(subscale.items)}",
                 file=label,
-                **_where(data, "subscales", subscale_id, "min_items"),
+                **yaml_position(data, "subscales", subscale_id, "min_items"),
             )
     if spec.min_items is not None and spec.min_items > len(spec.items):
         problems.add(
             f"'min_items' is {spec.min_items} but the instrument has {len(spec.items)} items",
             file=label,
-            **_where(data, "min_items"),
+            **yaml_position(data, "min_items"),
             hint="min_items is the fewest answered items for a (prorated) scale score",
         )
     if spec.placeholder and not any(item.text and spec.placeholder in item.text for item in spec.items):
         problems.add(
             f"placeholder '{spec.placeholder}' appears in no item text",
             file=label,
-            **_where(data, "placeholder"),
+            **yaml_position(data, "placeholder"),
             hint="remove 'placeholder' or use it in the wording",
         )
     return len(problems.errors) == before
@@ -558,7 +547,7 @@ def read_instrument_file(
                 "an instrument file is a mapping (keys such as id, name, citation, scale, items), "
                 f"not {found}",
                 file=label,
-                **_where(data),
+                **yaml_position(data),
                 hint="see docs/measures.md for a complete example",
             )
             return None
@@ -670,7 +659,7 @@ class InstrumentRegistry:
             return self._instruments[lowered]
         if lowered in self._aliases:
             return self._instruments[self._aliases[lowered]]
-        hint = _did_you_mean(lowered, [*self._instruments, *self._aliases])
+        hint = did_you_mean(lowered, [*self._instruments, *self._aliases])
         raise CatalogError(
             f"unknown instrument '{instrument_id}'",
             hint=hint or "known instruments: " + ", ".join(self._instruments),

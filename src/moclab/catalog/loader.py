@@ -77,7 +77,8 @@ def suggest(text: str, choices: Iterable[str], limit: int = 3, cutoff: float = 6
     return [match for match, _score, _index in matches]
 
 
-def _did_you_mean(text: str, choices: Iterable[str]) -> str | None:
+def did_you_mean(text: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the known choices closest to `text` (see `suggest`), or None when none is close."""
     close = suggest(text, choices)
     if not close:
         return None
@@ -141,7 +142,8 @@ def environment_paths() -> list[str]:
     return [part for part in value.split(os.pathsep) if part.strip()]
 
 
-def _where(data: Any, *loc: Any) -> dict[str, int | None]:
+def yaml_position(data: Any, *loc: Any) -> dict[str, int | None]:
+    """The line and column of `loc` in YAML read by `moclab.yamlio`, as keywords for `ProblemList.add`."""
     position = locate(data, loc)
     line, column = position if position else (None, None)
     return {"line": line, "column": column}
@@ -156,7 +158,7 @@ def _read_file(path: Path, label: str, bundled: bool, problems: ProblemList) -> 
             problems.add(
                 f"a framework file is a mapping (keys such as id, name, citation, entries), not {found}",
                 file=label,
-                **_where(data),
+                **yaml_position(data),
                 hint="see docs/catalog.md for a complete example",
             )
             return None
@@ -191,14 +193,14 @@ def _check_file(parsed: _ParsedFile, problems: ProblemList) -> None:
         problems.add(
             "the file needs 'id' (to define a new framework) or 'extends' (to add entries to one)",
             file=label,
-            **_where(data),
+            **yaml_position(data),
             hint="e.g. 'id: acme-competencies' or 'extends: eis'",
         )
     elif spec.id is not None and spec.extends is not None:
         problems.add(
             "give either 'id' or 'extends', not both",
             file=label,
-            **_where(data, "extends"),
+            **yaml_position(data, "extends"),
             hint="'id' defines a new framework; 'extends' adds entries to an existing one",
         )
     elif spec.id is not None:
@@ -207,7 +209,7 @@ def _check_file(parsed: _ParsedFile, problems: ProblemList) -> None:
                 problems.add(
                     f"a framework needs '{key}'",
                     file=label,
-                    **_where(data),
+                    **yaml_position(data),
                     hint="a citation is the full reference readers should cite",
                 )
     else:
@@ -216,14 +218,14 @@ def _check_file(parsed: _ParsedFile, problems: ProblemList) -> None:
                 problems.add(
                     f"'{key}' cannot be set in a file that extends '{spec.extends}'",
                     file=label,
-                    **_where(data, key),
+                    **yaml_position(data, key),
                     hint="the framework's own file sets it; say where your entries come from in 'source'",
                 )
 
     first_id: dict[str, int] = {}
     first_number: dict[int, int] = {}
     for index, entry in enumerate(spec.entries):
-        where_id = _where(data, "entries", index, "id")
+        where_id = yaml_position(data, "entries", index, "id")
         if entry.id in first_id:
             problems.add(
                 f"duplicate id '{entry.id}' (first written on line {first_id[entry.id]})",
@@ -234,7 +236,7 @@ def _check_file(parsed: _ParsedFile, problems: ProblemList) -> None:
         else:
             first_id[entry.id] = where_id["line"] or 0
         if entry.number is not None:
-            where_number = _where(data, "entries", index, "number")
+            where_number = yaml_position(data, "entries", index, "number")
             if entry.number in first_number:
                 problems.add(
                     f"duplicate number {entry.number} (first written on line {first_number[entry.number]})",
@@ -249,15 +251,15 @@ def _check_file(parsed: _ParsedFile, problems: ProblemList) -> None:
             problems.add(
                 f"'verified: {str(entry.verified).lower()}' contradicts 'verification: {entry.verification}'",
                 file=label,
-                **_where(data, "entries", index, "verified"),
+                **yaml_position(data, "entries", index, "verified"),
                 hint="give only 'verification': verified, verified_secondary, by_elimination or unverified",
             )
         if spec.kinds is not None and entry.kind not in spec.kinds:
-            hint = _did_you_mean(entry.kind, spec.kinds) or "this framework's kinds: " + ", ".join(spec.kinds)
+            hint = did_you_mean(entry.kind, spec.kinds) or "this framework's kinds: " + ", ".join(spec.kinds)
             problems.add(
                 f"kind '{entry.kind}' is not one of this framework's kinds",
                 file=label,
-                **_where(data, "entries", index, "kind"),
+                **yaml_position(data, "entries", index, "kind"),
                 hint=hint,
             )
     known_kinds = spec.kinds if spec.kinds is not None else [e.kind for e in spec.entries]
@@ -266,11 +268,11 @@ def _check_file(parsed: _ParsedFile, problems: ProblemList) -> None:
             problems.add(
                 f"'counts' names kind '{kind}', which is not a kind of this framework",
                 file=label,
-                **_where(data, "counts"),
-                hint=_did_you_mean(kind, known_kinds),
+                **yaml_position(data, "counts"),
+                hint=did_you_mean(kind, known_kinds),
             )
         if number < 0:
-            problems.add(f"count of '{kind}' must be 0 or more", file=label, **_where(data, "counts"))
+            problems.add(f"count of '{kind}' must be 0 or more", file=label, **yaml_position(data, "counts"))
 
 
 def _verification(entry: EntrySpec, file: FrameworkFile) -> Verification:
@@ -291,7 +293,7 @@ class _Written:
     index: int
 
     def where(self, *key: str) -> dict[str, Any]:
-        return {"file": self.file.label, **_where(self.file.data, "entries", self.index, *key)}
+        return {"file": self.file.label, **yaml_position(self.file.data, "entries", self.index, *key)}
 
     @property
     def defined_in(self) -> str:
@@ -316,7 +318,7 @@ def _merge(parsed_files: Sequence[_ParsedFile], problems: ProblemList, complete:
             problems.add(
                 f"framework '{framework_id}' is already {origin}",
                 file=parsed.label,
-                **_where(parsed.data, "id"),
+                **yaml_position(parsed.data, "id"),
                 hint=f"to add entries to it write 'extends: {framework_id}' instead of 'id'; "
                 "to define your own framework choose a new id",
             )
@@ -338,8 +340,8 @@ def _merge(parsed_files: Sequence[_ParsedFile], problems: ProblemList, complete:
             problems.add(
                 f"'extends: {target}' names no known framework",
                 file=parsed.label,
-                **_where(parsed.data, "extends"),
-                hint=_did_you_mean(target, definitions) or "known frameworks: " + ", ".join(definitions),
+                **yaml_position(parsed.data, "extends"),
+                hint=did_you_mean(target, definitions) or "known frameworks: " + ", ".join(definitions),
             )
             continue
         base = definitions[target]
@@ -350,7 +352,7 @@ def _merge(parsed_files: Sequence[_ParsedFile], problems: ProblemList, complete:
                 problems.add(
                     f"kind '{spec.kind}' is not one of the kinds of framework '{target}'",
                     **item.where("kind"),
-                    hint=_did_you_mean(spec.kind, base_kinds) or "kinds: " + ", ".join(base_kinds),
+                    hint=did_you_mean(spec.kind, base_kinds) or "kinds: " + ", ".join(base_kinds),
                 )
             written[target].append(item)
         extended_by[target].append(parsed.label)
@@ -408,7 +410,7 @@ def _check_across(framework_id: str, base: _ParsedFile, items: list[_Written], p
             problems.add(
                 f"parent '{parent}' is not an entry of framework '{framework_id}'",
                 **item.where("parent"),
-                hint=_did_you_mean(parent, by_id),
+                hint=did_you_mean(parent, by_id),
             )
         elif parent == item.spec.id:
             problems.add(f"entry '{parent}' names itself as its parent", **item.where("parent"))
@@ -439,7 +441,7 @@ def _check_across(framework_id: str, base: _ParsedFile, items: list[_Written], p
                 f"'counts' says {published} entries of kind '{kind}' are published, "
                 f"but {len(in_base)} are listed",
                 file=base.label,
-                **_where(base.data, "counts"),
+                **yaml_position(base.data, "counts"),
                 hint="list every entry of that kind, or correct 'counts'",
             )
         elif not in_base and of_kind and len(of_kind) != published:
