@@ -39,7 +39,8 @@ The format is described in moclab's docs/study-format.md.
 """
 
 
-def _refuse_non_empty(dest: Path) -> None:
+def refuse_non_empty(dest: Path) -> None:
+    """Raise a `StudyError` unless `dest` is missing or an empty folder: moclab never overwrites files."""
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StudyError(
             f"{display_path(dest)} is not empty; moclab never overwrites files",
@@ -58,7 +59,7 @@ def copy_example(dest: str | Path) -> Path:
     from moclab.study import example_path
 
     dest = Path(dest)
-    _refuse_non_empty(dest)
+    refuse_non_empty(dest)
     shutil.copytree(example_path(), dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
@@ -90,7 +91,7 @@ def new_study(dest: str | Path, template: str = "recipient-pathway", title: str 
     from moclab.model import load_model, template_path
 
     dest = Path(dest)
-    _refuse_non_empty(dest)
+    refuse_non_empty(dest)
     source = template_path(template)
     model = load_model(source, catalog=None)
     title = title or dest.name.replace("-", " ").replace("_", " ").strip().capitalize() or "New study"
@@ -122,7 +123,8 @@ def new_study(dest: str | Path, template: str = "recipient-pathway", title: str 
     return dest
 
 
-def _quote(text: str) -> str:
+def quoted(text: str) -> str:
+    """`text` as a double-quoted YAML scalar."""
     # A JSON string is a valid double-quoted YAML scalar, so labels with colons or quotes stay intact.
     return json.dumps(text, ensure_ascii=False)
 
@@ -132,7 +134,7 @@ def _config_text(title: str, template: str, arm_node: str | None, moderators: li
         "# moclab study configuration; the format is described in docs/study-format.md.",
         f"# Created by `moclab new` from the {template} template. Fill in the parts marked TODO.",
         "format: 1",
-        f"title: {_quote(title)}",
+        f"title: {quoted(title)}",
         "synthetic: false",
         "description: >-",
         "  TODO: what the study is, where and when it took place.",
@@ -164,7 +166,7 @@ def _config_text(title: str, template: str, arm_node: str | None, moderators: li
     lines.append(f"      arm: {arm_spec}")
     for node in moderators:
         lines.append(
-            f"      {node.id}: {{type: category, node: {node.id}, label: {_quote(node.label or node.id)}}}"
+            f"      {node.id}: {{type: category, node: {node.id}, label: {quoted(node.label or node.id)}}}"
         )
     lines += [
         "  measures:",
@@ -189,6 +191,6 @@ def _config_text(title: str, template: str, arm_node: str | None, moderators: li
     levels = {"individual", "team", "site", "organization", "system"}
     for node in measured:
         level = node.level.value if node.level is not None and node.level.value in levels else "individual"
-        label = _quote(node.label or node.id)
+        label = quoted(node.label or node.id)
         lines.append(f"  {node.id}: {{label: {label}, range: [1, 5], level: {level}}}")
     return "\n".join(lines) + "\n"

@@ -23,7 +23,6 @@ import csv
 import dataclasses
 import html
 import itertools
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ import pandas as pd
 
 from moclab.catalog.instruments import Instrument, InstrumentRegistry, default_instruments
 from moclab.errors import StudyError, display_path
+from moclab.study.scaffold import quoted, refuse_non_empty
 from moclab.study.sources.mapping import ItemResponses, item_responses
 from moclab.study.sources.redcap_dictionary import read_redcap_dictionary
 from moclab.study.sources.redcap_records import ValueMode, read_redcap
@@ -92,14 +92,6 @@ class ImportedStudy:
 
     def _repr_html_(self) -> str:
         return f"<h4>Imported study {html.escape(str(self.path))}</h4>" + self.responses._repr_html_()
-
-
-def _refuse_non_empty(dest: Path) -> None:
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise StudyError(
-            f"{display_path(dest)} is not empty; moclab never overwrites files",
-            hint="give a new folder name (it is created), or an empty folder",
-        )
 
 
 def _wave_order(data: pd.DataFrame, column: str) -> list[str]:
@@ -198,7 +190,7 @@ def import_redcap_study(
     See docs/sources.md (a round trip: dictionary written by moclab, records, import, scores).
     """
     dest = Path(dest)
-    _refuse_non_empty(dest)
+    refuse_non_empty(dest)
     registry = registry or default_instruments()
     parsed = read_redcap_dictionary(dictionary)
     for what, name in (("site", site), ("team", team)):
@@ -290,11 +282,6 @@ def _number_text(value: float) -> str:
     return "" if np.isnan(value) else (str(int(value)) if float(value).is_integer() else repr(float(value)))
 
 
-def _quote(text: str) -> str:
-    # A JSON string is a valid double-quoted YAML scalar, so any text stays intact.
-    return json.dumps(text, ensure_ascii=False)
-
-
 def measure_name(instrument: Instrument) -> str:
     """The measure name of an imported instrument: its id, with ``-`` as ``_``."""
     return instrument.id.replace("-", "_")
@@ -323,7 +310,7 @@ def _config_text(
         lines.append("# Fields mapped to items: " + ", ".join(f"{k} -> {v}" for k, v in map.items()))
     lines += [
         "format: 1",
-        f"title: {_quote(title)}",
+        f"title: {quoted(title)}",
         "synthetic: false",
         "description: >-",
         f"  Item responses imported from the REDCap export {records}. TODO: what the study is.",
@@ -341,8 +328,8 @@ def _config_text(
     ]
     for wave_id in waves:
         event = events.get(wave_id)
-        label = f", label: {_quote(event)}" if event and event != wave_id else ""
-        lines.append(f"    - {{id: {_quote(wave_id)}{label}}}")
+        label = f", label: {quoted(event)}" if event and event != wave_id else ""
+        lines.append(f"    - {{id: {quoted(wave_id)}{label}}}")
     lines += [
         "",
         "tables:",
@@ -369,7 +356,7 @@ def _config_text(
     for instrument in instruments:
         level = levels.get(instrument.level, "individual")
         lines.append(
-            f"  {measure_name(instrument)}: {{instrument: {instrument.id}, label: {_quote(instrument.name)}, "
+            f"  {measure_name(instrument)}: {{instrument: {instrument.id}, label: {quoted(instrument.name)}, "
             f"level: {level}}}"
         )
     return "\n".join(lines) + "\n"
