@@ -1,37 +1,12 @@
-"""Shared fixtures for the catalog tests: the bundled catalog, a clean environment, and a file writer."""
+"""Fixtures for the catalog tests (the clean environment and `write` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
-from moclab.catalog import ENV_VAR, Catalog, default_catalog
-
-
-@pytest.fixture(autouse=True)
-def _no_user_frameworks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tester's own MOCLAB_FRAMEWORKS must not change what the tests see."""
-    monkeypatch.delenv(ENV_VAR, raising=False)
+from moclab.catalog import Catalog, default_catalog
 
 
 @pytest.fixture
 def catalog() -> Catalog:
     return default_catalog()
-
-
-@pytest.fixture
-def write(tmp_path: Path) -> Callable[..., Path]:
-    """Write a text (or raw bytes) file under tmp_path and return its path."""
-
-    def _write(name: str, content: str | bytes) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        return path
-
-    return _write

@@ -1,4 +1,4 @@
-"""Fixtures for the pathway-model tests: a clean catalog environment and a file writer."""
+"""Fixtures for every test: a clean environment and a file writer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from moclab.catalog import ENV_VAR
 
 @pytest.fixture(autouse=True)
 def _no_user_frameworks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tester's own framework files must not change which references resolve."""
+    """The tester's own MOCLAB_FRAMEWORKS must not change which frameworks and references the tests see."""
     monkeypatch.delenv(ENV_VAR, raising=False)
 
 
