@@ -127,18 +127,3 @@ def score_items(
     if scoring == "sum":
         score = score * responses.shape[-1]
     return score
-
-
-def cronbach_alpha(responses: np.ndarray) -> float:
-    """Cronbach's alpha of complete rows of an (n, items) array of keyed responses.
-
-    ``alpha = k/(k - 1) · (1 - Σ var(item) / var(total))`` (Cronbach, 1951), with sample variances.
-    """
-    complete = responses[~np.isnan(responses).any(axis=1)]
-    k = complete.shape[1]
-    if k < 2 or complete.shape[0] < 3:
-        return float("nan")
-    total = complete.sum(axis=1).var(ddof=1)
-    if total <= 0:
-        return float("nan")
-    return float(k / (k - 1) * (1.0 - complete.var(axis=0, ddof=1).sum() / total))

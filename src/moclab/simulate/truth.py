@@ -36,7 +36,6 @@ import pandas as pd
 
 from moclab import __version__
 from moclab.model import NodeType
-from moclab.simulate.measurement import cronbach_alpha
 
 if TYPE_CHECKING:
     from moclab.simulate.generate import Draw
@@ -118,6 +117,9 @@ class Truth:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as JSON-ready data (the content of truth.json)."""
+        # imported here (as in `_icc`): moclab.analysis pulls in statsmodels, which simulating does not need
+        from moclab.analysis.results import _plain
+
         return _plain(
             {
                 "moclab_version": __version__,
@@ -179,20 +181,6 @@ class Truth:
     def __str__(self) -> str:
         frame = self.to_frame()
         return f"Truth of a simulated study of {self.model} (seed {self.seed})\n{frame.to_string()}"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 # -- analytic truth -------------------------------------------------------------------------------------
@@ -455,6 +443,8 @@ def _icc(values: np.ndarray, codes: np.ndarray) -> float | None:
 
 def realised_truth(plan: SimulationPlan, draw: Draw) -> Truth:
     """The analytic truth plus what this draw realised: counts, ICCs, alphas, missingness."""
+    from moclab.analysis.reliability import cronbach_alpha  # imported here, as in `_icc`
+
     truth = analytic_truth(plan)
     wave_ids = truth.waves
     icc = {name: dict(entry) for name, entry in truth.icc.items()}
@@ -478,7 +468,7 @@ def realised_truth(plan: SimulationPlan, draw: Draw) -> Truth:
             for t, wave in enumerate(wave_ids):
                 responses = np.stack([draw.items[f][:, t] for f in m.item_fields], axis=1)
                 keyed = np.where(reverse, m.minimum + m.maximum - responses, responses)
-                alphas[wave] = cronbach_alpha(keyed)
+                alphas[wave] = cronbach_alpha(keyed).estimate if len(m.reverse) > 1 else float("nan")
             measurement[m.name]["alpha_realised"] = alphas
     n = draw.n
     arms: dict[str, Any] = {}
