@@ -53,6 +53,7 @@ from scipy import linalg
 
 from moclab.errors import ModelError, Problem, ValidationError
 from moclab.model import NodeType, PathwayModel, find_model, load_model
+from moclab.model.export.lavaan import path_prefix
 from moclab.simulate.checks import (
     DYNAMIC_TYPES,
     check_spec,
@@ -391,7 +392,7 @@ class _Builder:
                 if self.interaction(w, source, target) != 0
             )
             gates = tuple(self.gates_of(target))
-            kind = _path_kind(self.types[source], self.types[target])
+            kind = path_prefix(self.types[source], self.types[target])
             paths.append(
                 {
                     "from": source,
@@ -715,17 +716,6 @@ class _Builder:
             mode_weights=tuple(w / total for w in dose.modes.values()),
             slopes=slopes,
         )
-
-
-def _path_kind(source: NodeType, target: NodeType) -> str:
-    """The label family of a path, as in the lavaan export: a, d, m, b, o."""
-    if source is NodeType.STRATEGY:
-        return "a"
-    if source is NodeType.DETERMINANT:
-        return "d"
-    if source is NodeType.MECHANISM:
-        return "m" if target is NodeType.MECHANISM else "b"
-    return "o"
 
 
 class _System:
