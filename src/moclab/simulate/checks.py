@@ -65,6 +65,12 @@ class _Checker:
     def add(self, message: str, *loc: str | int, hint: str | None = None) -> None:
         self.problems.append(Problem(message, hint=hint, **self.spec.where(*loc)))
 
+    def not_in_model(self, name: str, kind: str, ids: list[str], *loc: str | int) -> None:
+        """Report a name that is not a node of the wanted kind, suggesting close ids or listing them all."""
+        plural = "strategies" if kind == "strategy" else f"{kind}s"
+        everything = f"{plural}: {', '.join(ids) or 'none'}"
+        self.add(f"'{name}' is not a {kind} of the model", *loc, hint=_hint(name, ids) or everything)
+
     def node_hint(self, name: str, wanted: Iterable[NodeType] | None = None) -> str | None:
         ids = [n for n, t in self.types.items() if wanted is None or t in tuple(wanted)]
         return _hint(name, ids)
@@ -96,13 +102,8 @@ class _Checker:
             )
         for strategy in rand.arms:
             if strategy not in self.strategies:
-                self.add(
-                    f"'{strategy}' is not a strategy of the model",
-                    "design",
-                    "randomization",
-                    "arms",
-                    strategy,
-                    hint=_hint(strategy, self.strategies) or f"strategies: {', '.join(self.strategies)}",
+                self.not_in_model(
+                    strategy, "strategy", self.strategies, "design", "randomization", "arms", strategy
                 )
         labels = [rand.arms.get(s, s) for s in self.strategies]
         if rand.control in labels or len(set(labels)) != len(labels):
@@ -188,12 +189,7 @@ class _Checker:
         mechanisms = [n.id for n in self.model.nodes_of(NodeType.MECHANISM)]
         for index, name in enumerate(self.spec.null_mechanisms):
             if name not in mechanisms:
-                self.add(
-                    f"'{name}' is not a mechanism of the model",
-                    "null_mechanisms",
-                    index,
-                    hint=_hint(name, mechanisms) or f"mechanisms: {', '.join(mechanisms)}",
-                )
+                self.not_in_model(name, "mechanism", mechanisms, "null_mechanisms", index)
                 continue
             for key, value in self.spec.paths.items():
                 pair = parse_edge_key(key)
@@ -332,12 +328,7 @@ class _Checker:
         moderators = [n.id for n in self.model.nodes_of(NodeType.MODERATOR)]
         for name, entry in self.spec.moderators.items():
             if name not in moderators:
-                self.add(
-                    f"'{name}' is not a moderator of the model",
-                    "moderators",
-                    name,
-                    hint=_hint(name, moderators) or f"moderators: {', '.join(moderators) or 'none'}",
-                )
+                self.not_in_model(name, "moderator", moderators, "moderators", name)
                 continue
             if entry.level == "team" and not self.has_teams:
                 self.add("a team-level moderator needs teams in the design", "moderators", name, "level")
@@ -360,12 +351,7 @@ class _Checker:
         preconditions = [n.id for n in self.model.nodes_of(NodeType.PRECONDITION)]
         for name, entry in self.spec.preconditions.items():
             if name not in preconditions:
-                self.add(
-                    f"'{name}' is not a precondition of the model",
-                    "preconditions",
-                    name,
-                    hint=_hint(name, preconditions) or f"preconditions: {', '.join(preconditions) or 'none'}",
-                )
+                self.not_in_model(name, "precondition", preconditions, "preconditions", name)
             elif entry.level == "team" and not self.has_teams:
                 self.add(
                     "a team-level precondition needs teams in the design", "preconditions", name, "level"
