@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from moclab import __version__
 from moclab.cli import catalog, demo, model, qual, study
@@ -19,7 +18,7 @@ from moclab.cli import evidence as evidence_cli
 from moclab.cli import measures as measures_cli
 from moclab.cli import simulate as simulate_cli
 from moclab.cli import sources as sources_cli
-from moclab.cli.output import print_error
+from moclab.cli.output import error_console, print_error
 from moclab.errors import MoclabError
 
 app = typer.Typer(
@@ -32,8 +31,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-err_console = Console(stderr=True, highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -78,7 +75,7 @@ def run() -> None:
         print_error(error)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
+        error_console().print("aborted")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -90,6 +87,7 @@ def run() -> None:
             sys.exit(exc.exit_code)
         if debug:
             raise
-        err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", markup=True)
-        err_console.print("Run again with --debug to see the traceback, and report it as a bug.")
+        console = error_console()
+        console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", markup=True)
+        console.print("Run again with --debug to see the traceback, and report it as a bug.")
         sys.exit(70)
