@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from moclab.cli.main import app
+from moclab.errors import MoclabError
 from moclab.simulate import load_spec
 from moclab.study import validate_study
 
@@ -106,11 +107,13 @@ def test_bad_input_is_an_error_message_not_a_traceback(tmp_path):
     assert done.returncode == 1
     assert "bad.yaml:4" in done.stderr and "isp_support->trust" in done.stderr
     assert not (tmp_path / "new").exists()
+    # a MoclabError (printed without a traceback by main.run), not an internal error
     result = runner.invoke(
         app, ["simulate", "recipient-pathway", "-o", str(tmp_path / "x"), "--per-site", "lots"]
     )
-    assert result.exit_code != 0
+    assert isinstance(result.exception, MoclabError) and "--per-site 'lots'" in str(result.exception)
     result = runner.invoke(app, ["simulate", "no-such-template", "-o", str(tmp_path / "y")])
-    assert result.exit_code != 0
+    assert isinstance(result.exception, MoclabError) and "'no-such-template'" in str(result.exception)
     result = runner.invoke(app, ["simulate", "recipient-pathway"])
-    assert result.exit_code != 0
+    assert isinstance(result.exception, MoclabError) and "-o FOLDER" in str(result.exception)
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
