@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from dask import distributed
 
 from moclab.design import design_grid, power_analysis, replication_seeds, spec_for
 from moclab.errors import MoclabError, ValidationError
@@ -37,7 +38,6 @@ def test_same_seed_same_result_whatever_the_chunks_and_workers(two_mechanism_mod
 
 
 def test_dask_cluster_gives_the_local_result(two_mechanism_model, small_trial, sequential):
-    distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
