@@ -48,6 +48,7 @@ practices. Health Serv Res 48(6 Pt 2):2134-2156 (the joint display of `joint_dis
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -532,14 +533,18 @@ def qualitative_support_from_study(study: Study) -> CodedInterviewSupport | None
     if settings is None or study.model is None:
         return None
     config_file = study.path / "moclab.yaml"
-    try:
-        data = load_yaml(config_file)
-    except (MoclabError, OSError):  # read once already by the loader; a vanished file only loses the lines
-        data = {}
+
+    @functools.cache
+    def config_data() -> Any:
+        """moclab.yaml again, only when a problem needs its line (the loader keeps no positions)."""
+        try:
+            return load_yaml(config_file)
+        except (MoclabError, OSError):  # a file vanished since the loader read it only loses the lines
+            return {}
 
     def where(*loc: str) -> dict[str, Any]:
         found: dict[str, Any] = {"file": display_path(config_file)}
-        position = locate(data, ["qualitative", *loc])
+        position = locate(config_data(), ["qualitative", *loc])
         if position:
             found["line"], found["column"] = position
         return found
