@@ -426,7 +426,7 @@ def test_result_object_renders_and_is_reproducible(framing: pd.DataFrame) -> Non
     frame = first.to_frame()
     assert list(frame.index[:4]) == ["acme", "ade", "total", "prop_mediated"]
     assert first.draws.shape == (300, 10)
-    assert "probability scale" in str(first)
+    assert "probability scale" in str(first) and str(first) == first.summary()
     assert "<table" in first._repr_html_()
     assert first.to_dict()["info"]["outcome_model"] == "logit"
     # total = ACME(treated) + ADE(control) = ACME(control) + ADE(treated) for every draw

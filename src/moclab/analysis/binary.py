@@ -563,8 +563,9 @@ class CausalMediationResult(AnalysisResult):
         """Draw the path diagram (see `diagram`) on a matplotlib Axes and return the Axes."""
         return self.diagram(digits).plot(ax)
 
-    def __str__(self) -> str:
-        text = super().__str__()
+    def summary(self) -> str:
+        """Readable report: the effects table headed by the method, the effects' scale and n."""
+        text = super().summary()
         head, _, rest = text.partition("\n")
         scale = self.info.get("scale", "")
         method = self.info.get("method", "")

@@ -132,9 +132,6 @@ class DoseResponseResult(AnalysisResult):
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
     def _repr_html_(self) -> str:
         text = super()._repr_html_()
         if self.groups is not None:

@@ -272,7 +272,10 @@ def monte_carlo_interval(
 
 
 def wald_interval(
-    estimate: np.ndarray | float, se: np.ndarray | float, level: float = 0.95, df: float | None = None
+    estimate: np.ndarray | float,
+    se: np.ndarray | float,
+    level: float = 0.95,
+    df: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray | float, np.ndarray | float, np.ndarray | float]:
     """Normal-theory (or t) interval and two-sided p-value: estimate ± z·se.
 
@@ -282,9 +285,9 @@ def wald_interval(
         Estimates and standard errors.
     level : float
         Confidence level.
-    df : float, optional
-        Degrees of freedom: use the t distribution (e.g. OLS residual df, or G - 1 with cluster-robust SEs)
-        instead of the normal.
+    df : float or numpy.ndarray, optional
+        Degrees of freedom (one per estimate, or shared): use the t distribution (e.g. OLS residual df, or
+        G - 1 with cluster-robust SEs) instead of the normal.
 
     Returns
     -------

@@ -216,9 +216,6 @@ class MediationResult(AnalysisResult):
             lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
     def _repr_html_(self) -> str:
         text = super()._repr_html_()
         if self.n_clusters is not None:
@@ -1377,17 +1374,16 @@ def _coefficient_table(structure: _Structure, fit: _Fit, level: float, cluster: 
         ses.append(fit.total_se[i])
         dfs.append(fit.total_df)
     estimate, se, df = np.array(estimates), np.array(ses), np.array(dfs)
-    statistic = estimate / se
-    critical = special.stdtrit(df, 0.5 + level / 2)
+    low, high, p = wald_interval(estimate, se, level, df)
     return pd.DataFrame(
         {
             "estimate": estimate,
             "se": se,
-            "statistic": statistic,
+            "statistic": estimate / se,
             "df": df,
-            "p": 2 * special.stdtr(df, -np.abs(statistic)),
-            "ci_low": estimate - critical * se,
-            "ci_high": estimate + critical * se,
+            "p": p,
+            "ci_low": low,
+            "ci_high": high,
             "se_type": "cluster-robust (CR1)" if cluster else "OLS",
         },
         index=pd.MultiIndex.from_arrays([equations, terms], names=["equation", "term"]),

@@ -174,9 +174,6 @@ class MetaAnalysisResult(AnalysisResult):
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
     def _repr_html_(self) -> str:
         pooled = self.pooled
         head = (

@@ -162,9 +162,6 @@ class MultilevelMediationResult(AnalysisResult):
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
     def _repr_html_(self) -> str:
         head = "<br>".join(html.escape(line) for line in self._header_lines())
         frame = self.to_frame()

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from moclab.analysis.bootstrap import SeedLike, as_generator, bootstrap_regressions, factorize_clusters
 from moclab.analysis.clustering import FEW_CLUSTERS, cluster_robust_covariance
@@ -143,9 +142,6 @@ class CrossLaggedResult(AnalysisResult):
         ]
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def diagram(self, digits: int = 2) -> PathDiagram:
         """The cross-lagged panel diagram: M above, Y below, one column per wave (two when pooled), the
@@ -597,19 +593,18 @@ def cross_lagged(
                 )
         theta = np.concatenate([fit.coef[:, 0], fit.coef[:, 1]])
         se_all = np.sqrt(np.diag(fit.covariance))
-        statistic = theta / se_all
-        critical = special.stdtrit(fit.df, 0.5 + level / 2)
+        table_low, table_high, table_p = wald_interval(theta, se_all, level, fit.df)
         equation_names = [f"{m} (t+1)", f"{y} (t+1)"]
         tables.append(
             pd.DataFrame(
                 {
                     "estimate": theta,
                     "se": se_all,
-                    "statistic": statistic,
+                    "statistic": theta / se_all,
                     "df": fit.df,
-                    "p": 2 * special.stdtr(fit.df, -np.abs(statistic)),
-                    "ci_low": theta - critical * se_all,
-                    "ci_high": theta + critical * se_all,
+                    "p": table_p,
+                    "ci_low": table_low,
+                    "ci_high": table_high,
                 },
                 index=pd.MultiIndex.from_tuples(
                     [(eq + suffix, term) for eq in equation_names for term in terms],

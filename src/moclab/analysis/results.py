@@ -109,9 +109,13 @@ class AnalysisResult:
         )
         return f"<div>{head}{body}" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
+        """Readable report: title, effects table and warnings (result types extend it with their parts)."""
         frame = self.to_frame()[["kind", "estimate", "se", "ci_low", "ci_high", "p"]]
         text = f"{self.title}\n{frame.to_string(float_format=lambda v: f'{v:.4f}', na_rep='')}"
         if self.warnings:
             text += "\n" + "\n".join(f"warning: {w}" for w in self.warnings)
         return text
+
+    def __str__(self) -> str:
+        return self.summary()
