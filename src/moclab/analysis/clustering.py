@@ -58,14 +58,16 @@ def icc_oneway(values: np.ndarray, codes: np.ndarray) -> float:
     values = np.asarray(values, dtype=np.float64)
     codes = np.asarray(codes, dtype=np.int64)
     n = values.size
-    sizes = np.bincount(codes).astype(np.float64)
-    sizes = sizes[sizes > 0]
+    all_sizes = np.bincount(codes).astype(np.float64)
+    present = all_sizes > 0
+    sizes = all_sizes[present]
     n_clusters = sizes.size
     if n_clusters < 2 or n - n_clusters < 1:
         return float("nan")
-    cluster_means = np.bincount(codes, weights=values)[np.bincount(codes) > 0] / sizes
+    all_means = np.bincount(codes, weights=values) / np.maximum(all_sizes, 1.0)
+    cluster_means = all_means[present]
     grand = values.mean()
-    within = values - (np.bincount(codes, weights=values) / np.maximum(np.bincount(codes), 1))[codes]
+    within = values - all_means[codes]
     ms_between = float(np.sum(sizes * (cluster_means - grand) ** 2) / (n_clusters - 1))
     ms_within = float(np.sum(within**2) / (n - n_clusters))
     n_tilde = (n - np.sum(sizes**2) / n) / (n_clusters - 1)
