@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from moclab.analysis.results import _plain
+from moclab.analysis.results import plain
 from moclab.errors import DataError
 
 RWG_THRESHOLD = 0.70
@@ -184,7 +184,7 @@ class IccResult:
     mean_group_size: float
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(dict(self.__dict__))
+        return plain(dict(self.__dict__))
 
 
 def icc(values: Any, groups: Any) -> IccResult:
@@ -300,7 +300,7 @@ class AggregationCheck:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(
+        return plain(
             {
                 **self.to_frame().iloc[0].to_dict(),
                 "icc": self.icc.to_dict(),

@@ -35,7 +35,7 @@ from scipy import special
 from moclab.analysis.bootstrap import factorize_clusters
 from moclab.analysis.clustering import FEW_CLUSTERS, cluster_robust_covariance
 from moclab.analysis.intervals import wald_interval
-from moclab.analysis.results import AnalysisResult, Effect, _plain
+from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
 
 __all__ = ["DoseResponseResult", "dose_response"]
@@ -92,7 +92,7 @@ class DoseResponseResult(AnalysisResult):
     def to_dict(self) -> dict[str, Any]:
         base = super().to_dict()
         base.update(
-            _plain(
+            plain(
                 {
                     "dose": self.dose,
                     "response": self.response,

@@ -48,7 +48,7 @@ from moclab.analysis.intervals import (
     percentile_interval,
     wald_interval,
 )
-from moclab.analysis.results import AnalysisResult, Effect, _plain
+from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
 
 __all__ = ["MediationResult", "mediate"]
@@ -144,7 +144,7 @@ class MediationResult(AnalysisResult):
         if self.coefficients is not None:
             coefficients = self.coefficients.reset_index().to_dict(orient="records")
         base.update(
-            _plain(
+            plain(
                 {
                     "model": self.model,
                     "x": self.x,

@@ -32,7 +32,7 @@ from scipy import optimize, special
 
 from moclab.analysis.bootstrap import crossproducts, factorize_clusters, solve_equations
 from moclab.analysis.intervals import wald_interval
-from moclab.analysis.results import AnalysisResult, Effect, _plain
+from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
 
 __all__ = [
@@ -125,7 +125,7 @@ class MetaAnalysisResult(AnalysisResult):
     def to_dict(self) -> dict[str, Any]:
         base = super().to_dict()
         base.update(
-            _plain(
+            plain(
                 {
                     "k": self.k,
                     "method": self.method,

@@ -36,7 +36,7 @@ from moclab.analysis.bootstrap import SeedLike, as_generator, bootstrap_regressi
 from moclab.analysis.clustering import FEW_CLUSTERS, cluster_robust_covariance
 from moclab.analysis.diagram import DiagramEdge, DiagramNode, PathDiagram, significance_stars
 from moclab.analysis.intervals import percentile_interval, wald_interval
-from moclab.analysis.results import AnalysisResult, Effect, _plain
+from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
 
 __all__ = ["CrossLaggedResult", "cross_lagged"]
@@ -107,7 +107,7 @@ class CrossLaggedResult(AnalysisResult):
         base = super().to_dict()
         coefficients = None if self.coefficients is None else self.coefficients.reset_index()
         base.update(
-            _plain(
+            plain(
                 {
                     "m": self.m,
                     "y": self.y,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from moclab.analysis.results import _plain
+from moclab.analysis.results import plain
 from moclab.errors import DataError
 
 #: Fewest complete respondents for a reliability estimate (below this the interval is meaningless).
@@ -80,7 +80,7 @@ class Reliability:
         return pd.DataFrame([{name: getattr(self, name) for name in columns}])
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain({**self.__dict__, "items": list(self.items), "warnings": list(self.warnings)})
+        return plain({**self.__dict__, "items": list(self.items), "warnings": list(self.warnings)})
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)

@@ -45,20 +45,20 @@ class Effect:
         return None
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Convert numpy scalars/arrays and nested containers into JSON-ready Python values (NaN -> None)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return plain(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, pd.DataFrame):
-        return _plain(value.to_dict(orient="records"))
+        return plain(value.to_dict(orient="records"))
     return value
 
 
@@ -88,7 +88,7 @@ class AnalysisResult:
         return pd.DataFrame(rows).set_index("name")
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(
+        return plain(
             {
                 "type": type(self).__name__,
                 "effects": [asdict(item) for item in self.effects],

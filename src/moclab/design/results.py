@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from moclab.analysis.results import _plain
+from moclab.analysis.results import plain
 from moclab.design.scenario import PowerTarget
 
 __all__ = ["PowerResult", "SampleSizeResult", "quantity_label"]
@@ -126,7 +126,7 @@ class PowerResult:
         return wide[list(dict.fromkeys(text["label"]))]
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(
+        return plain(
             {
                 "type": "PowerResult",
                 "model": self.model_id,
@@ -209,7 +209,7 @@ class SampleSizeResult:
         return self.grid.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(
+        return plain(
             {
                 "type": "SampleSizeResult",
                 "dimension": self.dimension,

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from moclab.analysis.results import plain
 from moclab.errors import MoclabError, display_path
 from moclab.report.content import (
     anchor,
     assumption_groups,
     data_summary_view,
     exclusions,
-    json_ready,
     pathway_view,
     scorecard_view,
 )
@@ -268,10 +268,10 @@ def build_report(
         "format": REPORT_FORMAT,
         "generated": generated.isoformat(),
         **evidence.to_dict(),
-        "data_summary": json_ready(summary.to_dict()) if summary is not None else None,
-        "exclusions": json_ready(excluded),
-        "assumptions": json_ready(assumptions),
-        "methods": json_ready(methods.to_dict()),
+        "data_summary": plain(summary.to_dict()) if summary is not None else None,
+        "exclusions": plain(excluded),
+        "assumptions": plain(assumptions),
+        "methods": plain(methods.to_dict()),
         "figures": [figure.to_dict() for figure in figures],
     }
     return Report(page, data, tuple(figures))

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from moclab.analysis.results import plain
 from moclab.evidence.verdicts import CRITERIA, Status
 
 if TYPE_CHECKING:
@@ -28,26 +29,12 @@ __all__ = [
     "data_summary_view",
     "effect_rows",
     "exclusions",
-    "json_ready",
     "pathway_view",
     "scorecard_view",
 ]
 
 #: CSS class of each status (``met``, ``partly-met``, ``not-met``, ``not-testable``).
 STATUS_CLASS = {status: status.value.replace(" ", "-") for status in Status}
-
-
-def json_ready(value: Any) -> Any:
-    """A JSON-ready copy: numpy scalars to Python, NaN and infinities to None, tuples to lists."""
-    if isinstance(value, dict):
-        return {str(key): json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(item) for item in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def anchor(prefix: str, text: str, taken: set[str]) -> str:
@@ -292,7 +279,7 @@ def _dose(pathway: PathwayEvidence, name: str, title: str) -> dict[str, Any] | N
     table["nonlinearity"] = getattr(result, "nonlinearity", None)
     table["turning_point"] = getattr(result, "turning_point", None)
     groups = getattr(result, "groups", None)
-    table["groups"] = [] if groups is None else json_ready(groups.to_dict(orient="records"))
+    table["groups"] = [] if groups is None else plain(groups.to_dict(orient="records"))
     return table
 
 
@@ -487,7 +474,7 @@ def assumption_groups(evidence: StudyEvidence) -> dict[str, Any]:
 def _records(frame: Any) -> list[dict[str, Any]]:
     if frame is None:
         return []
-    return json_ready(frame.to_dict(orient="records"))
+    return plain(frame.to_dict(orient="records"))
 
 
 def data_summary_view(summary: StudySummary) -> dict[str, Any]:
@@ -497,7 +484,7 @@ def data_summary_view(summary: StudySummary) -> dict[str, Any]:
     for row in measures:
         name = row.get("measure")
         row["by_wave"] = [
-            json_ready(summary.missingness.loc[name, wave]) if name in summary.missingness.index else None
+            plain(summary.missingness.loc[name, wave]) if name in summary.missingness.index else None
             for wave in summary.missingness.columns
         ]
     activities = summary.activities
@@ -508,7 +495,7 @@ def data_summary_view(summary: StudySummary) -> dict[str, Any]:
         "n_recipients": summary.n_recipients,
         "n_clusters": summary.n_clusters,
         "n_teams": summary.n_teams,
-        "cluster_sizes": json_ready(summary.cluster_sizes),
+        "cluster_sizes": plain(summary.cluster_sizes),
         "randomization": summary.randomization,
         "arms": _records(summary.arms),
         "waves": _records(summary.waves),

@@ -118,9 +118,9 @@ class Truth:
     def to_dict(self) -> dict[str, Any]:
         """Everything as JSON-ready data (the content of truth.json)."""
         # imported here (as in `_icc`): moclab.analysis pulls in statsmodels, which simulating does not need
-        from moclab.analysis.results import _plain
+        from moclab.analysis.results import plain
 
-        return _plain(
+        return plain(
             {
                 "moclab_version": __version__,
                 "model": self.model,
