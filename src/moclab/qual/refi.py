@@ -279,6 +279,15 @@ class _Reader:
         self.time_cache[value] = parsed
         return parsed
 
+    def audit(self, element: ET.Element, where: str) -> dict[str, str | datetime | None]:
+        """Who created and last changed an element, and when (the REFI audit attributes)."""
+        return {
+            "creator": self.guid(element, "creatingUser", where, required=False),
+            "created": self.when(element, "creationDateTime", where),
+            "modifier": self.guid(element, "modifyingUser", where, required=False),
+            "modified": self.when(element, "modifiedDateTime", where),
+        }
+
     def note_refs(self, element: ET.Element, where: str) -> list[str]:
         refs = [self.guid(ref, "targetGUID", f"{where}/NoteRef") for ref in _children(element, "NoteRef")]
         return [ref for ref in refs if ref]
@@ -565,10 +574,7 @@ class _Reader:
             variables=self.variable_values(element, here),
             rich_path=rich,
             codings=[c for c in (self.coding(e, here) for e in _children(element, "Coding")) if c],
-            creator=self.guid(element, "creatingUser", here, required=False),
-            created=self.when(element, "creationDateTime", here),
-            modifier=self.guid(element, "modifyingUser", here, required=False),
-            modified=self.when(element, "modifiedDateTime", here),
+            **self.audit(element, here),
         )
 
     def adjust_positions(
@@ -638,13 +644,10 @@ class _Reader:
             start=start,
             end=end,
             name=element.get("name"),
-            creator=self.guid(element, "creatingUser", here, required=False),
-            created=self.when(element, "creationDateTime", here),
             codings=codings,
             note_refs=note_refs,
             description=description,
-            modifier=self.guid(element, "modifyingUser", here, required=False),
-            modified=self.when(element, "modifiedDateTime", here),
+            **self.audit(element, here),
         )
 
     def note(self, element: ET.Element, project: Project) -> Note:
@@ -661,12 +664,9 @@ class _Reader:
             guid=guid,
             name=element.get("name"),
             text=text,
-            creator=self.guid(element, "creatingUser", here, required=False),
-            created=self.when(element, "creationDateTime", here),
             description=_child_text(element, "Description"),
             path=path,
-            modifier=self.guid(element, "modifyingUser", here, required=False),
-            modified=self.when(element, "modifiedDateTime", here),
+            **self.audit(element, here),
         )
 
     def keep(self, element: ET.Element) -> str:
@@ -862,6 +862,16 @@ def _when(value: datetime | None) -> str | None:
     return format_datetime(value) if value is not None else None
 
 
+def _audit_attributes(item: TextSource | Selection | Note) -> dict[str, str | None]:
+    """The REFI attributes recording who created and last changed an item, and when."""
+    return {
+        "creatingUser": _g(item.creator),
+        "creationDateTime": _when(item.created),
+        "modifyingUser": _g(item.modifier),
+        "modifiedDateTime": _when(item.modified),
+    }
+
+
 def _format_value(kind: str, value: object) -> tuple[str, str]:
     """The REFI element and text for a variable value of a declared type."""
     if kind == "Boolean":
@@ -1001,10 +1011,7 @@ class _Writer:
                     "Note",
                     guid=canonical_guid(note.guid),
                     name=note.name,
-                    creatingUser=_g(note.creator),
-                    creationDateTime=_when(note.created),
-                    modifyingUser=_g(note.modifier),
-                    modifiedDateTime=_when(note.modified),
+                    **_audit_attributes(note),
                 )
                 _text_child(element, "Description", note.description)
                 _text_child(element, "PlainTextContent", note.text)
@@ -1097,10 +1104,7 @@ class _Writer:
             name=source.name,
             richTextPath=source.rich_path,
             plainTextPath=None if self.inline_text else f"internal://{file_name}",
-            creatingUser=_g(source.creator),
-            creationDateTime=_when(source.created),
-            modifyingUser=_g(source.modifier),
-            modifiedDateTime=_when(source.modified),
+            **_audit_attributes(source),
         )
         _text_child(element, "Description", source.description)
         if self.inline_text:
@@ -1115,10 +1119,7 @@ class _Writer:
                 name=selection.name,
                 startPosition=str(selection.start),
                 endPosition=str(selection.end),
-                creatingUser=_g(selection.creator),
-                creationDateTime=_when(selection.created),
-                modifyingUser=_g(selection.modifier),
-                modifiedDateTime=_when(selection.modified),
+                **_audit_attributes(selection),
             )
             _text_child(child, "Description", selection.description)
             for coding in selection.codings:
