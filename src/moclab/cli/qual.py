@@ -199,8 +199,7 @@ def example(
     source = example_project_path()
     target = dest / source.name if dest.is_dir() else dest
     with errors_exit():
-        if target.exists():
-            raise QualError(f"{display_path(target)} exists; moclab does not overwrite files")
+        _refuse_existing(target)
         if target.suffix.lower() != ".qdpx":
             raise QualError(f"{display_path(target)}: the example is a .qdpx file", hint="name it *.qdpx")
         if not target.parent.is_dir():
@@ -215,6 +214,11 @@ CoderOption = Annotated[
     list[str] | None,
     typer.Option("--coder", help="Use only this coder's codings (repeat the option for several coders)."),
 ]
+
+
+def _refuse_existing(path: Path) -> None:
+    if path.exists():
+        raise QualError(f"{display_path(path)} exists; moclab does not overwrite files")
 
 
 def _read(project_file: Path | None, codebook: Path | None = None) -> object:
@@ -316,8 +320,7 @@ def agreement(
         project = _read(project_file, codebook)
         result = coder_agreement(project, coders=coder, unit=unit, paragraphs=paragraphs)  # type: ignore[arg-type]
         if output is not None:
-            if output.exists():
-                raise QualError(f"{display_path(output)} exists; moclab does not overwrite files")
+            _refuse_existing(output)
             result.table.to_csv(output)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -384,8 +387,7 @@ def deidentify(
     review_path = review if review is not None else mapping.with_name(f"{mapping.stem}.review.csv")
     with errors_exit():
         for path in (output, mapping, review_path):
-            if path.exists():
-                raise QualError(f"{display_path(path)} exists; moclab does not overwrite files")
+            _refuse_existing(path)
         if output.suffix.lower() not in (".qdpx", ".qde"):
             raise QualError(f"{display_path(output)}: write the de-identified project as .qdpx or .qde")
         project = _read(project_file, codebook)
@@ -428,8 +430,7 @@ def profiles_command(
         project = _read(project_file, codebook)
         result = episode_profiles(project, coders=coder)  # type: ignore[arg-type]
         for name in ("profiles.html", "profiles.md"):
-            if (output / name).exists():
-                raise QualError(f"{display_path(output / name)} exists; moclab does not overwrite files")
+            _refuse_existing(output / name)
         written = result.write(output, attribute)
     out.print(f"wrote {', '.join(display_path(p) for p in written)} ({len(result.profiles)} interviews)")
 
@@ -494,8 +495,7 @@ def cooccurrence_command(
         result = code_cooccurrence(project, method=method, paragraphs=paragraphs, coders=coder)  # type: ignore[arg-type]
         pairs = result.to_frame()
         if output is not None:
-            if output.exists():
-                raise QualError(f"{display_path(output)} exists; moclab does not overwrite files")
+            _refuse_existing(output)
             pairs.to_csv(output, index=False)
     table = Table("code A", "code B", "count", "Jaccard", "P(B|A)", "P(A|B)", show_edge=False)
     for row in pairs.head(20).itertuples():
