@@ -18,10 +18,11 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from public_data import MEDIATION_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
-# The public example data live in shared/ beside the repository (locally and in CI).
-PUBLIC_DATA = ROOT.parent / "shared" / "data" / "mediation"
+# The public example data live beside the repository (tests/public_data.py finds them).
+PUBLIC_DATA = MEDIATION_DATA
 PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 SAVED_FILE = re.compile(r"^```ya?ml[ \t]*\n# file: (\S+)[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from public_data import MEDIATION_DATA
 from scipy import integrate, special
 
 from moclab.analysis.binary import _glm_hc3, _logistic_normal_mean, mediate_glm
@@ -16,8 +15,8 @@ from moclab.analysis.bootstrap import batched_ols, batched_residual_sd
 from moclab.analysis.glm import batched_binary_glm
 from moclab.errors import DataError
 
-# The public example data live in shared/ beside the repository (locally and in CI).
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "mediation"
+# The public example data live beside the repository (tests/public_data.py finds them).
+DATA = MEDIATION_DATA
 
 FRAMING_COVARIATES = ["age", "educ", "gender", "income"]
 JOBS_SMALL = ["econ_hard", "sex", "age"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pingouin
 import pytest
 import statsmodels.api as sm
+from public_data import MEDIATION_DATA
 
 from moclab.analysis.bootstrap import (
     as_generator,
@@ -120,7 +119,7 @@ def test_bootstrap_regressions_match_gathered_rows_and_do_not_depend_on_chunks()
 
 def test_batched_indirect_effects_equal_pingouin_on_the_same_resamples():
     """pingouin refits every resample in a Python loop; fed the same row indices, the results must agree."""
-    jobs = pd.read_csv(Path(__file__).resolve().parents[3] / "shared" / "data" / "mediation" / "jobs.csv")
+    jobs = pd.read_csv(MEDIATION_DATA / "jobs.csv")
     covariates = ["econ_hard", "sex", "age"]
     _, pingouin_draws = pingouin.mediation_analysis(
         data=jobs,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -11,6 +10,7 @@ import pandas as pd
 import pingouin
 import pytest
 import statsmodels.formula.api as smf
+from public_data import MEDIATION_DATA
 from scipy import stats
 
 from moclab.analysis import MediationResult, mediate
@@ -19,8 +19,8 @@ from moclab.errors import DataError
 
 matplotlib.use("Agg")
 
-# The public example data live in shared/ beside the repository (locally and in CI).
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "mediation"
+# The public example data live beside the repository (tests/public_data.py finds them).
+DATA = MEDIATION_DATA
 JOBS_COVARIATES = ["econ_hard", "sex", "age"]
 
 

@@ -14,18 +14,17 @@ References used here:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from public_data import MEDIATION_DATA
 from statsmodels.regression.mixed_linear_model import MixedLM
 from statsmodels.tools.numdiff import approx_fprime
 
 from moclab.analysis.multilevel import multilevel_mediate
 from moclab.analysis.stacked_mixed import RemlLikelihood, StackedData, fit_stacked
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "mediation"
+DATA = MEDIATION_DATA
 
 # multilevelmediation snapshot, random a and b (random effects ordered Sm, Sy, SmX, SyM).
 R_RANDOM_AB = {

@@ -3,8 +3,6 @@ error correlation and the reporting conventions of the R function medsens."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,13 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from public_data import MEDIATION_DATA
 from scipy import optimize, stats
 
 from moclab.analysis.sensitivity import sensitivity
 from moclab.errors import DataError
 
-# The public example data live in shared/ beside the repository (locally and in CI).
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "mediation"
+# The public example data live beside the repository (tests/public_data.py finds them).
+DATA = MEDIATION_DATA
 JOBS_FULL = ["depress1", "econ_hard", "sex", "age", "occp", "marital", "nonwhite", "educ", "income"]
 RHS_FULL = " + ".join(JOBS_FULL)
 

@@ -8,9 +8,11 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+from public_data import QDA_SAMPLES
+
 # The public samples live in shared/ beside the repository (locally and in CI). Some are AGPL or CC-BY-SA:
 # tests read them from there and never copy them into the repository.
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "qda" / "samples"
+SAMPLES = QDA_SAMPLES
 NS = "{urn:QDA-XML:project:1.0}"
 
 
