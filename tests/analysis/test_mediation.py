@@ -41,7 +41,14 @@ def jobs_ols(jobs: pd.DataFrame) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def jobs_bca(jobs: pd.DataFrame) -> MediationResult:
     return mediate(
-        jobs, x="treat", m="job_seek", y="depress2", covariates=JOBS_COVARIATES, seed=2014, keep_draws=True
+        jobs,
+        x="treat",
+        m="job_seek",
+        y="depress2",
+        covariates=JOBS_COVARIATES,
+        ci="bca",
+        seed=2014,
+        keep_draws=True,
     )
 
 
@@ -143,6 +150,7 @@ def test_bca_interval_equals_hand_computation_from_draws_and_leave_one_out_refit
         m="job_seek",
         y="depress2",
         covariates=JOBS_COVARIATES,
+        ci="bca",
         seed=3,
         n_boot=999,
         keep_draws=True,
@@ -188,7 +196,7 @@ def test_bca_agrees_with_scipy_bootstrap_on_the_indirect_statistic():
     scipy_ci = stats.bootstrap(
         (x, m, y), indirect, paired=True, vectorized=True, method="BCa", n_resamples=20000, random_state=rng
     ).confidence_interval
-    ours = mediate(x=x, m=m, y=y, n_boot=20000, seed=12).effect("indirect[m]")
+    ours = mediate(x=x, m=m, y=y, ci="bca", n_boot=20000, seed=12).effect("indirect[m]")
     assert ours.estimate == pytest.approx(float(indirect(x, m, y)), rel=1e-10)
     # endpoint Monte Carlo SD with 20,000 resamples ~ 1.5e-3 (SE of ab ~ 0.04); tolerance ~ 3 SD of a
     # difference of two independent endpoints

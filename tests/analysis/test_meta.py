@@ -12,7 +12,7 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 from statsmodels.stats.meta_analysis import combine_effects
 
-from moclab.analysis import cluster_indirect_effects, meta_analysis
+from moclab.analysis import cluster_indirect_effects, cluster_slopes, meta_analysis
 from moclab.errors import DataError
 
 matplotlib.use("Agg")
@@ -272,3 +272,38 @@ def test_site_level_strategy_is_refused_with_advice():
     frame["label"] = "x"
     with pytest.raises(DataError, match="numeric"):
         cluster_indirect_effects(frame, x="dose", m="label", y="adoption", cluster="site")
+
+
+# -- per-cluster slopes (the b path of a site-level strategy) ----------------------------------------------
+
+
+def test_per_cluster_slopes_equal_statsmodels_ols_in_each_cluster():
+    frame = _clustered(5)
+    frame["arm"] = frame.site.isin(["s1", "s3", "s5"]).astype(float)  # constant within sites: not a covariate
+    result = cluster_slopes(frame, x="trust", y="adoption", cluster="site", covariates=["age", "dose"])
+    table = result.table.set_index("cluster")
+    for site, rows in frame.groupby("site"):
+        fit = sm.OLS(rows.adoption, sm.add_constant(rows[["trust", "age", "dose"]])).fit()
+        assert table.loc[site, "slope"] == pytest.approx(fit.params["trust"], rel=1e-9)
+        assert table.loc[site, "se_slope"] == pytest.approx(fit.bse["trust"], rel=1e-9)
+        assert table.loc[site, "df"] == fit.df_resid
+        effect = result.effect(f"slope[{site}]")
+        low, high = fit.conf_int().loc["trust"]
+        assert (effect.ci_low, effect.ci_high, effect.p) == pytest.approx((low, high, fit.pvalues["trust"]))
+    pooled = result.pool()
+    reference = meta_analysis(estimate=result.table["slope"], se=result.table["se_slope"])
+    assert pooled.pooled.estimate == pytest.approx(reference.pooled.estimate, rel=1e-12)
+    assert pooled.prediction == pytest.approx(reference.prediction, rel=1e-12)
+    assert pooled.effect_label == "slope of adoption on trust"
+
+
+def test_per_cluster_slopes_drop_and_refuse_what_cannot_be_estimated():
+    frame = _clustered(6, sites=4, size=30)
+    flat = frame.site == "s0"
+    frame.loc[flat, "trust"] = 2.0  # the predictor is constant in one site
+    result = cluster_slopes(frame, x="trust", y="adoption", cluster="site")
+    assert result.dropped == ("s0",) and any("s0" in w for w in result.warnings)
+    with pytest.raises(DataError, match="only 1 cluster"):
+        cluster_slopes(frame[frame.site.isin(["s0", "s1"])], x="trust", y="adoption", cluster="site")
+    with pytest.raises(DataError, match="'trsut' is not in the data"):
+        cluster_slopes(frame, x="trsut", y="adoption", cluster="site")

@@ -38,8 +38,10 @@ from moclab.errors import DataError
 __all__ = [
     "SMALL_CLUSTER",
     "ClusterEffectsResult",
+    "ClusterSlopesResult",
     "MetaAnalysisResult",
     "cluster_indirect_effects",
+    "cluster_slopes",
     "meta_analysis",
 ]
 
@@ -709,6 +711,247 @@ class ClusterEffectsResult(AnalysisResult):
         return replace(result, warnings=tuple(dict.fromkeys([*self.warnings, *result.warnings])))
 
 
+def _per_cluster_ols(
+    z: np.ndarray,
+    codes: np.ndarray,
+    cross: np.ndarray,
+    sizes: np.ndarray,
+    response: int,
+    predictors: list[int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OLS of one equation within every cluster at once: coefficients, classical SEs and a flag of clusters
+    whose model cannot be estimated (singular, or no residual degrees of freedom), from the per-cluster
+    cross products of ``z`` (`crossproducts` with one 0/1 weight row per cluster)."""
+    n_clusters = sizes.size
+    coefficients, singular = solve_equations(cross, response, predictors)
+    df = sizes - len(predictors)
+    singular = singular | (df < 1)
+    residual = z[:, response] - np.einsum("ij,ij->i", z[:, predictors], coefficients[codes])
+    sigma2 = np.bincount(codes, weights=residual**2, minlength=n_clusters) / np.where(df > 0, df, 1)
+    gram = cross[:, predictors][:, :, predictors]
+    safe = np.where(singular[:, None, None], np.eye(len(predictors)), gram)
+    covariance = np.linalg.inv(safe) * sigma2[:, None, None]
+    ses = np.sqrt(np.einsum("gii->gi", covariance))
+    coefficients[singular] = np.nan
+    ses[singular] = np.nan
+    return coefficients, ses, singular
+
+
+def _cluster_frame(
+    data: pd.DataFrame, roles: dict[str, str], covariates: list[str], cluster: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """The complete rows of the named columns (checked: present, distinct, numeric) and the notes."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    named = {**roles, "cluster": cluster, **{f"covariate {c}": c for c in covariates}}
+    for role, name in named.items():
+        if not isinstance(name, str) or name not in data.columns:
+            close = difflib.get_close_matches(str(name), [str(c) for c in data.columns], n=3)
+            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+            raise DataError(f"the {role} column {name!r} is not in the data", hint=hint)
+    names = [*roles.values(), *covariates]
+    if len(set([*names, cluster])) != len(names) + 1:
+        raise DataError(f"{', '.join(roles)}, cluster and the covariates must be different columns")
+    frame = data[[*names, cluster]]
+    incomplete = frame.isna().any(axis=1)
+    notes: list[str] = []
+    if incomplete.any():
+        notes.append(f"{int(incomplete.sum())} row(s) with missing values dropped (listwise deletion)")
+        frame = frame.loc[~incomplete]
+    for name in names:
+        column = frame[name]
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+            raise DataError(f"column '{name}' must be numeric, but has type {column.dtype}")
+    return frame, notes
+
+
+@dataclass(frozen=True)
+class ClusterSlopesResult(AnalysisResult):
+    """Result of `cluster_slopes`: one regression slope estimated separately within each cluster.
+
+    Effects: one ``slope[cluster]`` per cluster (t interval and p with the cluster's residual df). ``table``
+    has one row per cluster: cluster, n, slope, se_slope, df. `pool` meta-analyses the slopes.
+    """
+
+    table: pd.DataFrame | None = None
+    dropped: tuple[str, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+
+    title = "Per-cluster slopes"
+
+    def pool(
+        self,
+        *,
+        method: Literal["reml", "dl", "pm"] = "reml",
+        knapp_hartung: bool = True,
+        level: float = 0.95,
+    ) -> MetaAnalysisResult:
+        """Random-effects meta-analysis of the per-cluster slopes (see `meta_analysis`), with a prediction
+        interval for the slope in a new cluster; the warnings about dropped or small clusters are carried
+        over.
+
+        Examples
+        --------
+        See `cluster_slopes`.
+        """
+        assert self.table is not None
+        result = meta_analysis(
+            self.table,
+            estimate="slope",
+            se="se_slope",
+            label="cluster",
+            method=method,
+            knapp_hartung=knapp_hartung,
+            level=level,
+            effect_label=f"slope of {self.names.get('y')} on {self.names.get('x')}",
+        )
+        return replace(result, warnings=tuple(dict.fromkeys([*self.warnings, *result.warnings])))
+
+
+def cluster_slopes(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    cluster: str,
+    covariates: Sequence[str] = (),
+    level: float = 0.95,
+    min_size: int = SMALL_CLUSTER,
+) -> ClusterSlopesResult:
+    """The slope of `y` on `x` (given the covariates) estimated within each cluster (site).
+
+    In a site-randomized study the strategy is constant within sites, so the a path has no per-site
+    estimate, but the b path (the outcome on the mechanism) does: `cluster_slopes` estimates it in every
+    site, and `ClusterSlopesResult.pool` says how much it varies between sites (τ², prediction interval).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per individual.
+    x, y : str
+        Numeric columns of the predictor (the mechanism) and the response (the outcome).
+    cluster : str
+        Column identifying the clusters (sites).
+    covariates : sequence of str
+        Numeric covariates entering the regression within every cluster.
+    level : float
+        Confidence level of the per-cluster intervals.
+    min_size : int
+        Clusters with fewer rows get a warning.
+
+    Returns
+    -------
+    ClusterSlopesResult
+
+    Raises
+    ------
+    DataError
+        Unknown or non-numeric columns, fewer than two clusters in which the regression can be estimated.
+
+    Notes
+    -----
+    Within cluster g, OLS of ``Y = i + β X + C'γ`` with the classical SE of β and t intervals with
+    n_g − p residual degrees of freedom; clusters where the model cannot be estimated (too few rows, X
+    constant) are dropped and listed. The same per-cluster solver as `cluster_indirect_effects`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(5)
+    >>> site = np.repeat(np.arange(10), 40)
+    >>> trust = rng.normal(size=400)
+    >>> adoption = (0.4 + rng.normal(0, 0.05, 10)[site]) * trust + rng.normal(size=400)
+    >>> frame = pd.DataFrame({"site": site, "trust": trust, "adoption": adoption})
+    >>> slopes = cluster_slopes(frame, x="trust", y="adoption", cluster="site")
+    >>> slopes.table.shape[0]
+    10
+    >>> pooled = slopes.pool()
+    >>> bool(pooled.pooled.ci_low < 0.4 < pooled.pooled.ci_high)
+    True
+    """
+    if int(min_size) != min_size or min_size < 1:
+        raise DataError(f"min_size must be a positive whole number, not {min_size!r}")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    frame, notes = _cluster_frame(data, {"predictor x": x, "response y": y}, covariates, cluster)
+    names = [x, y, *covariates]
+    codes, labels = factorize_clusters(frame[cluster].to_numpy())
+    values = frame[names].to_numpy(dtype=np.float64)
+    centred = values - values.mean(axis=0)
+    z = np.column_stack([np.ones(values.shape[0]), centred])
+    indicator = np.zeros((labels.size, values.shape[0]))
+    indicator[codes, np.arange(values.shape[0])] = 1.0
+    cross = crossproducts(z, indicator)
+    sizes = indicator.sum(axis=1)
+    predictors = [0, 1, *range(3, 3 + len(covariates))]
+    coefficients, ses, singular = _per_cluster_ols(z, codes, cross, sizes, 2, predictors)
+    dropped = [str(labels[g]) for g in np.flatnonzero(singular)]
+    if dropped:
+        notes.append(
+            f"{len(dropped)} cluster(s) dropped because the regression could not be estimated in them (too "
+            f"few rows, or '{x}' constant within the cluster): {', '.join(dropped[:10])}"
+            + (", ..." if len(dropped) > 10 else "")
+        )
+    if (~singular).sum() < 2:
+        raise DataError(
+            f"the per-cluster regressions could be estimated in only {int((~singular).sum())} cluster(s) of "
+            f"'{cluster}'",
+            hint="pooling needs at least two clusters with enough rows and variation in the predictor",
+        )
+    table = (
+        pd.DataFrame(
+            {
+                "cluster": [str(v) for v in labels],
+                "n": sizes.astype(int),
+                "slope": coefficients[:, 1],
+                "se_slope": ses[:, 1],
+                "df": (sizes - len(predictors)).astype(int),
+            }
+        )
+        .loc[~singular]
+        .reset_index(drop=True)
+    )
+    small = table.loc[table["n"] < min_size, "cluster"].tolist()
+    if small:
+        notes.append(
+            f"{len(small)} of {len(table)} clusters have fewer than {min_size} rows "
+            f"({', '.join(small[:10])}"
+            + (", ..." if len(small) > 10 else "")
+            + "): their slopes are imprecise"
+        )
+    effects = []
+    for row in table.itertuples(index=False):
+        low, high, p = wald_interval(row.slope, row.se_slope, level, df=row.df)
+        effects.append(
+            Effect(
+                f"slope[{row.cluster}]",
+                "slope",
+                float(row.slope),
+                float(row.se_slope),
+                float(low),
+                float(high),
+                float(p),
+                "t",
+                {"cluster": row.cluster, "n": int(row.n)},
+            )
+        )
+    info = {
+        "method": "OLS within each cluster; classical SEs, t intervals",
+        "n": int(values.shape[0]),
+        "n_clusters": int(table.shape[0]),
+        "level": level,
+        "covariates": covariates,
+        "min_size": int(min_size),
+    }
+    return ClusterSlopesResult(
+        effects=tuple(effects),
+        info=info,
+        warnings=tuple(notes),
+        table=table,
+        dropped=tuple(dropped),
+        names={"x": x, "y": y, "cluster": cluster},
+    )
+
+
 def cluster_indirect_effects(
     data: pd.DataFrame,
     *,
@@ -784,26 +1027,10 @@ def cluster_indirect_effects(
     if int(min_size) != min_size or min_size < 1:
         raise DataError(f"min_size must be a positive whole number, not {min_size!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    roles = {"strategy x": x, "mediator m": m, "outcome y": y, "cluster": cluster}
-    roles.update({f"covariate {c}": c for c in covariates})
-    for role, name in roles.items():
-        if not isinstance(name, str) or name not in data.columns:
-            close = difflib.get_close_matches(str(name), [str(c) for c in data.columns], n=3)
-            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
-            raise DataError(f"the {role} column {name!r} is not in the data", hint=hint)
+    frame, notes = _cluster_frame(
+        data, {"strategy x": x, "mediator m": m, "outcome y": y}, covariates, cluster
+    )
     names = [x, m, y, *covariates]
-    if len(set([*names, cluster])) != len(names) + 1:
-        raise DataError("x, m, y, cluster and the covariates must be different columns")
-    frame = data[[*names, cluster]]
-    incomplete = frame.isna().any(axis=1)
-    notes: list[str] = []
-    if incomplete.any():
-        notes.append(f"{int(incomplete.sum())} row(s) with missing values dropped (listwise deletion)")
-        frame = frame.loc[~incomplete]
-    for name in names:
-        column = frame[name]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise DataError(f"column '{name}' must be numeric, but has type {column.dtype}")
     codes, labels = factorize_clusters(frame[cluster].to_numpy())
     n_clusters = labels.size
     values = frame[names].to_numpy(dtype=np.float64)
@@ -819,23 +1046,8 @@ def cluster_indirect_effects(
     cross = crossproducts(z, indicator)
     sizes = indicator.sum(axis=1)
 
-    def fit(equation: tuple[int, list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        response, predictors = equation
-        coefficients, singular = solve_equations(cross, response, predictors)
-        df = sizes - len(predictors)
-        singular = singular | (df < 1)
-        residual = z[:, response] - np.einsum("ij,ij->i", z[:, predictors], coefficients[codes])
-        sigma2 = np.bincount(codes, weights=residual**2, minlength=n_clusters) / np.where(df > 0, df, 1)
-        gram = cross[:, predictors][:, :, predictors]
-        safe = np.where(singular[:, None, None], np.eye(len(predictors)), gram)
-        covariance = np.linalg.inv(safe) * sigma2[:, None, None]
-        ses = np.sqrt(np.einsum("gii->gi", covariance))
-        coefficients[singular] = np.nan
-        ses[singular] = np.nan
-        return coefficients, ses, singular
-
-    coef_m, se_m, bad_m = fit(mediator_eq)
-    coef_y, se_y, bad_y = fit(outcome_eq)
+    coef_m, se_m, bad_m = _per_cluster_ols(z, codes, cross, sizes, *mediator_eq)
+    coef_y, se_y, bad_y = _per_cluster_ols(z, codes, cross, sizes, *outcome_eq)
     x_deviation = centred[:, 0] - (np.bincount(codes, weights=centred[:, 0]) / sizes)[codes]
     within_x = np.bincount(codes, weights=x_deviation**2, minlength=n_clusters)
     if not np.any(within_x > 1e-12 * max(float(np.sum(centred[:, 0] ** 2)), 1e-300)):
