@@ -79,7 +79,7 @@ def test_power_command_on_the_template(tmp_path):
             "power",
             "recipient-pathway",
             "--sites",
-            "8,16",
+            "8,40",
             "--per-site",
             "15",
             "--reps",

@@ -81,6 +81,20 @@ def test_clustered_with_baselines_equals_mediate(two_mechanism_model, clustered_
     _check_against_mediate(plan, target, alternatives=alternatives, seeds=[21, 22])
 
 
+def test_four_correlated_mechanisms_on_a_1_to_5_scale_are_estimated_like_mediate():
+    """The recipient pathway: trust with its three competitors and their baselines (scores near 3, so
+    uncentred columns are nearly collinear with the intercept): no replication may be flagged singular
+    (an earlier rank check did, and specificity power read 0 everywhere)."""
+    from moclab.simulate import default_spec
+    from moclab.simulate.plan import coerce_model
+
+    model = coerce_model("recipient-pathway")
+    plan = compile_simulation(model, default_spec(model).with_design(sites=12))
+    target = power_targets(plan, ["isp_support__trust__acceptability"])[0]
+    assert len(target.alternatives) == 3
+    _check_against_mediate(plan, target, alternatives=True, seeds=[31])
+
+
 def test_failed_replication_is_flagged(mediator_model, mackinnon_spec):
     plan = compile_simulation(mediator_model, mackinnon_spec(0.39, 0.39, 50))
     (target,) = power_targets(plan)

@@ -29,7 +29,10 @@ def test_engine_matches_the_scorecard_analysis(tmp_path, two_mechanism_model, cl
     pathway = evidence.scorecard.pathway(target.id)
     mediation = pathway.results["mediation"]
     fit = analyse_batch(
-        [replication_arrays(draw(plan, 5), target)], [99], methods=("joint", "percentile"), n_boot=500
+        [replication_arrays(draw(plan, 5), target, alternatives=True)],
+        [99],
+        methods=("joint", "percentile"),
+        n_boot=500,
     )
     assert mediation.n == int(fit.n[0]) and mediation.n_clusters == int(fit.n_clusters[0])
     a = mediation.effect("a[trust]")
@@ -40,7 +43,12 @@ def test_engine_matches_the_scorecard_analysis(tmp_path, two_mechanism_model, cl
     indirect = mediation.effect("indirect[trust]")
     low, high = fit.indirect[0]["percentile"]
     assert (low[0], high[0]) == pytest.approx((indirect.ci_low, indirect.ci_high), rel=1e-8)
-    codes = fast_statuses(target, fit, None, "percentile", 0.95)
+    total, direct = mediation.effect("total"), mediation.effect("direct")
+    assert fit.paths["total"][0][0] == pytest.approx(total.estimate, rel=1e-8)
+    assert fit.paths["total"][2][0] == pytest.approx(total.p, rel=1e-6)
+    assert fit.paths["direct"][0][0] == pytest.approx(direct.estimate, rel=1e-8)
+    assert fit.paths["direct"][2][0] == pytest.approx(direct.p, rel=1e-6)
+    codes = fast_statuses(target, fit, "percentile", 0.95)
     assert STATUSES[codes["strong_association"][0]] == pathway.verdict("strong_association").status.value
     assert STATUSES[codes["experimental_manipulation"][0]] == (
         pathway.verdict("experimental_manipulation").status.value

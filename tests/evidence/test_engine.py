@@ -12,6 +12,7 @@ from rich.console import Console
 
 from moclab.analysis import meta_analysis
 from moclab.evidence import CRITERIA, QualitativeEvidence, Status, StudyEvidence, analyze
+from moclab.evidence.conclusion import GRADES
 
 from .helpers import cross_sectional, write_study
 
@@ -27,13 +28,17 @@ def example_evidence(example_study) -> StudyEvidence:
 def test_the_example_study_gets_a_full_matrix(example_evidence):
     frame = example_evidence.to_frame()
     assert list(frame.index) == [TRUST, CREDIBILITY]
-    assert list(frame.columns) == [c.name for c in CRITERIA]
-    assert set(frame.to_numpy().ravel()) <= {s.value for s in Status}
+    assert list(frame.columns) == ["Conclusion", *[c.name for c in CRITERIA]]
+    assert set(frame.drop(columns="Conclusion").to_numpy().ravel()) <= {s.value for s in Status}
+    assert set(frame["Conclusion"]) <= set(GRADES)
     pathway = example_evidence.scorecard.pathway(TRUST)
     assert len(pathway.verdicts) == 7 and [v.criterion for v in pathway.verdicts] == [c.id for c in CRITERIA]
-    assert {"mediation", "specificity", "panel", "dose_mechanism", "mechanism_outcome"} <= set(
+    # one model for strong association and specificity: the mechanism with its competitors in parallel
+    assert {"mediation", "panel", "dose_mechanism", "mechanism_outcome", "sensitivity", "robustness"} <= set(
         pathway.results
     )
+    assert "specificity" not in pathway.results
+    assert "contrast[trust-credibility]" in [e.name for e in pathway.results["mediation"].effects]
     assert pathway.n > 100 and example_evidence.settings.seed == 11
 
 
@@ -47,17 +52,36 @@ def test_example_verdicts_follow_its_design(example_evidence):
     assert association.evidence["n_clusters"] == 12 and "trust" in association.evidence["icc"]
     manipulation = card.verdict(TRUST, "experimental_manipulation")
     assert manipulation.status is Status.MET and "site level" in manipulation.reason
-    assert "sensitivity" in manipulation.evidence
+    assert manipulation.evidence["outcome_moved"] and not manipulation.evidence["mechanism_link_experimental"]
+    robustness = manipulation.evidence["robustness"]
+    assert 0 < robustness["rho_at_zero"] < 1 and 0 < robustness["robustness_value"] < 1
     timeline = card.verdict(TRUST, "timeline")
-    assert timeline.status in (Status.MET, Status.PARTLY_MET)
     assert timeline.evidence["order_by_design"] is True
+    assert timeline.evidence["competitors_in_model"] == ["positive_emotion", "psych_safety", "credibility"]
+    # twelve sites with three competitors in the panel: the forward path is positive but not clear
+    assert timeline.status is Status.NOT_MET and timeline.evidence["m_to_y"]["estimate"] > 0
+    assert not timeline.evidence["reverse_as_large"]
     consistency = card.verdict(TRUST, "consistency")
-    assert (
-        consistency.evidence["units"] == "subgroups of engagement"
-    )  # site-randomized: per-site a is impossible
+    # per-site b paths need more recipients per site than the example has: subgroups instead
+    assert consistency.evidence["units"] == "subgroups of engagement"
     assert (
         card.verdict(TRUST, "plausibility").status is Status.MET
     )  # a template and the catalog back both links
+    conclusion = card.pathway(TRUST).conclusion
+    # a thin study: not evidence against the pathway, but not enough for a causal reading either
+    assert conclusion.grade == "suggestive"
+    assert "timeline does not show trust leading acceptability" in conclusion.statement
+    names = [item.name for item in conclusion.assumptions]
+    assert names == [
+        "strategy_unconfounded",
+        "no_mechanism_outcome_confounding",
+        "no_reverse_causation",
+        "no_post_treatment_confounder",
+        "no_other_mechanism",
+    ]
+    assert conclusion.assumptions[0].status == "identified by design"
+    assert conclusion.assumptions[1].status == "assumed"
+    assert "robustness value" in conclusion.assumptions[1].note
 
 
 def test_the_same_seed_gives_the_same_numbers(example_study, example_evidence):
@@ -103,8 +127,10 @@ def test_replications_pool_the_indirect_effect_across_studies(example_study, exa
     assert verdict.estimate == pytest.approx(reference.pooled.estimate)
     assert verdict.interval == pytest.approx((reference.pooled.ci_low, reference.pooled.ci_high))
     assert verdict.evidence["prediction"] == pytest.approx(list(reference.prediction))
-    # three identical studies: the prediction interval uses t(1) and is wide, so the direction is not assured
-    assert verdict.status is Status.PARTLY_MET
+    # three identical studies: with the Knapp-Hartung t(2) interval the pooled effect is less certain than the
+    # example's own, and includes 0
+    assert verdict.interval[0] < 0 < verdict.interval[1]
+    assert verdict.status is Status.NOT_MET
 
 
 def test_the_qualitative_hook_reaches_plausibility(example_study):
@@ -192,7 +218,10 @@ def test_recipient_randomization_within_sites_gives_per_site_consistency(tmp_pat
     consistency = pathway.verdict("consistency")
     assert consistency.evidence["units"] == "sites" and consistency.evidence["k"] == sites
     assert "site_effects" in pathway.results and consistency.evidence["knapp_hartung"] is True
-    assert pathway.verdict("experimental_manipulation").status is Status.MET
+    manipulation = pathway.verdict("experimental_manipulation")
+    # eight sites (CR1 with 7 df): the total effect is not clear although the indirect effect is
+    assert manipulation.status is Status.PARTLY_MET
+    assert "the outcome did not move significantly" in manipulation.reason
     timeline = pathway.verdict("timeline")
     assert not timeline.evidence["order_by_design"]  # mechanism and outcome both at the second wave
     assert any("recipient level" in line or "recipient" in line for line in pathway.assumptions)

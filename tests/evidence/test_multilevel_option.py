@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from moclab.analysis import MediationResult, MultilevelMediationResult, multilevel_mediate
 from moclab.cli.main import app
 from moclab.evidence import analyze
-from moclab.evidence import engine as evidence_engine
+from moclab.evidence import pathway as evidence_pathway
 from moclab.evidence.rules import judge_strong_association
 from moclab.report.content import pathway_view
 
@@ -154,13 +154,13 @@ def test_too_few_clusters_fall_back_to_single_level_with_a_warning(tmp_path: Pat
 
 
 def test_a_fit_that_did_not_converge_is_not_judged(tmp_path: Path, monkeypatch) -> None:
-    real = evidence_engine.multilevel_mediate
+    real = evidence_pathway.multilevel_mediate
 
     def not_converged(*args, **kwargs):
         result = real(*args, **kwargs)
         return dataclasses.replace(result, info={**result.info, "converged": False})
 
-    monkeypatch.setattr(evidence_engine, "multilevel_mediate", not_converged)
+    monkeypatch.setattr(evidence_pathway, "multilevel_mediate", not_converged)
     evidence, pathway = judge(write(tmp_path / "study", site_randomized(), {"mediation": "multilevel"}))
     assert isinstance(pathway.results["mediation"], MediationResult)
     verdict = pathway.verdict("strong_association")

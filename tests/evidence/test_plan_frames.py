@@ -84,8 +84,10 @@ def test_the_scorecard_a_path_equals_statsmodels_ols_on_the_raw_files(example_st
     )
     mediation = evidence.scorecard.pathway(TRUST).results["mediation"]
     data = pathway_data(example_study, *plan_of(example_study), study_tables(example_study))
-    covariates = data.baseline_for("trust", "acceptability")
-    frame = data.frame.dropna(subset=[data.x, "trust", "acceptability", *covariates])
+    # strong association reads the model with the competing mechanisms: every equation adjusts for their
+    # baselines too
+    covariates = data.baseline_for("trust", *data.alternatives, "acceptability")
+    frame = data.frame.dropna(subset=[data.x, "trust", *data.alternatives, "acceptability", *covariates])
     design = sm.add_constant(frame[[data.x, *covariates]])
     fit = sm.OLS(frame["trust"], design).fit(cov_type="cluster", cov_kwds={"groups": frame[data.cluster]})
     a = mediation.effect("a[trust]")

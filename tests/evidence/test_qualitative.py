@@ -312,7 +312,7 @@ def test_plausibility_reads_counts_and_status():
     )
     verdict = judge_plausibility(links, [PathSign("a", 1, None)], supports, level=0.95)
     assert verdict.statistic == "0 of 2 links backed; 3 of 5 interviews tell it"
-    assert "the qualitative support stands in for the unbacked links" in verdict.reason
+    assert "the qualitative support stands in for the link-specific sources" in verdict.reason
     assert verdict.status is Status.PARTLY_MET  # the directions could not be estimated
     assert verdict.evidence["qualitative"]["counts"]["interviews"] == 5
     contradicts = QualitativeEvidence("contradicts", "2 of 5 interviews say the link did not hold")

@@ -16,7 +16,7 @@ def test_defaults_and_pathway_ids_as_text():
     settings = EvidenceSettings.model_validate({"pathways": [TRUST, {"id": "x", "outcome": "knowledge"}]})
     assert settings.pathways == [PathwaySpec(id=TRUST), PathwaySpec(id="x", outcome="knowledge")]
     assert settings.level == 0.95 and settings.alpha == pytest.approx(0.05)
-    assert settings.n_boot == 5000 and settings.ci == "bca" and settings.seed is None
+    assert settings.n_boot == 5000 and settings.ci == "percentile" and settings.seed is None
     assert settings.thresholds.min_units == 3
     assert settings.pathway_spec("other") == PathwaySpec(id="other")
 

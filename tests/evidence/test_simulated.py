@@ -2,7 +2,8 @@
 
 Trust is a real mechanism (a = 0.5, b = 0.4 standardized); credibility is a null mechanism (the strategy
 does not move it, though it still predicts the outcome). With a few seeds per design the suite stays fast;
-scripts/calibrate_evidence.py runs many more and prints the rates of "met" per criterion.
+the known-truth validation suite (validation/, docs/validation.md) runs hundreds of replications of worlds
+written independently of moclab.simulate.
 """
 
 from __future__ import annotations
@@ -27,19 +28,21 @@ def evidence_for(tmp_path: Path, seed: int, **design):
 
 def test_real_mechanism_met_and_null_mechanism_not_met_over_seeds(tmp_path: Path):
     """Randomized by site, three waves, a support log: the design that can test every criterion."""
-    real_met, false_met = 0, 0
+    false_met = 0
     seeds = (1, 2, 3)
     for seed in seeds:
         card = evidence_for(tmp_path, seed).scorecard
         real, null = card.pathway(REAL), card.pathway(NULL)
-        real_met += all(
-            real.statuses[c] is Status.MET for c in ("strong_association", "experimental_manipulation")
-        )
+        assert real.statuses["strong_association"] is Status.MET
+        assert real.statuses["specificity"] is Status.MET
         assert real.statuses["timeline"] is Status.MET  # trust acts on acceptability one wave later
+        # twenty sites: the strategy's total effect is not always clear, so manipulation may be partly met
+        assert real.statuses["experimental_manipulation"] in (Status.MET, Status.PARTLY_MET)
         assert real.statuses["plausibility"] is not Status.NOT_MET
+        assert real.conclusion.grade in ("supported under stated assumptions", "suggestive")
         false_met += sum(null.statuses[c] is Status.MET for c in NEEDS_A_PATH)
         assert null.statuses["gradient"] is not Status.MET  # the dose does not move credibility
-    assert real_met == len(seeds)
+        assert null.conclusion.grade == "not supported"
     # each seed tests three criteria at α = .05: more than one false "met" in nine would be surprising
     assert false_met <= 1
 
@@ -50,7 +53,7 @@ def test_real_mechanism_met_and_null_mechanism_not_met_over_seeds(tmp_path: Path
         ({"randomization": "none"}, {"experimental_manipulation": Status.NOT_MET}),
         ({"waves": 1}, {"timeline": Status.NOT_TESTABLE}),
         ({"dose": False}, {}),
-        ({"randomization": "recipient"}, {"experimental_manipulation": Status.MET}),
+        ({"randomization": "recipient"}, {}),
     ],
     ids=["observational", "one-wave", "no-dose", "recipient-randomized"],
 )
@@ -68,3 +71,5 @@ def test_designs_decide_which_criteria_can_be_tested(tmp_path: Path, design, exp
         assert gradient.status is Status.PARTLY_MET  # the mechanism → outcome gradient still holds
     if design.get("randomization") == "recipient":
         assert real.verdict("consistency").evidence["units"] == "sites"
+        assert set(real.verdict("consistency").evidence["path_predictions"]) == {"a", "b"}
+        assert "randomized at the recipient level" in real.verdict("experimental_manipulation").reason

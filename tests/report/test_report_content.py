@@ -65,11 +65,21 @@ def test_the_matrix_and_the_verdicts_are_the_scorecards(request, which):
     evidence, _report, page = _reports(request, which)
     matrix = page.find("table", class_="scorecard")
     headers = [th.text() for th in matrix.find("thead").find_all("th")][1:]
-    assert headers == [criterion.name for criterion in CRITERIA]
+    assert headers == ["conclusion", *[criterion.name for criterion in CRITERIA]]
     rows = matrix.find("tbody").find_all("tr")
     assert [row.attrs["data-pathway"] for row in rows] == [p.id for p in evidence.pathways]
-    for row, pathway in zip(rows, evidence.pathways, strict=True):
-        cells = row.find_all("td")
+    conclusions = page.find("div", class_="conclusions").find_all("article")
+    for row, article, pathway in zip(rows, conclusions, evidence.pathways, strict=True):
+        # the page leads with each pathway's conclusion: its grade, statement and assumptions
+        grade_cell = row.find_all("td")[0]
+        assert grade_cell.attrs["data-grade"] == pathway.conclusion.grade
+        assert article.attrs["data-grade"] == pathway.conclusion.grade
+        assert pathway.conclusion.statement in article.text()
+        statuses = [
+            tr.attrs["data-status"] for tr in article.find("table", class_="assumptions").find_all("tr")[1:]
+        ]
+        assert statuses == [item.status for item in pathway.conclusion.assumptions]
+        cells = row.find_all("td")[1:]
         assert [c.attrs["data-criterion"] for c in cells] == [c.id for c in CRITERIA]
         for cell, verdict in zip(cells, pathway.verdicts, strict=True):
             assert cell.attrs["data-status"] == verdict.status.value
@@ -220,7 +230,8 @@ def test_the_methods_say_what_was_run(example_report, example_evidence):
     methods = parse(example_report.html).find("section", id="methods").text()
     settings = example_evidence.settings
     assert f"from {settings.n_boot:,} resamples" in methods and f"seed {settings.seed}" in methods
-    assert "(Efron, 1987)" in methods  # BCa intervals
+    assert "percentile bootstrap intervals" in methods and "(Efron & Tibshirani, 1993)" in methods
+    assert "(Cinelli & Hazlett, 2020)" in methods  # the robustness value of the mechanism → outcome link
     assert "Preacher & Hayes, 2008" in methods and "Kazdin, 2007" in methods
     assert "Knapp & Hartung, 2003" in methods  # the two subgroups are pooled with the adjustment
     assert "__cluster__" not in example_report.html
@@ -228,7 +239,7 @@ def test_the_methods_say_what_was_run(example_report, example_evidence):
         assert line.replace("__cluster__", "site") in methods
     assert f"moclab analyze {example_evidence.study['path']} --seed {settings.seed} --n-boot 200" in methods
     references = parse(example_report.html).find("section", id="references").text()
-    for author in ("Kazdin, A. E.", "Lewis, C. C.", "Preacher, K. J.", "Efron, B.", "Knapp, G.", "Metz AJ"):
+    for author in ("Kazdin, A. E.", "Lewis, C. C.", "Preacher, K. J.", "Efron, B.", "Cinelli, C.", "Metz AJ"):
         assert author in references
     software = example_report.data["methods"]["software"]
     assert {"moclab", "Python", "numpy", "scipy", "statsmodels"} <= set(software)

@@ -43,7 +43,7 @@ def test_to_study_gives_the_same_evidence_verdicts(pair):
     for study in (loaded, built):
         card = analyze(study, **options).scorecard
         verdicts.append(card.to_frame())
-    assert verdicts[0].shape[1] == 7 and len(verdicts[0]) >= 1
+    assert verdicts[0].shape[1] == 8 and len(verdicts[0]) >= 1  # the conclusion and seven criteria
     pd.testing.assert_frame_equal(*verdicts)
 
 

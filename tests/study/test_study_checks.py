@@ -266,3 +266,64 @@ def test_study_frameworks_resolve_activity_components(study_copy: Path) -> None:
     find(warnings_of(study_copy), "'acme-coaching:active-listening' looks like a catalog reference")
     edit_text(study_copy / "moclab.yaml", "frameworks: []", "frameworks: [coaching.yaml]")
     assert warnings_of(study_copy) == []
+
+
+def _with_manipulation(study_copy: Path, values_by_site, declaration: str) -> None:
+    """Give the example a factor that targets trust (a recipients column) and declare it in moclab.yaml."""
+    recipients = study_copy / "data" / "recipients.csv"
+    frame = pd.read_csv(recipients)
+    frame["trust_module"] = [values_by_site(site, i) for i, site in enumerate(frame["site"])]
+    frame.to_csv(recipients, index=False)
+    edit_text(
+        study_copy / "moclab.yaml",
+        "  waves:                        # in time order",
+        declaration + "  waves:",
+    )
+
+
+def test_a_factor_that_targets_a_mechanism_is_declared_under_design(study_copy: Path) -> None:
+    _with_manipulation(
+        study_copy,
+        lambda site, i: "module" if int(site[1:]) % 2 else "none",
+        "  manipulations:\n    - {column: trust_module, mechanism: trust, level: site, control: none}\n",
+    )
+    study = load_study(study_copy, show_progress=False)
+    (manipulation,) = study.config.design.manipulations
+    assert (manipulation.column, manipulation.mechanism, manipulation.level) == (
+        "trust_module",
+        "trust",
+        "site",
+    )
+
+
+def test_bad_manipulations_are_located(study_copy: Path) -> None:
+    _with_manipulation(
+        study_copy,
+        lambda site, i: "module" if i % 2 else "none",  # varies within sites although randomized by site
+        "  manipulations:\n    - {column: trust_module, mechanism: trsut, level: site, control: nothing}\n",
+    )
+    problems = problems_of(study_copy)
+    start = line_of(study_copy / "moclab.yaml", "  manipulations:")
+    node = find(problems, "'trsut' is not a node of the pathway model")
+    assert node.line == start + 1 and "did you mean 'trust'" in node.hint
+    control = find(problems, "its control value 'nothing' and at least one other value are needed")
+    assert control.line == start + 1 and control.hint == "use one of: module, none"
+    spread = find(
+        problems, "site 'S01' was randomized as a whole, but its recipients are in different assignments"
+    )
+    assert spread.field == "trust_module" and spread.file == "data/recipients.csv"
+
+
+def test_a_manipulation_column_missing_or_at_an_unknown_level_is_located(study_copy: Path) -> None:
+    _with_manipulation(
+        study_copy,
+        lambda site, i: "module" if int(site[1:]) % 2 else "none",
+        "  manipulations:\n    - {column: trust_modul, mechanism: trust, level: ward, control: none}\n",
+    )
+    problems = problems_of(study_copy)
+    start = line_of(study_copy / "moclab.yaml", "  manipulations:")
+    level = find(problems, "design.manipulations: level 'ward' is not a level of this study")
+    assert level.line == start + 1
+    missing = find(problems, "the manipulation column 'trust_modul' is missing")
+    assert missing.file == "data/recipients.csv" and "did you mean 'trust_module'?" in missing.hint
+    assert f"change design.manipulations.column in moclab.yaml (line {start + 1})" in missing.hint

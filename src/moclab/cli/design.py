@@ -80,8 +80,12 @@ def power(
     reps: Annotated[int, typer.Option("--reps", help="Replications (simulated studies) per design.")] = 1000,
     method: Annotated[
         str,
-        typer.Option("--method", help="Headline test: mc (Monte Carlo interval), boot (bootstrap), joint."),
-    ] = "mc",
+        typer.Option(
+            "--method",
+            help="Headline test: boot (percentile bootstrap, as moclab analyze), mc (Monte Carlo, faster), "
+            "joint.",
+        ),
+    ] = "boot",
     target: Annotated[float, typer.Option("--target", help="Target power for the sample-size search.")] = 0.8,
     cost_site: Annotated[float | None, typer.Option("--cost-site", help="Cost per site.")] = None,
     cost_recipient: Annotated[

@@ -7,12 +7,14 @@ Two ways, chosen with ``criteria=`` in `moclab.design.power_analysis`:
     replication by the scorecard's own rule functions (`moclab.evidence.rules`), so the thresholds and
     wording are those of `moclab analyze`:
 
-    * strong association: `judge_strong_association` on the indirect effect's interval (the primary
-      interval method) and the a and b path tests;
-    * experimental manipulation: `judge_experimental_manipulation` on the design's randomization, the a path
-      and the indirect effect;
-    * specificity: `judge_specificity` on the mechanism's indirect effect with the competing mechanisms in
-      the model and its contrasts with each of them (not testable without measured competitors).
+    * every rule reads the model `moclab analyze` judges: the mechanism with its measured competing
+      mechanisms as parallel mediators, the interval method of the analysis (percentile by default);
+    * strong association: `judge_strong_association` on the indirect effect's interval and the a and b path
+      tests;
+    * experimental manipulation: `judge_experimental_manipulation` on the design's randomization, the a
+      path, the indirect effect and the total and direct effects of the strategy;
+    * specificity: `judge_specificity` on the mechanism's indirect effect and its contrasts with each
+      competitor (not testable without measured competitors).
 
     Consistency (per-site meta-analysis), timeline (cross-lagged panel), gradient (dose-response) and
     plausibility need analyses the fast engine does not run; they are reported as not estimated.
@@ -67,10 +69,14 @@ def _path(name: str, estimate: float, p: float) -> Effect:
     return Effect(name, name[0], float(estimate), None, None, None, float(p), "t")
 
 
+def _path_effect(fit: BatchResult, name: str, row: int) -> Effect:
+    estimate, _, p = fit.paths[name]
+    return _path(name, estimate[row], p[row])
+
+
 def fast_statuses(
     target: PowerTarget,
-    association: BatchResult,
-    specificity: BatchResult | None,
+    fit: BatchResult,
     interval_method: str,
     level: float,
 ) -> dict[str, np.ndarray]:
@@ -80,10 +86,9 @@ def fast_statuses(
     ----------
     target : PowerTarget
         The pathway (its randomization level and coding).
-    association : BatchResult
-        The single-mechanism model (strong association, experimental manipulation).
-    specificity : BatchResult or None
-        The model with the competing mechanisms as parallel mediators; None when none is measured.
+    fit : BatchResult
+        The model `moclab analyze` judges: the mechanism with its measured competing mechanisms as parallel
+        mediators (mediator 0 is the mechanism, 1... the competitors), with the direct and total effects.
     interval_method : {"monte_carlo", "percentile", "delta"}
         Whose interval of the indirect effect (and contrasts) the rules read.
     level : float
@@ -95,53 +100,41 @@ def fast_statuses(
         judge_strong_association,
     )
 
-    r = association.n.size
+    r = fit.n.size
     out = {name: np.full(r, -1, dtype=np.int8) for name in FAST_CRITERIA}
-    a_est, _, a_p = association.paths["a[0]"]
-    b_est, _, b_p = association.paths["b[0]"]
-    indirect = association.indirect[0]
+    indirect = fit.indirect[0]
     low, high = indirect[interval_method]
     randomized = target.randomization != "none"
+    competitors = list(target.alternatives)
     for row in range(r):
-        if association.failed[row]:
+        if fit.failed[row]:
             for name in FAST_CRITERIA:
                 out[name][row] = STATUSES.index("not testable")
             continue
-        a = _path("a", a_est[row], a_p[row])
-        b = _path("b", b_est[row], b_p[row])
+        a, b = _path_effect(fit, "a[0]", row), _path_effect(fit, "b[0]", row)
         ab = _effect("indirect", "indirect", indirect["estimate"][row], (low[row], high[row]), None)
-        out["strong_association"][row] = _code(judge_strong_association(ab, [a, b], level=level).status)
-        out["experimental_manipulation"][row] = _code(
-            judge_experimental_manipulation(target.randomization, randomized, a, ab, level=level).status
+        out["strong_association"][row] = _code(
+            judge_strong_association(ab, [a, b], level=level, competitors=competitors).status
         )
-        if specificity is None:
-            out["specificity"][row] = _code(judge_specificity(ab, [], [], level=level).status)
-            continue
-        if specificity.failed[row]:
-            out["specificity"][row] = STATUSES.index("not testable")
-            continue
-        own = specificity.indirect[0]
-        own_low, own_high = own[interval_method]
-        own_effect = _effect(
-            "indirect", "indirect", own["estimate"][row], (own_low[row], own_high[row]), None
+        out["experimental_manipulation"][row] = _code(
+            judge_experimental_manipulation(
+                target.randomization,
+                randomized,
+                a,
+                ab,
+                total=_path_effect(fit, "total", row),
+                direct=_path_effect(fit, "direct", row),
+                level=level,
+            ).status
         )
         contrasts = []
-        for j, name in enumerate(target.alternatives, start=1):
-            contrast = specificity.contrasts[j]
-            c_low, c_high = contrast[interval_method]
+        for j, name in enumerate(competitors, start=1):
+            c_low, c_high = fit.contrasts[j][interval_method]
+            estimate = fit.contrasts[j]["estimate"][row]
             contrasts.append(
-                (
-                    name,
-                    _effect(
-                        f"contrast[{name}]",
-                        "contrast",
-                        contrast["estimate"][row],
-                        (c_low[row], c_high[row]),
-                        None,
-                    ),
-                )
+                (name, _effect(f"contrast[{name}]", "contrast", estimate, (c_low[row], c_high[row]), None))
             )
-        out["specificity"][row] = _code(judge_specificity(own_effect, contrasts, [], level=level).status)
+        out["specificity"][row] = _code(judge_specificity(ab, contrasts, [], level=level).status)
     return out
 
 

@@ -62,10 +62,11 @@ MIN_BOOT_USED = 50
 class BatchResult:
     """Per-replication estimates and tests of one model on a batch of replications (arrays of length R).
 
-    ``paths`` maps ``a[j]``/``b[j]`` to (estimate, se, p); ``indirect`` maps ``j`` (mediator index) and
-    ``contrasts`` maps ``j`` (0 minus j) to dicts of estimate, delta SE and p, and the (low, high) interval of
-    each computed method. ``n`` and ``n_clusters`` are per replication; ``failed`` flags replications whose
-    model could not be estimated (too few complete rows, a constant column).
+    ``paths`` maps ``a[j]``/``b[j]``, ``direct`` (c', the strategy in the outcome model) and ``total`` (c,
+    the outcome model without the mediators) to (estimate, se, p); ``indirect`` maps ``j`` (mediator
+    index) and ``contrasts`` maps ``j`` (0 minus j) to dicts of estimate, delta SE and p, and the (low, high)
+    interval of each computed method. ``n`` and ``n_clusters`` are per replication; ``failed`` flags
+    replications whose model could not be estimated (too few complete rows, a constant column).
     """
 
     n: np.ndarray
@@ -119,12 +120,22 @@ def _fit(
         gram = cross[:, predictors][:, :, predictors]
         rhs = cross[:, predictors, response]
         # A constant or collinear column (a replication in which one arm has no complete case) is singular:
-        # that replication fails, as `mediate` would raise for it.
-        diagonal = np.einsum("rii->ri", gram)
+        # that replication fails, as `mediate` would raise for it. The check reads the correlation matrix
+        # of the predictors besides the intercept (column 0): uncentred columns with means far from 0 are
+        # nearly collinear with the intercept, which would flag healthy models with many columns.
+        others = predictors[1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            means = cross[:, 0, others] / n[:, None]
+            centred = (
+                cross[:, others][:, :, others] / n[:, None, None] - means[:, :, None] * means[:, None, :]
+            )
+        diagonal = np.einsum("rii->ri", centred)
+        tiny = diagonal <= 1e-12 * np.maximum(
+            np.einsum("rii->ri", cross[:, others][:, :, others]) / n[:, None], 1e-300
+        )
         scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
-        scaled = gram * scale[:, :, None] * scale[:, None, :]
-        sign, log_det = np.linalg.slogdet(scaled)
-        singular = ~(sign > 0) | (log_det < np.log(1e-12)) | (diagonal <= 0).any(axis=1)
+        sign, log_det = np.linalg.slogdet(centred * scale[:, :, None] * scale[:, None, :])
+        singular = ~(sign > 0) | (log_det < np.log(1e-12)) | tiny.any(axis=1) | ~np.isfinite(log_det)
         failed |= singular
         safe = np.where(singular[:, None, None], np.eye(len(predictors)), gram)
         inverse = np.linalg.inv(safe)
@@ -220,18 +231,25 @@ def analyse_batch(
         raise ValueError(f"unknown method(s) {sorted(unknown)}; choose from {', '.join(METHODS)}")
     c, k = data[0].n_covariates, data[0].n_mediators
     equations = _equations(c, k)
-    theta, covariance, df, n, n_clusters, failed = _fit(data, equations)
+    # The total-effect model (the outcome on the strategy and covariates) is fitted with the others for its
+    # t test; its block does not change the others' (CR1 blocks depend on their own equations only).
+    total_equation = (equations[-1][0], equations[0][1])
+    theta, covariance, df, n, n_clusters, failed = _fit(data, [*equations, total_equation])
     sizes = [len(p) for _, p in equations]
-    offsets = np.concatenate([[0], np.cumsum(sizes)])[:-1]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
     a_index = [int(offsets[j] + 1) for j in range(k)]
     b_index = [int(offsets[k] + 2 + c + j) for j in range(k)]
+    direct_index, total_index = int(offsets[k] + 1), int(offsets[k + 1] + 1)
     diagonal = np.sqrt(np.clip(np.einsum("rii->ri", covariance), 0.0, None))
     result = BatchResult(n=n, n_clusters=n_clusters, failed=failed)
-    for j in range(k):
-        for name, index in ((f"a[{j}]", a_index[j]), (f"b[{j}]", b_index[j])):
-            estimate, se = theta[:, index], diagonal[:, index]
-            p = _two_sided_t(estimate, se, df[:, index])
-            result.paths[name] = (estimate, se, np.where(failed, np.nan, p))
+    named = [(f"a[{j}]", a_index[j]) for j in range(k)] + [(f"b[{j}]", b_index[j]) for j in range(k)]
+    for name, index in [*named, ("direct", direct_index), ("total", total_index)]:
+        estimate, se = theta[:, index], diagonal[:, index]
+        p = _two_sided_t(estimate, se, df[:, index])
+        result.paths[name] = (estimate, se, np.where(failed, np.nan, p))
+    # The Monte Carlo draws are those of `mediate`: over the mediation model's parameters only.
+    parameters = int(offsets[-1])
+    theta, covariance = theta[:, :parameters], covariance[:, :parameters, :parameters]
     z_crit = float(special.ndtri(0.5 + level / 2))
     r_idx = np.arange(len(data))
 

@@ -7,8 +7,11 @@ A link ``source -> target`` is backed when
 * a catalog framework that describes a sequence of stages (entries with a stage number, such as the
   recipient-pathway of Metz et al. 2024) holds both nodes' references, with the target's stage after the
   source's;
-* the study gives citations for the link (``evidence.links`` in moclab.yaml); or
-* the pathway model itself carries a citation (the model is a published one, or the study's own theory paper).
+* the study gives citations for the link (``evidence.links`` in moclab.yaml).
+
+The pathway model's own citation (the model is a published one, or the study's own theory paper) is kept as
+*theory*: it says the model was proposed, not that a source predicts this particular link, so on its own it
+gives plausibility at most "partly met" (docs/criteria.md).
 
 Only the existence of a source is checked here; whether the source says what the link claims is for the
 reader, which is why every source is named in the verdict.
@@ -118,7 +121,6 @@ def link_backing(model: PathwayModel, plan: PathwayPlan) -> list[LinkBacking]:
         ]
         sources += _template_sources(model, source, target)
         sources += _catalog_sources(model, source, target)
-        if model.citation:
-            sources.append(f"the model's citation ({_short(model.citation, 40)})")
-        links.append(LinkBacking(source, target, plan.signs.get((source, target), 1), tuple(sources)))
+        theory = (f"the model's citation ({_short(model.citation, 40)})",) if model.citation else ()
+        links.append(LinkBacking(source, target, plan.signs.get((source, target), 1), tuple(sources), theory))
     return links

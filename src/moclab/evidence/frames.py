@@ -89,8 +89,11 @@ class PathwayData:
     dose : str or None
         The column of support received, or None (``dose_failure`` says why).
     panel : pandas.DataFrame or None
-        Long frame (recipient, wave order, cluster, strategy, the last mechanism, the outcome) over every
-        wave at which both were measured, for the cross-lagged model.
+        Long frame (recipient, wave order, cluster, strategy, the last mechanism, the outcome and the
+        competing mechanisms) over every wave at which the mechanism and the outcome were measured, for the
+        cross-lagged model.
+    manipulation : str or None
+        The column of the randomized factor that targets the mechanism, coded 1 (given) and 0 (control).
     """
 
     frame: pd.DataFrame
@@ -110,6 +113,7 @@ class PathwayData:
     dose_failure: str | None = None
     panel: pd.DataFrame | None = None
     panel_failure: str | None = None
+    manipulation: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def baseline_for(self, *names: str) -> list[str]:
@@ -296,6 +300,13 @@ def pathway_data(
         dose_column = f"support_{settings.dose.measure}"
         frame[dose_column] = dose_values
     notes += dose_notes
+    manipulation = None
+    if plan.manipulation is not None:
+        manipulation = "__manipulation__"
+        given = tables.recipients[plan.manipulation.column].astype("string")
+        coded = (given != plan.manipulation.control).astype("float64")
+        coded[given.isna().to_numpy()] = np.nan
+        frame[manipulation] = coded
     panel, panel_failure = _panel(study, plan, tables, frame, x_name, cluster)
     return PathwayData(
         frame=frame.reset_index(drop=True),
@@ -315,6 +326,7 @@ def pathway_data(
         dose_failure=dose_failure,
         panel=panel,
         panel_failure=panel_failure,
+        manipulation=manipulation,
         notes=tuple(notes),
     )
 
@@ -327,11 +339,13 @@ def _panel(
     x_name: str,
     cluster: str | None,
 ) -> tuple[pd.DataFrame | None, str | None]:
-    """Recipient × wave frame of the last mechanism and the outcome at every wave both were measured."""
+    """Recipient × wave frame of the last mechanism and the outcome at every wave both were measured, with the
+    competing mechanisms at the same waves (NaN where one was not measured)."""
     mechanism, outcome = plan.mechanisms[-1], plan.outcome
     m_var, y_var = plan.measures[mechanism], plan.measures[outcome]
     if m_var in tables.recipients.columns or y_var in tables.recipients.columns:
         return None, "the mechanism or the outcome is a recipients column, measured once"
+    competitors = [name for name in plan.alternatives if plan.measures[name] not in tables.recipients.columns]
     parts = []
     for order, wave in enumerate(study.wave_ids):
         wave_frame = tables.by_wave[wave]
@@ -350,6 +364,14 @@ def _panel(
                 x_name: frame[x_name].to_numpy(),
             }
         )
+        for name in competitors:
+            variable = plan.measures[name]
+            values = (
+                pd.to_numeric(wave_frame[variable].reindex(frame.index), errors="coerce")
+                if variable in wave_frame.columns
+                else pd.Series(np.nan, index=frame.index)
+            )
+            part[name] = values.to_numpy(dtype="float64")
         if cluster is not None:
             part[cluster] = frame[cluster].to_numpy()
         parts.append(part)

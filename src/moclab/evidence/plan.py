@@ -24,6 +24,7 @@ import pandas as pd
 
 from moclab.errors import ProblemList, StudyError, display_path
 from moclab.model import ResolvedPathway
+from moclab.study.config import Manipulation
 from moclab.study.evidence_settings import AUTO, EvidenceSettings, PathwaySpec, WaveSpec
 from moclab.yamlio import load_yaml, locate
 
@@ -90,6 +91,8 @@ class PathwayPlan:
     citations: dict[tuple[str, str], tuple[str, ...]]
     cluster: str | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: A randomized factor that targets one of the pathway's mechanisms (design.manipulations), if any.
+    manipulation: Manipulation | None = None
 
     @property
     def id(self) -> str:
@@ -141,6 +144,7 @@ class PathwayPlan:
             ],
             "cluster": self.cluster,
             "notes": list(self.notes),
+            "manipulation": self.manipulation.model_dump() if self.manipulation is not None else None,
         }
 
 
@@ -171,6 +175,17 @@ class _Locator:
             position = locate(self._config_data, ["evidence", *loc])
             if position:
                 where["line"], where["column"] = position
+        return where
+
+    def control(self) -> dict[str, Any]:
+        """Where the control arm is (or would be) declared: design.randomization.control in moclab.yaml."""
+        self.config()
+        where: dict[str, Any] = {"file": display_path(self.config_file)}
+        for loc in (("design", "randomization", "control"), ("design", "randomization"), ("design",)):
+            position = locate(self._config_data, list(loc))
+            if position:
+                where["line"], where["column"] = position
+                break
         return where
 
     def node(self, node_id: str) -> dict[str, Any]:
@@ -351,20 +366,28 @@ class _Planner:
                     )
                     return None
                 control = randomization.control if randomization.control in levels else None
-                if control is None and len(levels) > 2:
+                if control is None and not numeric:
+                    # Never guess which arm is the comparison: an alphabetical guess silently flips the
+                    # sign of every effect when the treated arm sorts first.
+                    declared = randomization.control
                     self.problems.add(
-                        f"pathway '{pathway.id}': the strategy column '{variable}' has {len(levels)} arms "
-                        f"({', '.join(levels)}) and no control arm is declared",
-                        hint="set design.randomization.control to the comparison arm",
-                        **self.where.node(pathway.strategy),
+                        f"the strategy column '{variable}' has the arms {', '.join(sorted(levels))}, and "
+                        + (
+                            f"the declared control arm '{declared}' is not one of them"
+                            if declared is not None
+                            else "no control arm is declared, so moclab cannot tell which is the comparison"
+                        ),
+                        hint="set design.randomization.control to the comparison arm (also in an "
+                        "observational study: it fixes the coding, 1 = the other arm(s), 0 = the control)",
+                        **self.where.control(),
                     )
                     return None
                 if control is not None:
                     treated = [level for level in levels if level != control]
                     text = f"{variable}: 1 = {' or '.join(treated)}, 0 = {control}"
                 else:
-                    ordered = sorted(levels)
-                    text = f"{variable}: 1 = {ordered[-1]}, 0 = {ordered[0]} (no control arm declared)"
+                    ordered = sorted(levels, key=float)
+                    text = f"{variable}: 1 = {ordered[-1]}, 0 = {ordered[0]} (the higher value)"
                 return StrategyCoding("arm", variable, control, randomized_arm, text)
         return StrategyCoding("column", variable, text=f"{variable} (a numeric dose, as measured)")
 
@@ -494,6 +517,15 @@ class _Planner:
         )
         if len(self.problems.errors) > before or coding is None:
             return None
+        manipulation = next(
+            (m for m in self.study.config.design.manipulations if m.mechanism in mechanisms), None
+        )
+        if manipulation is not None and len(mechanisms) > 1:
+            notes.append(
+                f"the manipulation '{manipulation.column}' targets {manipulation.mechanism}, one mechanism "
+                "of a chain: its two-stage test needs a single mechanism and is not run"
+            )
+            manipulation = None
         cluster = self.cluster_column if self.cluster_column in self.recipient_columns else None
         if cluster is not None and self.study.recipients[cluster].nunique() < 2:
             cluster = None
@@ -518,6 +550,7 @@ class _Planner:
             citations={pair: citations.get(pair, ()) for pair in links},
             cluster=cluster,
             notes=tuple(notes),
+            manipulation=manipulation,
         )
 
     def subgroups(

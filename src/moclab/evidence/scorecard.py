@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from moclab.analysis.results import AnalysisResult
+from moclab.evidence.conclusion import Conclusion
 from moclab.evidence.plan import PathwayPlan
 from moclab.evidence.verdicts import (
     CRITERIA,
@@ -38,6 +39,21 @@ STATUS_STYLE = {
     Status.PARTLY_MET: "yellow",
     Status.NOT_MET: "red",
     Status.NOT_TESTABLE: "dim",
+}
+#: Colours and short forms of the conclusion's grades.
+GRADE_STYLE = {
+    "established": "bold green",
+    "supported under stated assumptions": "green",
+    "suggestive": "yellow",
+    "not supported": "red",
+    "not testable": "dim",
+}
+GRADE_SHORT = {
+    "established": "established",
+    "supported under stated assumptions": "supported*",
+    "suggestive": "suggestive",
+    "not supported": "not supp.",
+    "not testable": "untestable",
 }
 _HTML_COLOURS = {
     Status.MET: "#1a7f37",
@@ -70,6 +86,9 @@ class PathwayEvidence:
         What was left out and why (missing data, thin subgroups, failed models).
     qualitative : QualitativeEvidence
         What qualitative research says about the pathway.
+    conclusion : Conclusion or None
+        The overall conclusion: its grade, the assumptions its causal reading rests on, the robustness of
+        the mechanism → outcome link, and the design changes that would identify it.
     """
 
     plan: PathwayPlan
@@ -79,6 +98,7 @@ class PathwayEvidence:
     assumptions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     qualitative: QualitativeEvidence = NO_QUALITATIVE_EVIDENCE
+    conclusion: Conclusion | None = None
 
     @property
     def id(self) -> str:
@@ -125,6 +145,7 @@ class PathwayEvidence:
             "label": self.label,
             "plan": _number(self.plan.to_dict()),
             "n": self.n,
+            "conclusion": self.conclusion.to_dict() if self.conclusion is not None else None,
             "verdicts": [verdict.to_dict() for verdict in self.verdicts],
             "results": {name: result.to_dict() for name, result in self.results.items()},
             "assumptions": list(self.assumptions),
@@ -135,7 +156,13 @@ class PathwayEvidence:
     def _repr_html_(self) -> str:
         frame = self.to_frame()[["status", "statistic", "estimate", "ci_low", "ci_high", "reason"]]
         body = frame.to_html(float_format=lambda v: f"{v:.3g}", na_rep="", border=0)
-        return f"<div><strong>{html.escape(self.label)}</strong> (n = {self.n}){body}</div>"
+        conclusion = (
+            f"<p><strong>{html.escape(self.conclusion.grade)}</strong>: "
+            f"{html.escape(self.conclusion.statement)}</p>"
+            if self.conclusion is not None
+            else ""
+        )
+        return f"<div><strong>{html.escape(self.label)}</strong> (n = {self.n}){conclusion}{body}</div>"
 
 
 @dataclass(frozen=True)
@@ -165,17 +192,24 @@ class EvidenceScorecard:
         return self.pathway(pathway_id).verdict(criterion_id)
 
     def to_frame(self) -> pd.DataFrame:
-        """Statuses: one row per pathway, one column per criterion (names as in Lewis et al. 2020)."""
+        """One row per pathway: the conclusion's grade, then one column per criterion with its status (names
+        as in Lewis et al. 2020)."""
         data = {
-            criterion.name: [pathway.verdict(criterion.id).status.value for pathway in self.pathways]
-            for criterion in CRITERIA
+            "Conclusion": [
+                pathway.conclusion.grade if pathway.conclusion is not None else None
+                for pathway in self.pathways
+            ],
+            **{
+                criterion.name: [pathway.verdict(criterion.id).status.value for pathway in self.pathways]
+                for criterion in CRITERIA
+            },
         }
         frame = pd.DataFrame(data, index=pd.Index(self.pathway_ids, name="pathway"))
         return frame
 
     def counts(self) -> pd.DataFrame:
         """How many pathways have each status, per criterion."""
-        frame = self.to_frame()
+        frame = self.to_frame().drop(columns="Conclusion")
         statuses = [status.value for status in Status]
         return frame.apply(lambda column: column.value_counts().reindex(statuses, fill_value=0)).T
 
@@ -188,14 +222,22 @@ class EvidenceScorecard:
                 pathway.id: {verdict.criterion: verdict.status.value for verdict in pathway.verdicts}
                 for pathway in self.pathways
             },
+            "conclusions": {
+                pathway.id: pathway.conclusion.grade if pathway.conclusion is not None else None
+                for pathway in self.pathways
+            },
             "pathways": [pathway.to_dict() for pathway in self.pathways],
         }
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c.name)}</th>" for c in CRITERIA)
+        head = "<th>conclusion</th>" + "".join(f"<th>{html.escape(c.name)}</th>" for c in CRITERIA)
         rows = []
         for pathway in self.pathways:
-            cells = []
+            grade = pathway.conclusion.grade if pathway.conclusion is not None else ""
+            title = html.escape(
+                pathway.conclusion.statement if pathway.conclusion is not None else "", quote=True
+            )
+            cells = [f'<td title="{title}"><strong>{html.escape(grade)}</strong></td>']
             for criterion in CRITERIA:
                 verdict = pathway.verdict(criterion.id)
                 colour = _HTML_COLOURS[verdict.status]
@@ -220,10 +262,14 @@ class EvidenceScorecard:
         """
         table = Table(box=box.SIMPLE_HEAVY, title="Mechanism evidence scorecard", title_justify="left")
         table.add_column("pathway", overflow="fold", min_width=16)
+        table.add_column("conclusion", overflow="fold", min_width=10)
         for criterion in CRITERIA:
             table.add_column(criterion.short, justify="center", no_wrap=True)
         for pathway in self.pathways:
-            cells = []
+            grade = pathway.conclusion.grade if pathway.conclusion is not None else ""
+            cells = [
+                Text(GRADE_SHORT.get(grade, grade) if compact else grade, style=GRADE_STYLE.get(grade, ""))
+            ]
             for criterion in CRITERIA:
                 status = pathway.verdict(criterion.id).status
                 text = status.symbol if compact else f"{status.symbol} {status.value}"
@@ -236,6 +282,17 @@ class EvidenceScorecard:
         parts: list[RenderableType] = []
         for pathway in self.pathways:
             parts.append(Text(f"\n{pathway.label}  [{pathway.id}, n = {pathway.n}]", style="bold"))
+            if pathway.conclusion is not None:
+                conclusion = pathway.conclusion
+                line = Text("  ")
+                line.append(f"{conclusion.grade}: ", style=GRADE_STYLE.get(conclusion.grade, "bold"))
+                line.append(conclusion.statement)
+                parts.append(line)
+                for assumption in conclusion.assumptions:
+                    if assumption.status in ("assumed", "questioned"):
+                        parts.append(
+                            Text(f"      {assumption.status}: {assumption.statement}", style="italic")
+                        )
             for verdict in pathway.verdicts:
                 line = Text("  ")
                 line.append(f"{verdict.status.symbol} {verdict.name}: ", style=STATUS_STYLE[verdict.status])

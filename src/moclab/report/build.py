@@ -144,7 +144,14 @@ def _joint_rows(evidence: StudyEvidence) -> list[dict[str, Any]] | None:
 
 def _toc(pathways: list[dict[str, Any]], joint: bool) -> list[dict[str, Any]]:
     return [
-        {"id": "summary", "label": "Summary", "children": [{"id": "scorecard", "label": "Scorecard"}]},
+        {
+            "id": "summary",
+            "label": "Summary",
+            "children": [
+                {"id": "conclusions", "label": "Conclusions"},
+                {"id": "scorecard", "label": "Scorecard"},
+            ],
+        },
         {"id": "model", "label": "Pathway model", "children": []},
         *([{"id": "joint-display", "label": "Interviews and estimates", "children": []}] if joint else []),
         {

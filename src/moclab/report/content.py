@@ -77,8 +77,45 @@ def verdict_view(verdict: Verdict) -> dict[str, Any]:
     }
 
 
+#: CSS class of each grade of the overall conclusion.
+GRADE_CLASS = {
+    "established": "grade-established",
+    "supported under stated assumptions": "grade-supported",
+    "suggestive": "grade-suggestive",
+    "not supported": "grade-not-supported",
+    "not testable": "grade-not-testable",
+}
+
+
+def conclusion_view(pathway: PathwayEvidence) -> dict[str, Any] | None:
+    """The pathway's overall conclusion: grade, statement, assumptions with their status, robustness."""
+    conclusion = pathway.conclusion
+    if conclusion is None:
+        return None
+    figures = conclusion.robustness
+    robustness = [
+        (label, figures.get(key), kind)
+        for key, label, kind in (
+            ("rho_at_zero", "ρ at which the indirect effect vanishes (Imai et al. 2010)", "number"),
+            ("robustness_value", "robustness value RV (Cinelli & Hazlett 2020)", "share"),
+            ("rv_alpha", "robustness value for significance, RV_α", "share"),
+            ("partial_r2", "partial R² of the mechanism with the outcome", "share"),
+            ("e_value", "E-value (VanderWeele & Ding 2017)", "number"),
+        )
+        if isinstance(figures.get(key), int | float) and math.isfinite(figures[key])
+    ]
+    return {
+        "grade": conclusion.grade,
+        "css": GRADE_CLASS.get(conclusion.grade, ""),
+        "statement": conclusion.statement,
+        "assumptions": [item.to_dict() for item in conclusion.assumptions],
+        "robustness": robustness,
+        "design_changes": list(conclusion.design_changes),
+    }
+
+
 def scorecard_view(evidence: StudyEvidence, anchors: dict[str, str]) -> dict[str, Any]:
-    """The pathway × criterion matrix, with per-criterion counts."""
+    """The pathway × criterion matrix led by each pathway's conclusion, with per-criterion counts."""
     rows = []
     for pathway in evidence.pathways:
         rows.append(
@@ -87,6 +124,7 @@ def scorecard_view(evidence: StudyEvidence, anchors: dict[str, str]) -> dict[str
                 "label": pathway.label,
                 "anchor": anchors[pathway.id],
                 "n": pathway.n,
+                "conclusion": conclusion_view(pathway),
                 "cells": [verdict_view(pathway.verdict(c.id)) for c in CRITERIA],
             }
         )
@@ -317,11 +355,15 @@ def pathway_view(
         if name.startswith("subgroup[")
     ]
     panel = _table("panel", "Cross-lagged panel model", results["panel"]) if "panel" in results else None
-    sensitivity = (
-        _table("sensitivity", "Sensitivity to mediator–outcome confounding", results["sensitivity"])
-        if "sensitivity" in results
-        else None
-    )
+    sensitivity = [
+        _table(name, title, results[name])
+        for name, title in (
+            ("sensitivity", "Sensitivity to mediator–outcome confounding (Imai's ρ)"),
+            ("robustness", "Robustness of the mechanism → outcome link to an omitted confounder"),
+            ("manipulation", "The manipulated mechanism: two-stage least squares"),
+        )
+        if name in results
+    ]
     facts = [
         ("strategy", plan.coding.text),
         ("mechanism" + ("s" if len(plan.mechanisms) > 1 else ""), " → ".join(plan.mechanisms)),
@@ -350,6 +392,7 @@ def pathway_view(
         "nodes": [labels.get(node, node) for node in plan.pathway.nodes],
         "n": pathway.n,
         "facts": facts,
+        "conclusion": conclusion_view(pathway),
         "verdicts": [verdict_view(v) for v in pathway.verdicts],
         "tables": tables,
         "subgroups": subgroup_tables,

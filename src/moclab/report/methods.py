@@ -133,6 +133,33 @@ REFERENCES: dict[str, Reference] = {
         "causal mediation effects. Statistical Science, 25(1), 51–71.",
         "10.1214/10-STS321",
     ),
+    "efron1993": Reference(
+        "Efron & Tibshirani, 1993",
+        "Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.",
+    ),
+    "fritz2012": Reference(
+        "Fritz et al., 2012",
+        "Fritz, M. S., Taylor, A. B., & MacKinnon, D. P. (2012). Explanation of two anomalous results in "
+        "statistical mediation analysis. Multivariate Behavioral Research, 47(1), 61–87.",
+        "10.1080/00273171.2012.640596",
+    ),
+    "cinelli2020": Reference(
+        "Cinelli & Hazlett, 2020",
+        "Cinelli, C., & Hazlett, C. (2020). Making sense of sensitivity: Extending omitted variable bias. "
+        "Journal of the Royal Statistical Society: Series B, 82(1), 39–67.",
+        "10.1111/rssb.12348",
+    ),
+    "imai2013": Reference(
+        "Imai et al., 2013",
+        "Imai, K., Tingley, D., & Yamamoto, T. (2013). Experimental designs for identifying causal "
+        "mechanisms. Journal of the Royal Statistical Society: Series A, 176(1), 5–51.",
+        "10.1111/j.1467-985X.2012.01032.x",
+    ),
+    "snedecor1989": Reference(
+        "Snedecor & Cochran, 1989",
+        "Snedecor, G. W., & Cochran, W. G. (1989). Statistical Methods (8th ed.). Iowa State University "
+        "Press.",
+    ),
 }
 
 
@@ -263,19 +290,27 @@ def describe_methods(evidence: StudyEvidence) -> Methods:
             "delta": "delta-method (Sobel) intervals",
         }[ci]
         keys = ["mackinnon2002", "preacher2008"]
-        if ci == "bca":
-            keys.append("efron1987")
+        source = {"bca": "efron1987", "percentile": "efron1993"}.get(ci)
+        if source:
+            keys.append(source)
         resampled = ci in ("bca", "percentile")
         text = (
             "For strong association and specificity, the indirect effect of the strategy on the outcome "
             "through the mechanism was estimated as the product of regression coefficients (a·b; "
             f"{_cite('mackinnon2002')}), adjusting for the baseline values of the variables where available, "
-            "with the competing mechanisms entered in parallel for the specificity contrasts "
+            "with the measured competing mechanisms entered in parallel in the same model, so that the "
+            "mechanism → outcome path is read holding them fixed and the specificity contrasts come from it "
             f"({_cite('preacher2008')}). Intervals are {interval}"
             + (f" from {settings.n_boot:,} resamples" if resampled else "")
-            + (f" ({_cite('efron1987')})" if ci == "bca" else "")
+            + (f" ({_cite(source)})" if source else "")
             + f", seed {settings.seed}."
         )
+        if ci == "bca":
+            keys.append("fritz2012")
+            text += (
+                " BCa intervals reject a null indirect effect too often when one path is zero "
+                f"({_cite('fritz2012')}); the joint-significance test of every verdict guards against that."
+            )
         if clustered:
             keys.append("cameron2015")
             text += (
@@ -285,14 +320,16 @@ def describe_methods(evidence: StudyEvidence) -> Methods:
             )
         add("Indirect effects", text, keys, _methods_of(evidence, "mediation", "specificity", "non_target"))
 
-    metas = _results(evidence, "consistency")
+    metas = _results(evidence, "consistency", "consistency_a")
     if metas:
         keys = ["viechtbauer2005", "higgins2002", "higgins2009"]
         adjusted = any(getattr(result, "knapp_hartung", False) for result in metas)
         text = (
-            "The indirect effects estimated per site (or per subgroup, or per study) were "
-            f"pooled by random-effects meta-analysis with τ² estimated by restricted maximum likelihood "
-            f"({_cite('viechtbauer2005')})"
+            "Across sites, the a path (when the strategy varied within sites) and the b path were estimated "
+            "in every site and each was pooled by random-effects meta-analysis, never the products a·b, "
+            "whose inverse-variance weights would pull the pooled value towards zero; across subgroups or "
+            "studies, their indirect effects were pooled. The meta-analyses estimate τ² by restricted "
+            f"maximum likelihood ({_cite('viechtbauer2005')})"
         )
         if adjusted:
             keys += ["knapp2003", "inthout2014"]
@@ -304,16 +341,30 @@ def describe_methods(evidence: StudyEvidence) -> Methods:
             f". Heterogeneity is reported as τ², I² ({_cite('higgins2002')}) and the prediction interval for "
             f"the effect in a new site ({_cite('higgins2009')})."
         )
-        add("Consistency", text, keys, _methods_of(evidence, "consistency", "site_effects"))
+        if _results(evidence, "arm_variance"):
+            keys.append("snedecor1989")
+            text += (
+                " Where the strategy was assigned per site, its spread across sites was examined by the F "
+                "test of the variance of baseline-adjusted site means of the mechanism, strategy arm over "
+                f"control arm ({_cite('snedecor1989')})."
+            )
+        add(
+            "Consistency",
+            text,
+            keys,
+            _methods_of(
+                evidence, "consistency", "consistency_a", "site_effects", "site_slopes", "arm_variance"
+            ),
+        )
 
     if _results(evidence, "panel"):
         add(
             "Timeline",
             "The order of measurement (strategy start, mechanism wave, outcome wave) was read from "
             "the design and the activities log; with two or more waves, a cross-lagged panel model compared "
-            "the mechanism at one wave → the outcome at the next with the reverse path "
-            f"({_cite('cole2003')}); it does not separate within-person change from stable differences "
-            f"between persons ({_cite('hamaker2015')}).",
+            "the mechanism at one wave → the outcome at the next with the reverse path, the competing "
+            f"mechanisms' earlier values in both equations ({_cite('cole2003')}); it does not separate "
+            f"within-person change from stable differences between persons ({_cite('hamaker2015')}).",
             ["cole2003", "hamaker2015"],
             _methods_of(evidence, "panel"),
         )
@@ -343,24 +394,42 @@ def describe_methods(evidence: StudyEvidence) -> Methods:
         if randomization.get("level") not in (None, "none")
         else "The strategy was not randomized (an observational design)"
     )
+    manipulation += (
+        "; the randomized contrast had to move the mechanism and the outcome (the total effect), with the "
+        "outcome's change going with the mechanism's"
+    )
     keys = []
-    as_run = _methods_of(evidence, "sensitivity")
-    if as_run:
-        keys.append("imai2010")
+    if _results(evidence, "manipulation"):
+        keys.append("imai2013")
         manipulation += (
-            "; the mechanism → outcome link, which randomizing the strategy does not protect from "
-            "confounding, was examined by a sensitivity analysis for mediator-outcome confounding "
-            f"({_cite('imai2010')})"
+            "; where a factor that targets the mechanism was randomized, the mechanism → outcome link was "
+            f"estimated by two-stage least squares with that factor as the instrument ({_cite('imai2013')})"
         )
-    add("Experimental manipulation", manipulation + ".", keys, as_run)
+    add("Experimental manipulation", manipulation + ".", keys, _methods_of(evidence, "manipulation"))
+
+    as_run = _methods_of(evidence, "sensitivity", "robustness")
+    if as_run:
+        add(
+            "Robustness of the mechanism → outcome link",
+            "Randomizing the strategy does not protect the mechanism → outcome link from confounding. Its "
+            "robustness was expressed as the correlation of the mediator and outcome errors at which the "
+            f"indirect effect vanishes ({_cite('imai2010')}) and as the robustness value: the share of the "
+            "residual variance of both the mechanism and the outcome that an unmeasured confounder would "
+            f"have to explain to remove the link ({_cite('cinelli2020')}). Each pathway's conclusion grades "
+            "the evidence (established, supported under stated assumptions, suggestive, not supported, not "
+            "testable), names the assumptions its causal reading rests on, and gives these figures.",
+            ["imai2010", "cinelli2020"],
+            as_run,
+        )
 
     template_citations = _template_citations(evidence)
     add(
         "Plausibility or coherence",
-        "Each link of a pathway counts as backed when a bundled pathway-model "
-        "template, a staged catalog framework, the study's own citations or the model's citation supports "
-        "it, and the estimated paths point in the hypothesised direction. The sources found are named in "
-        "each verdict.",
+        "Each link of a pathway counts as backed when a source specific to it supports it: a bundled "
+        "pathway-model template with the same edge, a staged catalog framework, or a citation the study "
+        "gives for the link; the model's own citation is theory and gives at most partly met. Met also "
+        "needs every estimated path to be significant in its hypothesised direction. The sources found are "
+        "named in each verdict.",
     )
 
     references = [

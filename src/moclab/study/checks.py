@@ -45,6 +45,7 @@ ROLE_WORDS = {
     "component": "support component",
     "minutes": "minutes",
     "mode": "mode",
+    "manipulation": "manipulation",
 }
 
 _TYPE_PROBLEMS = {
@@ -237,6 +238,21 @@ class StudyChecker:
                 hint=self._choices(randomization.control, randomization.arms),
                 **self.at("design", "randomization", "control"),
             )
+        if randomization.arms and randomization.control is None:
+            self.error(
+                f"design.randomization lists the arms {', '.join(randomization.arms)} but no control arm, so "
+                "moclab cannot tell which arm is the comparison",
+                hint="add `control: <arm>` under design.randomization (also in an observational study: it "
+                "fixes the coding, 1 = the other arm(s), 0 = the control)",
+                **self.at("design", "randomization"),
+            )
+        for index, manipulation in enumerate(design.manipulations):
+            if manipulation.level not in ["none", *levels]:
+                self.error(
+                    f"design.manipulations: level '{manipulation.level}' is not a level of this study",
+                    hint=self._choices(manipulation.level, ["none", *levels]),
+                    **self.at("design", "manipulations", index, "level"),
+                )
         for name, spec in config.measures.items():
             if spec.range is not None and spec.range[0] >= spec.range[1]:
                 self.error(
@@ -355,6 +371,10 @@ class StudyChecker:
         if self.model_nodes is None:
             return
         references = [(("measures", name, "node"), spec.node) for name, spec in config.measures.items()]
+        references += [
+            (("design", "manipulations", index, "mechanism"), manipulation.mechanism)
+            for index, manipulation in enumerate(config.design.manipulations)
+        ]
         for table_name, table in config.tables.items():
             for column, spec in table.columns.items():
                 references.append((("tables", table_name, "columns", column, "node"), spec.node))
@@ -437,6 +457,7 @@ class StudyChecker:
                 ("team", table.team, text, True),
                 ("arm", table.arm, ColumnSpec(type="category", values=arms), randomized),
             ]
+
         elif name == "activities":
             roles = [
                 ("date", table.date, date, True),
@@ -468,6 +489,12 @@ class StudyChecker:
                 spec = implied.model_copy(update=update)
             messages = {"bad_message": "wave not declared", "bad_hint": wave_hint} if role == "wave" else {}
             result.append(ColumnRule(column, spec, role, key, ("tables", name, role), **messages))
+        if name == "recipients":  # the assignment columns of the factors that target mechanisms
+            for index, manipulation in enumerate(config.design.manipulations):
+                declared = table.columns.get(manipulation.column)
+                spec = ColumnSpec(type="category", values=declared.values if declared else None)
+                loc = ("design", "manipulations", index, "column")
+                result.append(ColumnRule(manipulation.column, spec, "manipulation", True, loc))
         roles_named = {rule.name for rule in result}
         for column, declared in table.columns.items():
             if column not in roles_named:
@@ -536,7 +563,9 @@ class StudyChecker:
         close = difflib.get_close_matches(rule.name, present, n=1, cutoff=0.6)
         what = f"the {self.role_word(name, rule.role)} column" if rule.role else "the declared column"
         where = self.at(*rule.config_loc)
-        fix = f"tables.{name}.{rule.role}" if rule.role else f"tables.{name}.columns"
+        fix = ".".join(str(part) for part in rule.config_loc if not isinstance(part, int))
+        if not rule.role:
+            fix = f"tables.{name}.columns"
         hint = f"did you mean '{close[0]}'? " if close else ""
         hint += f"rename the column in the file, or change {fix} in moclab.yaml"
         if where["line"]:
@@ -682,7 +711,28 @@ class StudyChecker:
             self.team_ids = pd.Index(valid[spec.team].dropna().unique())
             if spec.cluster in frame.columns:
                 self._check_teams(frame, source)
-        self._check_randomized_groups(frame, source)
+        level = config.design.randomization.level
+        self._check_randomized_groups(frame, source, level, spec.arm, "arm")
+        for index in range(len(config.design.manipulations)):
+            self._check_manipulation(frame, source, index)
+
+    def _check_manipulation(self, frame: pd.DataFrame, source: TableSource, index: int) -> None:
+        """A factor that targets a mechanism: its control value occurs, and whole groups share a value."""
+        config = self.config
+        assert config is not None
+        manipulation = config.design.manipulations[index]
+        column = manipulation.column
+        if column not in frame.columns:
+            return  # reported as a missing column of the recipients table
+        values = sorted({str(value) for value in frame[column].dropna()})
+        if manipulation.control not in values or len(values) < 2:
+            self.error(
+                f"design.manipulations: column '{column}' has the values {', '.join(values) or 'none'}; "
+                f"its control value '{manipulation.control}' and at least one other value are needed",
+                hint=self._choices(manipulation.control, values) if values else None,
+                **self.at("design", "manipulations", index, "control"),
+            )
+        self._check_randomized_groups(frame, source, manipulation.level, column, "assignment")
 
     def _check_teams(self, frame: pd.DataFrame, source: TableSource) -> None:
         config = self.config
@@ -705,34 +755,36 @@ class StudyChecker:
                 )
             )
 
-    def _check_randomized_groups(self, frame: pd.DataFrame, source: TableSource) -> None:
-        """When whole clusters (or teams) were randomized, all their recipients must share one arm."""
+    def _check_randomized_groups(
+        self, frame: pd.DataFrame, source: TableSource, level: str, column: str | None, what: str
+    ) -> None:
+        """When whole clusters (or teams) were randomized, all their recipients must share one value of the
+        assignment column (the arm, or a factor that targets a mechanism)."""
         config = self.config
         assert config is not None
         design, spec = config.design, config.tables.recipients
-        level = design.randomization.level
         group = {design.cluster: spec.cluster, design.team: spec.team}.get(level) if level != "none" else None
-        if group is None or spec.arm is None or group not in frame.columns or spec.arm not in frame.columns:
+        if group is None or column is None or group not in frame.columns or column not in frame.columns:
             return
-        assigned = frame[[group, spec.arm]].dropna()
-        arms_per_group = assigned.groupby(group, observed=True)[spec.arm].nunique()
-        for name in arms_per_group[arms_per_group > 1].index:
+        assigned = frame[[group, column]].dropna()
+        values_per_group = assigned.groupby(group, observed=True)[column].nunique()
+        for name in values_per_group[values_per_group > 1].index:
             rows = assigned[assigned[group] == name]
-            counts = rows[spec.arm].astype(str).value_counts()
+            counts = rows[column].astype(str).value_counts()
             majority = counts.index[0]
             positions = np.flatnonzero(
-                ((frame[group] == name) & (frame[spec.arm].astype(str) != majority)).to_numpy()
+                ((frame[group] == name) & (frame[column].astype(str) != majority)).to_numpy()
             )
             self.report(
                 row_problem(
                     source,
                     positions,
                     f"{level} '{name}' was randomized as a whole, but its {design.unit}s are in different "
-                    f"arms ({counts[majority]} in '{majority}')",
-                    column=spec.arm,
-                    details=quoted(frame[spec.arm].astype(str).iloc[positions[:MAX_LISTED]].tolist()),
-                    hint=f"give every {design.unit} of a {level} the {level}'s arm, or change "
-                    "design.randomization.level",
+                    f"{what}s of '{column}' ({counts[majority]} in '{majority}')",
+                    column=column,
+                    details=quoted(frame[column].astype(str).iloc[positions[:MAX_LISTED]].tolist()),
+                    hint=f"give every {design.unit} of a {level} the {level}'s {what}, or change the level "
+                    "it was randomized at",
                 )
             )
 

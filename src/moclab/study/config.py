@@ -63,13 +63,25 @@ class Randomization(_Strict):
     control: str | None = None
 
 
+class Manipulation(_Strict):
+    """A factor randomized to change a mechanism directly (an encouragement design; Imai, Tingley & Yamamoto
+    2013): the recipients-table `column` holding each recipient's assignment, the model node `mechanism` it
+    targets, the `level` it was randomized at, and the `control` value (those who did not get it)."""
+
+    column: str
+    mechanism: str
+    level: str = "none"
+    control: str
+
+
 class Design(_Strict):
-    """The shape of the study: level names, randomization and waves."""
+    """The shape of the study: level names, randomization, factors that target mechanisms, and waves."""
 
     unit: str = "recipient"
     cluster: str = "site"
     team: str | None = None
     randomization: Randomization = Randomization()
+    manipulations: list[Manipulation] = []
     waves: list[Wave] = Field(min_length=1)
 
     @property

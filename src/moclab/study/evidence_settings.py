@@ -209,7 +209,7 @@ class EvidenceSettings(_Strict):
     """
 
     level: float = Field(default=0.95, ge=0.5, lt=1.0)
-    ci: Literal["bca", "percentile", "monte_carlo", "delta"] = "bca"
+    ci: Literal["bca", "percentile", "monte_carlo", "delta"] = "percentile"
     n_boot: int = Field(default=5000, ge=100)
     seed: int | None = Field(default=None, ge=0)
     mediation: Literal["single-level", "multilevel"] = "single-level"
