@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.moclab-installed
 DEMO_OUT ?= demo-output
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench validation clean
 
 setup: $(STAMP)
 
@@ -39,5 +39,10 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+# Known-truth validation of the evidence scorecard (validation/): many replications of worlds whose mechanism
+# is known, the share of each verdict per criterion against the truth, and the table of docs/validation.md.
+validation: setup
+	$(BIN)/python -m validation.run --reps 200 --n-boot 500 --jobs 2 --out validation-results --write-docs docs/validation.md
+
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) $(DEMO_OUT) validation-results .pytest_cache .ruff_cache build src/*.egg-info

@@ -69,10 +69,11 @@ def rule_timeline(level: float) -> str:
         "outcome (else not met). Evidence: the cross-lagged panel model over the waves, with the competing "
         "mechanisms' earlier values in both equations: met when the mechanism → later outcome path is "
         f"significant at α = {alpha:.2g} in the hypothesised direction and the reverse path (outcome → later "
-        "mechanism) is either not significant or significantly smaller (standardized difference); partly met "
-        "when both are significant, the forward one the larger but not significantly so; not met when the "
-        "forward path is absent or points the other way, or the reverse path is as large as or larger than "
-        "the forward one (standardized); not testable with a single wave or without a panel estimate"
+        "mechanism) is not significant; partly met when both are significant and the forward one is the "
+        "larger (standardized; reciprocal effects, or a common cause that drives both over time, which the "
+        "panel cannot tell apart); not met when the forward path is absent or points the other way, or the "
+        "reverse path is as large as or larger than the forward one; not testable with a single wave or "
+        "without a panel estimate"
     )
 
 
@@ -224,17 +225,21 @@ def judge_timeline(
             "and model stable differences (a random-intercept cross-lagged model), or manipulate the "
             "mechanism"
         )
-    elif reverse and not clearly_larger:
+    elif reverse:
         status = Status.PARTLY_MET
-        why = "both paths are significant; the forward one is larger but not significantly so"
-        change = f"{PANEL_CHANGE}; or {POWER_CHANGE}"
+        why = (
+            "both paths are significant and the forward one is the larger"
+            + (" (significantly)" if clearly_larger else " (not significantly)")
+            + ": reciprocal effects, or a common cause that drives both over time, which the panel cannot "
+            "tell apart"
+        )
+        change = (
+            "measure the suspected common causes of the mechanism and the outcome, model stable differences "
+            "(a random-intercept cross-lagged model with more waves), or manipulate the mechanism"
+        )
     else:
         status, change = Status.MET, None
-        why = (
-            "the forward path holds and is significantly larger than the reverse one"
-            if reverse
-            else "the forward path holds and the reverse path is not significant"
-        )
+        why = "the forward path holds and the reverse path is not significant"
     return Verdict(
         criterion="timeline",
         status=status,

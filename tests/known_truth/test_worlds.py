@@ -1,0 +1,190 @@
+"""The known-truth generator: its study folders load, its design is the one described, and its population
+quantities match the structural parameters where they are known in closed form."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import validation.truth
+import validation.worlds
+from moclab.study import load_study
+from validation.truth import AMBIGUOUS, CLAIMS, FALSE, TRUE, population, truth_table
+from validation.worlds import PATHWAYS, WORLDS, Design, draw_sample, generate_study
+
+TRUST = "coaching__trust__acceptability"
+CREDIBILITY = "coaching__credibility__acceptability"
+SMALL = Design(sites=12, recipients=(20, 30))
+
+
+def _pop(world: str, pathway: str = TRUST) -> dict[str, float]:
+    return population(WORLDS[world])[pathway]
+
+
+@pytest.mark.parametrize("name", list(WORLDS))
+def test_every_world_writes_a_study_that_loads(name: str, tmp_path: Path) -> None:
+    folder = generate_study(name, tmp_path / name, seed=3, design=SMALL)
+    study = load_study(folder, show_progress=False)
+    assert len(study.recipients) >= 12 * 20
+    assert set(study.measures["measure"].unique()) == {"trust", "credibility", "acceptability"}
+    assert set(study.recipients["arm"].astype(str)) == {"coaching", "usual"}
+    if WORLDS[name].manipulates_trust:
+        assert set(study.recipients["trust_module"].astype(str)) == {"module", "none"}
+        (manipulation,) = study.config.design.manipulations
+        assert (manipulation.column, manipulation.mechanism, manipulation.control) == (
+            "trust_module",
+            "trust",
+            "none",
+        )
+
+
+def test_the_manipulation_is_declared_when_asked(tmp_path: Path) -> None:
+    folder = generate_study("manipulated", tmp_path / "m", seed=1, design=SMALL)
+    design = yaml.safe_load((folder / "moclab.yaml").read_text(encoding="utf-8"))["design"]
+    assert design["manipulations"] == [
+        {"column": "trust_module", "mechanism": "trust", "level": "site", "control": "none"}
+    ]
+    plain = generate_study("true", tmp_path / "t", seed=1, design=SMALL)
+    assert (
+        "manipulations" not in yaml.safe_load((plain / "moclab.yaml").read_text(encoding="utf-8"))["design"]
+    )
+
+
+def test_the_same_seed_writes_the_same_files(tmp_path: Path) -> None:
+    first = generate_study("confounded", tmp_path / "1", seed=7, design=SMALL)
+    second = generate_study("confounded", tmp_path / "2", seed=7, design=SMALL)
+    for name in ("recipients", "measures", "activities"):
+        assert (first / "data" / f"{name}.csv").read_bytes() == (second / "data" / f"{name}.csv").read_bytes()
+
+
+def test_the_design_is_as_described(tmp_path: Path) -> None:
+    folder = generate_study("true", tmp_path / "t", seed=5)
+    recipients = pd.read_csv(folder / "data" / "recipients.csv")
+    sizes = recipients.groupby("site").size()
+    assert len(sizes) == 40 and sizes.between(20, 50).all()
+    assert recipients.groupby("site")["team"].nunique().between(2, 3).all()
+    arms = recipients.groupby("site")["arm"].agg(["nunique", "first"])
+    assert (arms["nunique"] == 1).all() and (arms["first"] == "coaching").sum() == 20
+    measures = pd.read_csv(folder / "data" / "measures.csv")
+    expected = len(recipients) * 3 * 3
+    assert 0.01 < 1 - len(measures) / expected < 0.03  # 2% missing completely at random
+    activities = pd.read_csv(folder / "data" / "activities.csv")
+    treated = set(recipients.loc[recipients["arm"] == "coaching", "recipient_id"])
+    assert set(activities["recipient_id"]) <= treated
+    minutes = activities.groupby("recipient_id")["minutes"].sum()
+    assert minutes.mean() == pytest.approx(360, rel=0.1)  # dose 1 = twelve contacts of 30 minutes
+    before_m6 = (
+        activities.loc[activities["date"] <= "2024-07-15", "minutes"].sum() / activities["minutes"].sum()
+    )
+    assert 0.35 < before_m6 < 0.55
+    assert activities["date"].min() >= "2024-02-15" and activities["date"].max() < "2025-01-15"
+
+
+def test_team_randomization_puts_both_arms_in_every_site() -> None:
+    sample = draw_sample(WORLDS["true_team"], np.random.default_rng(2))
+    frame = pd.DataFrame(
+        {"site": sample.structure.site, "team": sample.structure.team, "arm": sample.structure.arm}
+    )
+    assert (frame.groupby("site")["arm"].nunique() == 2).all()
+    assert (frame.groupby(["site", "team"])["arm"].nunique() == 1).all()
+
+
+def test_observational_uptake_follows_the_climate() -> None:
+    sample = draw_sample(
+        WORLDS["observational"], np.random.default_rng(4), Design(sites=400, recipients=(20, 20))
+    )
+    uptake = np.bincount(sample.structure.site, weights=sample.structure.arm) / 20
+    assert 0.35 < uptake.mean() < 0.65
+    assert np.corrcoef(uptake, sample.structure.climate)[0, 1] > 0.3
+
+
+def test_the_true_world_has_the_designed_paths() -> None:
+    values = _pop("true")
+    assert values["a"] == pytest.approx(0.5, abs=0.02)
+    assert values["b"] == pytest.approx(0.4, abs=0.02)
+    assert values["causal_a"] == pytest.approx(0.5, abs=0.02)
+    assert values["causal_b"] == pytest.approx(0.4, abs=1e-9)
+    assert values["total"] == pytest.approx(0.5 * 0.4, abs=0.02)  # no direct effect: total = a·b
+    assert values["dose_slope"] == pytest.approx(0.5, abs=0.03)
+    team = _pop("true_team")
+    assert (team["a"], team["b"]) == (pytest.approx(0.5, abs=0.02), pytest.approx(0.4, abs=0.02))
+    credibility = _pop("true", CREDIBILITY)
+    assert abs(credibility["a"]) < 0.02 and abs(credibility["b"]) < 0.02
+
+
+def test_null_worlds_have_zero_paths() -> None:
+    assert abs(_pop("null_a")["a"]) < 0.02 and _pop("null_a")["b"] == pytest.approx(0.4, abs=0.02)
+    assert abs(_pop("null_b")["b"]) < 0.02 and _pop("null_b")["a"] == pytest.approx(0.5, abs=0.02)
+    assert _pop("opposite")["a"] == pytest.approx(-0.5, abs=0.02)
+    assert abs(_pop("no_dose")["dose_slope"]) < 0.02 and _pop("no_dose")["a"] == pytest.approx(0.5, abs=0.02)
+
+
+def test_the_inert_competitor_tracks_trust_and_does_nothing() -> None:
+    values = _pop("inert_competitor", CREDIBILITY)
+    assert abs(values["b"]) < 0.02  # credibility given trust
+    assert values["corr_m6"] == pytest.approx(0.6, abs=0.03)
+    assert values["causal_b"] == 0.0
+    assert _pop("inert_competitor")["b"] == pytest.approx(0.4, abs=0.02)
+
+
+def test_the_confounded_worlds_look_causal_without_being_so() -> None:
+    confounded = _pop("confounded")
+    assert confounded["causal_b"] == 0.0
+    assert confounded["b"] > 0.3  # associational, given X and the baselines
+    assert abs(confounded["total"]) < 0.02 and abs(confounded["causal_total"]) < 0.02
+    lookalike = _pop("confounded_direct")
+    assert lookalike["causal_b"] == 0.0
+    assert lookalike["total"] == pytest.approx(lookalike["a"] * lookalike["b"], abs=0.03)
+    manipulated = _pop("manipulated_confounded")
+    assert manipulated["module_a"] == pytest.approx(0.5, abs=1e-9) and manipulated["causal_b"] == 0.0
+
+
+def test_the_other_worlds_have_their_structure() -> None:
+    reverse = _pop("reverse")
+    assert reverse["causal_b"] == 0.0 and reverse["reverse"] == 0.3
+    assert reverse["causal_a"] == pytest.approx(0.3 * 0.4, abs=0.01)  # through the outcome, r0 · c
+    assert _pop("some_sites")["site_share"] == 0.5 and _pop("some_sites_team")["site_share"] == 0.5
+    observational = _pop("observational")
+    assert observational["causal_a"] == 0.0 and observational["a"] > 0.2
+    assert _pop("manipulated")["module_a"] == pytest.approx(0.5, abs=1e-9)
+
+
+def test_the_truth_table_is_complete() -> None:
+    table = truth_table()
+    assert len(table) == len(WORLDS) * len(PATHWAYS) * len(CLAIMS)
+    assert not table.duplicated(["world", "pathway", "criterion"]).any()
+    assert set(table["claim"]) <= {TRUE, FALSE, AMBIGUOUS}
+    true_trust = table[(table["world"] == "true") & (table["pathway"] == TRUST)]
+    assert (true_trust["claim"] == TRUE).all() and (true_trust["target"] == ">= 80%").all()
+    criteria = table[table["criterion"] != "mechanism"]
+    assert (criteria.loc[criteria["claim"] == FALSE, "target"] == "<= 5%").all()
+    # every competitor (credibility) pathway is false on every claim: credibility never moves acceptability
+    assert (table.loc[table["pathway"] == CREDIBILITY, "claim"] == FALSE).all()
+    mechanism = table[(table["criterion"] == "mechanism") & (table["pathway"] == TRUST)].set_index("world")
+    assert set(mechanism.index[mechanism["claim"] == TRUE]) == {
+        "true",
+        "true_team",
+        "inert_competitor",
+        "some_sites",
+        "some_sites_team",
+        "no_dose",
+        "manipulated",
+    }
+    assert mechanism.loc["confounded_direct", "target"] == ""
+    assert mechanism.loc["manipulated_confounded", "target"] == "<= 5%"
+    specific = table.set_index(["world", "pathway", "criterion"])["claim"]
+    assert specific["confounded", TRUST, "strong_association"] == TRUE  # associational: the data show it
+    assert specific["confounded", TRUST, "timeline"] == FALSE  # causal: M does not act on Y
+    assert specific["manipulated_confounded", TRUST, "experimental_manipulation"] == FALSE
+    assert specific["some_sites", TRUST, "consistency"] == FALSE
+    assert specific["no_dose", TRUST, "gradient"] == FALSE
+
+
+@pytest.mark.parametrize("module", [validation.worlds, validation.truth], ids=lambda module: module.__name__)
+def test_the_docstring_examples_run(module: object) -> None:
+    assert doctest.testmod(module).failed == 0
