@@ -18,9 +18,10 @@ evidence:
     the mechanism goes with the strategy and the outcome as hypothesised, but the design cannot support a
     causal reading (an observational strategy, no panel, an outcome that did not move...).
 ``not supported``
-    the association is absent, or a verdict points against the pathway: effects in the wrong direction,
-    the signature of a confounded link, the outcome leading the mechanism, a competing mechanism carrying
-    the effect, a manipulated mechanism that did not change the outcome, interviews that contradict it.
+    the association is not shown, or a verdict points against the pathway: effects in the wrong direction,
+    the signature of a confounded link, the outcome leading the mechanism, a manipulated mechanism that
+    changed the outcome the wrong way, interviews that contradict it. (A competing mechanism that carries
+    more of the effect is not evidence against this one: both can act; it keeps the grade at suggestive.)
 ``not testable``
     the mediation model could not be estimated.
 
@@ -176,8 +177,8 @@ def conclude(
     Notes
     -----
     Evidence *against* the pathway (an effect significantly in the wrong direction, the signature of a
-    confounded link, the outcome leading the mechanism, a competitor carrying significantly more of the
-    effect, interviews that contradict it) gives "not supported" whatever else holds. A *lack* of evidence
+    confounded link, the outcome leading the mechanism, interviews that contradict it) gives "not supported"
+    whatever else holds. A *lack* of evidence
     (a path or panel effect that is not significant) keeps the grade below "supported" and is named as what
     is lacking.
     """
@@ -283,7 +284,14 @@ def conclude(
     if timeline.status in (Status.PARTLY_MET, Status.NOT_MET):
         lacking.append(f"the timeline does not show {mechanism} leading {outcome} ({timeline.reason})")
     if specificity.status is Status.NOT_MET:
-        lacking.append(f"the competing mechanisms are not ruled out ({specificity.reason})")
+        stronger = _stronger_competitors(specificity)
+        lacking.append(
+            f"{', '.join(stronger)} carr{'ies' if len(stronger) == 1 else 'y'} significantly more of the "
+            f"effect, so {mechanism} may be a path of the strategy but not the one that accounts for its "
+            "effect"
+            if stronger
+            else f"the competing mechanisms are not ruled out ({specificity.reason})"
+        )
     return grade(
         "suggestive",
         f"Suggestive: {mechanism} goes with the strategy and with {outcome} as hypothesised, but "
@@ -294,12 +302,22 @@ def conclude(
     )
 
 
+def _stronger_competitors(specificity: Verdict) -> list[str]:
+    """The competing mechanisms whose indirect effect is significantly larger than this one's."""
+    sign = specificity.evidence.get("sign", 1)
+    stronger = []
+    for name, contrast in (specificity.evidence.get("contrasts") or {}).items():
+        low, high = (contrast or {}).get("ci_low"), (contrast or {}).get("ci_high")
+        if low is not None and high is not None and (high < 0 if sign > 0 else low > 0):
+            stronger.append(name)
+    return stronger
+
+
 def _against(verdicts: Mapping[str, Verdict], mechanism: str, outcome: str, randomized: bool) -> list[str]:
     """What in the verdicts points against the pathway: evidence against it, not a lack of evidence."""
     association = verdicts["strong_association"]
     manipulation = verdicts["experimental_manipulation"]
     timeline = verdicts["timeline"]
-    specificity = verdicts["specificity"]
     found: list[str] = []
     if association.evidence.get("against_hypothesis"):
         found.append("the indirect effect or one of its paths points against the hypothesis")
@@ -319,11 +337,6 @@ def _against(verdicts: Mapping[str, Verdict], mechanism: str, outcome: str, rand
             timeline.evidence.get("reverse_significant") and not timeline.evidence.get("forward_holds")
         ):
             found.append(f"{outcome} leads {mechanism} in time as much as, or more than, the reverse")
-    sign = specificity.evidence.get("sign", 1)
-    for name, contrast in (specificity.evidence.get("contrasts") or {}).items():
-        low, high = (contrast or {}).get("ci_low"), (contrast or {}).get("ci_high")
-        if low is not None and high is not None and (high < 0 if sign > 0 else low > 0):
-            found.append(f"the competing mechanism {name} carries significantly more of the effect")
     if verdicts["plausibility"].evidence.get("qualitative", {}).get("status") == "contradicts":
         found.append("the coded interviews contradict the pathway")
     return found
