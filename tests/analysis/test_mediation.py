@@ -569,3 +569,20 @@ def test_inestimable_resamples_are_dropped_and_counted():
         f"{2000 - used} of 2000 bootstrap resamples could not be estimated" in w for w in result.warnings
     )
     assert np.isfinite(result.effect("indirect[m]").ci_low)
+
+
+def test_no_complete_row_or_a_lost_arm_is_a_data_error_not_a_numpy_error():
+    empty = pd.DataFrame(
+        {"x": [0.0, 1.0, 0.0, 1.0], "m": [np.nan] * 4, "y": [1.0, 2.0, 3.0, 4.0], "s": list("aabb")}
+    )
+    with pytest.raises(
+        DataError, match="no complete rows: every row has a missing value in one of x, y, m, s"
+    ):
+        mediate(empty, x="x", m="m", y="y", cluster="s")
+    with pytest.raises(DataError, match="no complete rows"):
+        mediate(empty.iloc[:0], x="x", m="m", y="y")
+    lost = pd.DataFrame({"x": [0.0, 0, 0, 1, 1], "m": [1.0, 2, 3, np.nan, np.nan], "y": [1.0, 2, 3, 4, 5]})
+    with pytest.raises(
+        DataError, match=r"after dropping the 2 row\(s\) with missing values \(m 2\), the strategy 'x'"
+    ):
+        mediate(lost, x="x", m="m", y="y")

@@ -225,3 +225,21 @@ def test_recipient_randomization_within_sites_gives_per_site_consistency(tmp_pat
     timeline = pathway.verdict("timeline")
     assert not timeline.evidence["order_by_design"]  # mechanism and outcome both at the second wave
     assert any("recipient level" in line or "recipient" in line for line in pathway.assumptions)
+
+
+def test_a_constant_or_unmeasured_competitor_is_left_out_not_allowed_to_sink_the_pathway(example_copy):
+    """One competing mechanism without variation must not make every pathway that names it untestable."""
+    folder, _ = example_copy()
+    measures = pd.read_csv(folder / "data" / "measures.csv")
+    measures.loc[measures["measure"] == "credibility", "value"] = 3.0
+    measures.to_csv(folder / "data" / "measures.csv", index=False)
+    evidence = analyze(folder, pathways=[TRUST], n_boot=200, seed=3, show_progress=False)
+    pathway = evidence.pathways[0]
+    assert pathway.verdict("strong_association").status is not Status.NOT_TESTABLE
+    assert pathway.verdict("strong_association").evidence["competitors_in_model"] == [
+        "positive_emotion",
+        "psych_safety",
+    ]
+    assert "competing mechanism 'credibility' left out of the models: it does not vary at wave m6" in (
+        pathway.notes
+    )

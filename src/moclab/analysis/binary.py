@@ -224,6 +224,11 @@ def prepare_mediation_data(
                 hint="impute them, drop them, or call with missing='listwise'",
             )
         frame = frame.loc[~incomplete.any(axis=1)]
+    if frame.empty:
+        raise DataError(
+            f"no complete rows: every row has a missing value in one of {', '.join(frame.columns)}",
+            hint="check that the variables were measured for the same rows (and at the same wave)",
+        )
 
     x_values = _numeric_column(frame[x], x, "treatment")
     m_values = _numeric_column(frame[m], m, "mediator")

@@ -20,7 +20,6 @@ at far greater cost and with boundary problems at τ² = 0).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from moclab.analysis.meta import complete_cluster_rows
 from moclab.analysis.results import AnalysisResult, Effect
 from moclab.errors import DataError
 
@@ -120,17 +120,7 @@ def arm_variance_ratio(
     if not 0 < level < 1:
         raise DataError(f"level must lie between 0 and 1, not {level!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    named = {"arm": arm, "response y": y, "cluster": cluster, **{f"covariate {c}": c for c in covariates}}
-    for role, name in named.items():
-        if not isinstance(name, str) or name not in data.columns:
-            close = difflib.get_close_matches(str(name), [str(c) for c in data.columns], n=3)
-            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
-            raise DataError(f"the {role} column {name!r} is not in the data", hint=hint)
-    frame = data[list(dict.fromkeys(named.values()))].dropna()
-    numeric = [arm, y, *covariates]
-    for name in numeric:
-        if not pd.api.types.is_numeric_dtype(frame[name]):
-            raise DataError(f"column '{name}' must be numeric, but has type {frame[name].dtype}")
+    frame, _ = complete_cluster_rows(data, {"arm": arm, "response y": y}, covariates, cluster)
     if not set(np.unique(frame[arm])) <= {0.0, 1.0}:
         raise DataError(f"the arm '{arm}' must be coded 0 (control) and 1 (strategy)")
     per_cluster = frame.groupby(cluster, observed=True)[arm].nunique()

@@ -491,9 +491,22 @@ def _prepare(
             "imputation"
         )
 
+    if frame.empty:
+        raise DataError(
+            f"no complete rows: every row has a missing value in one of {', '.join(frame.columns)}".replace(
+                "__cluster__", cluster_name or "cluster"
+            ),
+            hint="check that the variables were measured for the same rows (and at the same wave)",
+        )
     # Strategy: a binary arm is coded 0/1 so that effects are arm contrasts.
     x_series = frame[x_name]
     levels = pd.unique(x_series)
+    if len(levels) < 2 and n_missing_rows:
+        raise DataError(
+            f"after dropping the {n_missing_rows} row(s) with missing values ({detail}), the strategy "
+            f"'{x_name}' has a single value ({_level_text(levels[0])}) in the {len(frame)} rows left",
+            hint="the other arm (or dose) has no complete row: check the missing values of its recipients",
+        )
     x_coding = None
     if x_type not in ("auto", "arm", "dose"):
         raise DataError(f"x_type must be 'auto', 'arm' or 'dose', not {x_type!r}")

@@ -737,7 +737,7 @@ def _per_cluster_ols(
     return coefficients, ses, singular
 
 
-def _cluster_frame(
+def complete_cluster_rows(
     data: pd.DataFrame, roles: dict[str, str], covariates: list[str], cluster: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """The complete rows of the named columns (checked: present, distinct, numeric) and the notes."""
@@ -872,7 +872,7 @@ def cluster_slopes(
     if int(min_size) != min_size or min_size < 1:
         raise DataError(f"min_size must be a positive whole number, not {min_size!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    frame, notes = _cluster_frame(data, {"predictor x": x, "response y": y}, covariates, cluster)
+    frame, notes = complete_cluster_rows(data, {"predictor x": x, "response y": y}, covariates, cluster)
     names = [x, y, *covariates]
     codes, labels = factorize_clusters(frame[cluster].to_numpy())
     values = frame[names].to_numpy(dtype=np.float64)
@@ -1027,7 +1027,7 @@ def cluster_indirect_effects(
     if int(min_size) != min_size or min_size < 1:
         raise DataError(f"min_size must be a positive whole number, not {min_size!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    frame, notes = _cluster_frame(
+    frame, notes = complete_cluster_rows(
         data, {"strategy x": x, "mediator m": m, "outcome y": y}, covariates, cluster
     )
     names = [x, m, y, *covariates]

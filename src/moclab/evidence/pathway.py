@@ -197,13 +197,15 @@ class PathwayAnalysis:
     def association(self) -> tuple[AnalysisResult | None, str | None]:
         self.step("association")
         data, plan = self.data, self.plan
+        if len(plan.mechanisms) == 1:
+            self.competitors = self.usable_competitors()
         if self.settings.mediation == "multilevel":
             result, failure = self.multilevel_association()
             if result is not None:
-                if plan.alternatives:
+                if self.competitors:
                     self.notes.append(
                         "the multilevel model takes one mechanism: strong association is judged without the "
-                        f"competing mechanisms ({', '.join(plan.alternatives)}); specificity compares them"
+                        f"competing mechanisms ({', '.join(self.competitors)}); the other criteria read them"
                     )
                 return result, None
             self.multilevel_fallback = failure
@@ -222,8 +224,7 @@ class PathwayAnalysis:
                     "without them; specificity compares them in a parallel model"
                 )
         else:
-            mediators, model = [plan.mechanisms[0], *plan.alternatives], "parallel"
-            self.competitors = plan.alternatives
+            mediators, model = [plan.mechanisms[0], *self.competitors], "parallel"
         return self.attempt(
             "mediation",
             lambda: mediate(
@@ -236,6 +237,31 @@ class PathwayAnalysis:
                 **self.mediation_options(),
             ),
         )
+
+    def usable_competitors(self) -> tuple[str, ...]:
+        """The measured competing mechanisms that can enter the models: not constant, and measured for at
+        least `baseline_coverage` of the recipients who have the strategy, mechanism and outcome (a competitor
+        missing for most of them would drop those rows from every model). The others are named in a note."""
+        data, plan = self.data, self.plan
+        rows = data.frame.dropna(subset=[data.x, *plan.mechanisms, plan.outcome])
+        threshold = self.settings.thresholds.baseline_coverage
+        usable = []
+        for name in plan.alternatives:
+            values = rows[name]
+            coverage = float(values.notna().mean()) if len(rows) else 0.0
+            if values.nunique() < 2:
+                self.notes.append(
+                    f"competing mechanism '{name}' left out of the models: it does not vary at wave "
+                    f"{plan.mechanism_wave}"
+                )
+            elif coverage < threshold:
+                self.notes.append(
+                    f"competing mechanism '{name}' left out of the models: measured for {coverage:.0%} of "
+                    f"the analysed recipients (threshold {threshold:.0%}, thresholds.baseline_coverage)"
+                )
+            else:
+                usable.append(name)
+        return tuple(usable)
 
     def multilevel_association(self) -> tuple[AnalysisResult | None, str | None]:
         """`multilevel_mediate` of the pathway, or why it cannot be used (then nothing is kept).
@@ -303,11 +329,12 @@ class PathwayAnalysis:
         failures: list[str] = []
         target: Effect | None = None
         contrasts: list[tuple[str, Effect]] = []
-        if plan.alternatives:
-            if self.competitors and "mediation" in self.results:
+        competitors = self.competitors or self.usable_competitors()
+        if competitors:
+            if self.competitors and "mediation" in self.results and self.multilevel is None:
                 result: AnalysisResult | None = self.results["mediation"]
             else:
-                mediators = [target_node, *plan.alternatives]
+                mediators = [target_node, *competitors]
                 result, failure = self.attempt(
                     "specificity",
                     lambda: mediate(
@@ -323,9 +350,7 @@ class PathwayAnalysis:
                     failures.append(f"the model with the competing mechanisms failed: {failure}")
             if result is not None:
                 target = result.effect(f"indirect[{target_node}]")
-                contrasts = [
-                    (alt, result.effect(f"contrast[{target_node}-{alt}]")) for alt in plan.alternatives
-                ]
+                contrasts = [(alt, result.effect(f"contrast[{target_node}-{alt}]")) for alt in competitors]
         if target is None:
             target = association
         non_targets: list[tuple[str, Effect]] = []
@@ -797,42 +822,33 @@ class PathwayAnalysis:
             *self.competitors,
             *self.numeric_covariates_for(mechanism, *self.competitors, plan.outcome),
         ]
-        rho, failure = self.attempt(
-            "sensitivity",
-            lambda: sensitivity(
-                data.frame, x=data.x, m=mechanism, y=plan.outcome, covariates=covariates, level=self.level
+        with_strategy = [data.x, *covariates] if data.frame[data.x].nunique() > 1 else covariates
+        analyses = (
+            (
+                "sensitivity",
+                lambda: sensitivity(
+                    data.frame, x=data.x, m=mechanism, y=plan.outcome, covariates=covariates, level=self.level
+                ),
+                {"rho_at_zero": "rho_at_zero", "r2_star_product": "r2_star_product"},
+            ),
+            (
+                "robustness",
+                lambda: robustness(
+                    data.frame,
+                    y=plan.outcome,
+                    treatment=mechanism,
+                    covariates=with_strategy,
+                    level=self.level,
+                ),
+                {"robustness_value": "rv_q", "rv_alpha": "rv_qa", "partial_r2": "partial_r2"},
             ),
         )
-        if rho is not None:
-            figures.update(
-                {
-                    "rho_at_zero": rho.rho_at_zero,  # type: ignore[attr-defined]
-                    "r2_star_product": rho.r2_star_product,  # type: ignore[attr-defined]
-                    "r2_tilde_product": rho.r2_tilde_product,  # type: ignore[attr-defined]
-                }
-            )
-        else:
-            figures["sensitivity_failure"] = failure
-        ovb, failure = self.attempt(
-            "robustness",
-            lambda: robustness(
-                data.frame,
-                y=plan.outcome,
-                treatment=mechanism,
-                covariates=[data.x, *covariates] if data.frame[data.x].nunique() > 1 else covariates,
-                level=self.level,
-            ),
-        )
-        if ovb is not None:
-            figures.update(
-                {
-                    "robustness_value": ovb.rv_q,  # type: ignore[attr-defined]
-                    "rv_alpha": ovb.rv_qa,  # type: ignore[attr-defined]
-                    "partial_r2": ovb.partial_r2,  # type: ignore[attr-defined]
-                }
-            )
-        else:
-            figures["robustness_failure"] = failure
+        for name, run, fields in analyses:
+            result, failure = self.attempt(name, run)
+            if result is None:
+                figures[f"{name}_failure"] = failure
+            else:
+                figures.update({key: getattr(result, attribute) for key, attribute in fields.items()})
         return figures
 
     # -- verdicts ------------------------------------------------------------------------------------------

@@ -123,6 +123,30 @@ def effect_numbers(effect: Effect | None) -> dict[str, Any] | None:
     }
 
 
+def judged(
+    criterion: str,
+    status: Status,
+    rule: str,
+    reason: str,
+    design_change: str | None,
+    evidence: dict[str, Any],
+    headline: Effect | None = None,
+    statistic: str | None = None,
+) -> Verdict:
+    """A verdict whose headline number is `headline` (its estimate and interval), named `statistic`."""
+    return Verdict(
+        criterion=criterion,
+        status=status,
+        rule=rule,
+        reason=reason,
+        statistic=statistic if headline is not None else None,
+        estimate=headline.estimate if headline is not None else None,
+        interval=interval_of(headline),
+        design_change=design_change,
+        evidence=evidence,
+    )
+
+
 def not_testable(
     criterion: str, rule: str, reason: str, design_change: str, evidence: dict[str, Any] | None = None
 ) -> Verdict:

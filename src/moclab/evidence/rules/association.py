@@ -21,7 +21,7 @@ from moclab.evidence.rules._common import (
     fmt_p,
     interval_against,
     interval_holds,
-    interval_of,
+    judged,
     not_testable,
     sign_word,
     significant,
@@ -165,16 +165,15 @@ def judge_strong_association(
             parts.append(f"not significant: {', '.join(missing)}")
         reason = "; ".join(parts) + f" ({path_text})"
         design_change = POWER_CHANGE
-    return Verdict(
-        criterion="strong_association",
-        status=status,
-        rule=rule,
-        reason=reason + competitor_text,
-        statistic="indirect effect",
-        estimate=indirect.estimate,
-        interval=interval_of(indirect),
-        design_change=design_change,
-        evidence=extra,
+    return judged(
+        "strong_association",
+        status,
+        rule,
+        reason + competitor_text,
+        design_change,
+        extra,
+        indirect,
+        "indirect effect",
     )
 
 

@@ -28,7 +28,7 @@ from moclab.evidence.rules._common import (
     fmt_p,
     interval_against,
     interval_holds,
-    interval_of,
+    judged,
     not_testable,
     significant,
     with_interval,
@@ -195,14 +195,5 @@ def judge_consistency(
     i2 = extra.get("i2")
     if tau2 is not None and i2 is not None and math.isfinite(float(tau2)):
         reason += f"; τ² = {fmt(tau2, 4)}, I² = {fmt(i2, 1)}%"
-    return Verdict(
-        criterion="consistency",
-        status=status,
-        rule=rule,
-        reason=reason + limit_text,
-        statistic=f"indirect effect ({k} {unit_name})",
-        estimate=pooled.estimate,
-        interval=interval_of(pooled),
-        design_change=change,
-        evidence=extra,
-    )
+    statistic = f"indirect effect ({k} {unit_name})"
+    return judged("consistency", status, rule, reason + limit_text, change, extra, pooled, statistic)

@@ -15,7 +15,7 @@ from moclab.evidence.rules._common import (
     direction,
     effect_numbers,
     fmt_p,
-    interval_of,
+    judged,
     not_testable,
     significant,
     with_interval,
@@ -115,14 +115,4 @@ def judge_gradient(
     statistic = (
         "slope of the outcome on the mechanism" if mechanism_slope is not None else "slope on the dose"
     )
-    return Verdict(
-        criterion="gradient",
-        status=status,
-        rule=rule,
-        reason=reason,
-        statistic=statistic if headline is not None else None,
-        estimate=headline.estimate if headline is not None else None,
-        interval=interval_of(headline),
-        design_change=change,
-        evidence=extra,
-    )
+    return judged("gradient", status, rule, reason, change, extra, headline, statistic)

@@ -30,7 +30,7 @@ from moclab.evidence.rules._common import (
     holds,
     interval_against,
     interval_holds,
-    interval_of,
+    judged,
     not_testable,
     sign_word,
     with_interval,
@@ -256,9 +256,10 @@ def judge_experimental_manipulation(
             "; the strategy itself was not randomized, so its link to the mechanism stays observational"
         )
         change = None if status is Status.MET else POWER_CHANGE
-        return _verdict(
-            rule,
+        return judged(
+            "experimental_manipulation",
             status,
+            rule,
             reason,
             change,
             extra,
@@ -330,7 +331,8 @@ def judge_experimental_manipulation(
         change = "revisit the hypothesised direction of the link(s), or the measures"
     else:
         change = POWER_CHANGE
-    return _verdict(rule, status, reason, change, extra, a_path, "a path (randomized strategy → mechanism)")
+    statistic = "a path (randomized strategy → mechanism)"
+    return judged("experimental_manipulation", status, rule, reason, change, extra, a_path, statistic)
 
 
 def _mechanism_part(
@@ -385,26 +387,4 @@ def _mechanism_part(
         Status.PARTLY_MET,
         f"{head}: it moved the mechanism ({first}), but the outcome did not follow ({iv_text}): manipulating "
         "the mechanism did not show that it changes the outcome",
-    )
-
-
-def _verdict(
-    rule: str,
-    status: Status,
-    reason: str,
-    change: str | None,
-    extra: dict[str, Any],
-    headline: Effect | None,
-    statistic: str,
-) -> Verdict:
-    return Verdict(
-        criterion="experimental_manipulation",
-        status=status,
-        rule=rule,
-        reason=reason,
-        statistic=statistic if headline is not None else None,
-        estimate=headline.estimate if headline is not None else None,
-        interval=interval_of(headline),
-        design_change=change,
-        evidence=extra,
     )

@@ -16,7 +16,7 @@ from moclab.evidence.rules._common import (
     direction,
     effect_numbers,
     excludes_zero,
-    interval_of,
+    judged,
     not_testable,
     sign_word,
     with_interval,
@@ -138,14 +138,5 @@ def judge_specificity(
             "a sharper test: measures that separate this mechanism from its competitors (discriminant "
             f"validity), or an arm that targets this mechanism alone; or {POWER_CHANGE}"
         )
-    return Verdict(
-        criterion="specificity",
-        status=status,
-        rule=rule,
-        reason=reason + note_text,
-        statistic="indirect effect with competitors in the model",
-        estimate=target.estimate,
-        interval=interval_of(target),
-        design_change=design_change,
-        evidence=extra,
-    )
+    statistic = "indirect effect with competitors in the model"
+    return judged("specificity", status, rule, reason + note_text, design_change, extra, target, statistic)

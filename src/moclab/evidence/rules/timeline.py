@@ -21,7 +21,7 @@ from moclab.evidence.rules._common import (
     fmt_p,
     holds,
     interval_holds,
-    interval_of,
+    judged,
     not_testable,
     significant,
     with_interval,
@@ -240,14 +240,7 @@ def judge_timeline(
     else:
         status, change = Status.MET, None
         why = "the forward path holds and the reverse path is not significant"
-    return Verdict(
-        criterion="timeline",
-        status=status,
-        rule=rule,
-        reason=f"{why} ({panel_text}); {order_reason}",
-        statistic="cross-lagged mechanism → outcome",
-        estimate=m_to_y.estimate,
-        interval=interval_of(m_to_y),
-        design_change=change,
-        evidence=extra,
+    statistic = "cross-lagged mechanism → outcome"
+    return judged(
+        "timeline", status, rule, f"{why} ({panel_text}); {order_reason}", change, extra, m_to_y, statistic
     )
