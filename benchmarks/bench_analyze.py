@@ -3,18 +3,21 @@
 The demo study is the recipient-pathway template's default simulation (40 sites, about 2,000 recipients,
 3 waves). The issue's target is 4 pathways with 5,000 resamples in under 30 s on a 2-core machine; the table
 also shows every pathway of the model (12) and the report. There is no other tool that judges the seven
-criteria, so this benchmark times moclab alone.
+criteria, so this benchmark times moclab alone. Every step follows the timing protocol of
+`benchmarks/_protocol.py`: the study folder is simulated and written before any timing, every step gets one
+untimed warm-up call and ``--repeats`` timed rounds (each step once per round), median and minimum seconds.
 
-    python benchmarks/bench_analyze.py [--n-boot 5000] [--seed 2024]
+    python benchmarks/bench_analyze.py [--n-boot 5000] [--seed 2024] [--repeats 3]
+    python benchmarks/bench_analyze.py --quick      # 500 resamples, 1 round: a smoke test
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
-import time
 from pathlib import Path
+
+from _protocol import Contender, environment, measure, print_how_called, print_table, protocol
 
 from moclab.evidence import analyze
 from moclab.report import write_report
@@ -33,36 +36,58 @@ def main() -> None:
     )
     parser.add_argument("--n-boot", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds after the warm-up")
+    parser.add_argument("--quick", action="store_true", help="500 resamples, 1 round")
     args = parser.parse_args()
+    if args.quick:
+        args.n_boot, args.repeats = 500, 1
+    print(environment())
+    print(protocol(args.repeats))
     model = coerce_model("recipient-pathway")
     with tempfile.TemporaryDirectory() as tmp:
         folder = simulate_study(model, default_spec(model), seed=args.seed).write(Path(tmp) / "study")
-        rows = []
-        start = time.perf_counter()
         study = load_study(folder, show_progress=False)
-        load_seconds = time.perf_counter() - start
+        evidence = analyze(study, n_boot=args.n_boot, seed=args.seed, show_progress=False)
         n = len(study.recipients)
         sites = study.recipients[study.config.tables.recipients.cluster].nunique()
-        for label, chosen in (("4 pathways", FOUR_PATHWAYS), ("all pathways", None)):
-            start = time.perf_counter()
-            evidence = analyze(
-                study, pathways=chosen, n_boot=args.n_boot, seed=args.seed, show_progress=False
-            )
-            seconds = time.perf_counter() - start
-            rows.append((f"analyze, {label} ({len(evidence.pathways)})", seconds))
-        start = time.perf_counter()
-        write_report(evidence, Path(tmp) / "report", study=study, show_progress=False)
-        rows.append(("write the HTML report (all pathways)", time.perf_counter() - start))
-    print(
-        f"python {platform.python_version()} on {platform.machine()}; {n:,} recipients in {sites} sites, "
-        f"{len(study.wave_ids)} waves; {args.n_boot:,} resamples per analysis"
-    )
-    print(f"{'step':<44} {'seconds':>8}")
-    print(f"{'load and check the study':<44} {load_seconds:>8.2f}")
-    for name, seconds in rows:
-        print(f"{name:<44} {seconds:>8.2f}")
-    four = rows[0][1] + load_seconds
-    print(f"load + 4 pathways: {four:.1f} s (target < 30 s): {'ok' if four < 30 else 'MISSED'}")
+
+        def report() -> None:
+            with tempfile.TemporaryDirectory() as out:
+                write_report(evidence, Path(out) / "report", study=study, show_progress=False)
+
+        group = f"{n:,} recipients, {sites} sites"
+        steps = [
+            (
+                "load and check the study",
+                lambda: load_study(folder, show_progress=False),
+                "load_study(folder)",
+            ),
+            (
+                f"analyze {len(FOUR_PATHWAYS)} pathways",
+                lambda: analyze(
+                    study, pathways=FOUR_PATHWAYS, n_boot=args.n_boot, seed=args.seed, show_progress=False
+                ),
+                f"analyze(study, pathways=<4 pathways>, n_boot={args.n_boot}, seed={args.seed})",
+            ),
+            (
+                f"analyze all {len(evidence.pathways)} pathways",
+                lambda: analyze(study, n_boot=args.n_boot, seed=args.seed, show_progress=False),
+                f"analyze(study, n_boot={args.n_boot}, seed={args.seed})",
+            ),
+            (
+                "write the HTML report (all pathways)",
+                report,
+                "write_report(evidence, a fresh temporary folder, study=study)",
+            ),
+        ]
+        timings = measure(
+            [Contender(name, call, how=how, group=group) for name, call, how in steps], args.repeats
+        )
+    print_table(timings, title=f"\n{len(study.wave_ids)} waves; {args.n_boot:,} resamples per analysis")
+    print()
+    print_how_called(timings)
+    four = timings[0].median + timings[1].median
+    print(f"load + 4 pathways: {four:.1f} s (median; target < 30 s): {'ok' if four < 30 else 'MISSED'}")
 
 
 if __name__ == "__main__":

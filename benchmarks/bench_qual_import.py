@@ -3,9 +3,11 @@
 The target (issue 7): 1,000 transcripts, about 50 MB of text and 100,000 codings imported in under 10 seconds.
 The project is built here (seeded random words, so the archive compresses like real text rather than like a
 repeated string; every selection and coding carries its coder and time stamps, as vendor exports do), written
-with moclab's own writer into a temporary folder, and read back. Prints a table of
-wall-clock seconds (best of several runs) for: reading the archive into a `Project`, the codings table
-(`Project.codings_frame`), and, for comparison, the bare XML parse of ``project.qde``.
+with moclab's own writer into a temporary folder, and read back. Prints a table of wall-clock seconds for:
+reading the archive into a `Project`, the codings table (`Project.codings_frame`), for comparison the bare
+XML parse of ``project.qde``, and the analyses over the whole project. Every step follows the timing protocol
+of `benchmarks/_protocol.py`: the project is built and written before any timing, each step gets one untimed
+warm-up call and ``--repeats`` timed rounds, median and minimum seconds.
 
     .venv/bin/python benchmarks/bench_qual_import.py            # 1,000 transcripts (~50 MB), 100,000 codings
     .venv/bin/python benchmarks/bench_qual_import.py --quick    # 100 transcripts, 10,000 codings
@@ -14,15 +16,14 @@ wall-clock seconds (best of several runs) for: reading the archive into a `Proje
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from _protocol import Contender, environment, measure, print_how_called, print_table, protocol
 
 from moclab.qual import Code, Coding, Project, Selection, TextSource, User, read_project, stable_guid
 from moclab.qual.cooccurrence import code_cooccurrence
@@ -113,23 +114,16 @@ def build(n_sources: int, chars_per_source: int, codings_per_source: int, seed: 
     return Project("benchmark", users=users, codes=codes, sources=sources)
 
 
-def best_of(repeats: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="100 transcripts instead of 1,000")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds after the warm-up")
     args = parser.parse_args()
     n_sources = 100 if args.quick else 1000
+    print(environment())
+    print(protocol(args.repeats))
     project = build(n_sources, chars_per_source=50_000, codings_per_source=100)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.qdpx"
@@ -143,35 +137,53 @@ def main() -> None:
             qde = archive.read("project.qde")
         loaded = read_project(path)
         counts = loaded.counts()
-        read_seconds = best_of(args.repeats, lambda: read_project(path))
-        frame_seconds = best_of(args.repeats, loaded.codings_frame)
-        parse_seconds = best_of(args.repeats, lambda: parse_xml(qde, "project.qde"))
-    # The analyses over the whole project: co-occurrence, and the experience-pathway graph over five stages
-    # (codes assigned to stages in turn). Target for both together: under 2 s.
-    stages = StageMap.from_mapping(
-        loaded, {code.name: f"stage {i % 5 + 1}" for i, code in enumerate(loaded.codes)}
-    )
-    overlap_seconds = best_of(args.repeats, lambda: code_cooccurrence(loaded, method="overlap"))
-    paragraph_seconds = best_of(args.repeats, lambda: code_cooccurrence(loaded, method="paragraph"))
-    pathway_seconds = best_of(args.repeats, lambda: experience_pathway(loaded, stages))
-    print(f"python {platform.python_version()} on {platform.machine()}, best of {args.repeats}")
+        # The analyses over the whole project: co-occurrence, and the experience-pathway graph over five
+        # stages (codes assigned to stages in turn). Target for both together: under 2 s.
+        stages = StageMap.from_mapping(
+            loaded, {code.name: f"stage {i % 5 + 1}" for i, code in enumerate(loaded.codes)}
+        )
+        group = f"{counts['sources']:,} transcripts"
+        steps = [
+            (
+                "read_project(.qdpx)",
+                lambda: read_project(path),
+                "read_project(path); target < 10 s for 1,000",
+            ),
+            ("Project.codings_frame()", loaded.codings_frame, "project.codings_frame()"),
+            (
+                "parse project.qde only",
+                lambda: parse_xml(qde, "project.qde"),
+                "parse_xml (defusedxml): the floor",
+            ),
+            (
+                "code_cooccurrence(overlap)",
+                lambda: code_cooccurrence(loaded, method="overlap"),
+                'code_cooccurrence(project, method="overlap")',
+            ),
+            (
+                "code_cooccurrence(paragraph)",
+                lambda: code_cooccurrence(loaded, method="paragraph"),
+                'code_cooccurrence(project, method="paragraph")',
+            ),
+            (
+                "experience_pathway(5 stages)",
+                lambda: experience_pathway(loaded, stages),
+                "experience_pathway(project, StageMap of 5 stages)",
+            ),
+        ]
+        contenders = [Contender(name, call, how=how, group=group) for name, call, how in steps]
+        timings = measure(contenders, args.repeats)
     print(
         f"project: {counts['sources']:,} transcripts, {text_bytes / 1e6:.1f} MB of text, "
         f"{counts['codings']:,} codings; project.qde {len(qde) / 1e6:.1f} MB; archive "
-        f"{path.name} written in {write_seconds:.1f} s"
+        f"{path.name} written once in {write_seconds:.1f} s (untimed setup)"
     )
-    rows = [
-        ("read_project(.qdpx)", read_seconds, "target < 10 s for 1,000 transcripts"),
-        ("Project.codings_frame()", frame_seconds, ""),
-        ("parse project.qde only (defusedxml)", parse_seconds, "floor of the XML part"),
-        ("code_cooccurrence(overlap)", overlap_seconds, ""),
-        ("code_cooccurrence(paragraph)", paragraph_seconds, ""),
-        ("experience_pathway(5 stages)", pathway_seconds, ""),
-        ("co-occurrence + pathway graph", overlap_seconds + pathway_seconds, "target < 2 s"),
-    ]
-    print(f"{'step':<38} {'seconds':>8}  note")
-    for name, seconds, note in rows:
-        print(f"{name:<38} {seconds:>8.2f}  {note}")
+    print_table(timings, title="\nseconds per step")
+    median = {t.contender.name: t.median for t in timings}
+    together = median["code_cooccurrence(overlap)"] + median["experience_pathway(5 stages)"]
+    print(f"\nco-occurrence (overlap) + pathway graph: {together:.2f} s (medians; target < 2 s)")
+    print()
+    print_how_called(timings)
 
 
 if __name__ == "__main__":

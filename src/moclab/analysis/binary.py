@@ -47,8 +47,35 @@ _LAGUERRE_NODES, _LAGUERRE_WEIGHTS = np.polynomial.laguerre.laggauss(64)
 _LAGUERRE_WEIGHTS = _LAGUERRE_WEIGHTS / (1.0 + np.exp(-_LAGUERRE_NODES))
 _QUADRATURE_SWITCH = 1.5
 
-# Largest number of (draw, unit, node) values evaluated at once; keeps memory near 100 MB for big samples.
-_BLOCK_ELEMENTS = 4_000_000
+
+def _hermite_pairs() -> tuple[np.ndarray, np.ndarray]:
+    """Positive nodes and weights of the symmetric 64-node rule, without the outermost pairs that never count.
+
+    The nodes come in pairs +-z with equal weights, which `_logistic_normal_mean_hermite` evaluates together.
+    A pair is left out when its share of the integral is below 1e-17 relative to the integral itself for every
+    location and every scale below the switch: for mu -> -inf the integral tends to exp(mu + s^2/2) and a node
+    contributes w exp(mu + s z), so the outer pairs are dropped while sum w exp(s z - s^2/2) over them, at the
+    largest s, stays below 1e-17 (8 of 32 pairs; their total weight is 2.7e-18). That is below the rounding
+    of the sum itself, so the rule is the 64-node rule to floating-point accuracy.
+    """
+    positive = _HERMITE_NODES > 0
+    nodes, weights = _HERMITE_NODES[positive], _HERMITE_WEIGHTS[positive]
+    order = np.argsort(-nodes)
+    s = _QUADRATURE_SWITCH
+    outermost_share = np.cumsum((weights * np.exp(s * nodes - 0.5 * s * s))[order])
+    keep = np.ones(nodes.size, dtype=bool)
+    keep[order[outermost_share < 1e-17]] = False
+    return nodes[keep], weights[keep]
+
+
+_PAIR_NODES, _PAIR_WEIGHTS = _hermite_pairs()
+_PAIR_WEIGHT_TOTAL = 2.0 * float(_PAIR_WEIGHTS.sum())
+
+# Largest number of (draw, node, unit) values evaluated at once by the quadrature kernels: two buffers of this
+# size stay in a core's L2 cache (larger blocks were measurably slower, smaller ones pay NumPy's call costs).
+_BLOCK_ELEMENTS = 1 << 16
+# Largest number of (draw, unit) values of one chunk of draws in `potential_outcome_means` (8 MB per array).
+_CHUNK_ELEMENTS = 1 << 20
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -394,43 +421,96 @@ def potential_outcome_means(
     coefficients: binary mediator: ``p g(1) + (1 - p) g(0)``; linear mediator and linear outcome: ``g(mu)``;
     linear mediator and probit outcome: ``Phi((a + b mu) / sqrt(1 + b^2 sigma^2))``; linear mediator and logit
     outcome: 64-node Gauss-Hermite or Gauss-Laguerre quadrature (see `_logistic_normal_mean`).
-    """
-    theta_m = np.atleast_2d(theta_m)
-    theta_y = np.atleast_2d(theta_y)
-    draws = theta_m.shape[0]
-    sigma = np.broadcast_to(np.asarray(sigma_m, dtype=float).reshape(-1, 1), (draws, 1))
-    t_values = (spec.control_value, spec.treat_value)
-    n_cov = covariates.shape[1]
-    cov_m = theta_m[:, 2 : 2 + n_cov] @ covariates.T if n_cov else 0.0
-    offset = 4 if spec.interaction else 3
-    cov_y = theta_y[:, offset : offset + n_cov] @ covariates.T if n_cov else 0.0
-    n_units = covariates.shape[0]
-    eta_m = [theta_m[:, [0]] + theta_m[:, [1]] * t + cov_m for t in t_values]
-    mediator_mean = [
-        inverse_link(spec.mediator_model, e) if spec.mediator_model != "linear" else e for e in eta_m
-    ]
 
+    All draws are evaluated together, a chunk of draws at a time so that memory stays bounded for large
+    samples: the covariate parts of both linear predictors are one matrix product per chunk, and a linear
+    outcome needs no per-unit values at all (its mean is linear in the means of the covariates and of the
+    mediator).
+    """
+    theta_m = np.atleast_2d(np.asarray(theta_m, dtype=float))
+    theta_y = np.atleast_2d(np.asarray(theta_y, dtype=float))
+    draws = theta_m.shape[0]
+    sigma = np.broadcast_to(np.asarray(sigma_m, dtype=float).reshape(-1), (draws,))
+    covariates = np.asarray(covariates, dtype=float)
+    shares = None if unit_weights is None else unit_weights / unit_weights.sum(axis=1, keepdims=True)
     out = np.empty((draws, 2, 2))
-    for i, t in enumerate(t_values):
-        base = theta_y[:, [0]] + theta_y[:, [1]] * t + cov_y
-        slope = theta_y[:, [2]] + (theta_y[:, [3]] * t if spec.interaction else 0.0)
-        base = np.broadcast_to(base, (draws, n_units))
+    step = max(1, _CHUNK_ELEMENTS // max(1, covariates.shape[0]))
+    for start in range(0, draws, step):
+        rows = slice(start, start + step)
+        chunk_shares = None if shares is None else shares[rows]
+        out[rows] = _chunk_means(theta_m[rows], theta_y[rows], sigma[rows], covariates, spec, chunk_shares)
+    return out
+
+
+def _chunk_means(
+    theta_m: np.ndarray,
+    theta_y: np.ndarray,
+    sigma: np.ndarray,
+    covariates: np.ndarray,
+    spec: _Spec,
+    shares: np.ndarray | None,
+) -> np.ndarray:
+    """`potential_outcome_means` for one chunk of draws; `shares` are unit weights summing to 1 per draw."""
+    draws = theta_m.shape[0]
+    n_cov = covariates.shape[1]
+    t_values = (spec.control_value, spec.treat_value)
+    offset = 4 if spec.interaction else 3
+    slopes = [theta_y[:, 2] + (theta_y[:, 3] * t if spec.interaction else 0.0) for t in t_values]
+    out = np.empty((draws, 2, 2))
+
+    def unit_mean(values: np.ndarray) -> np.ndarray:
+        return values.mean(axis=1) if shares is None else np.einsum("su,su->s", shares, values)
+
+    def at_covariate_mean(coefficients: np.ndarray) -> np.ndarray:
+        # A linear predictor's mean over units is its value at the (weighted) mean of the covariates.
+        if shares is None:
+            return coefficients @ covariates.mean(axis=0)
+        return np.einsum("sk,sk->s", coefficients, shares @ covariates)
+
+    if spec.outcome_model == "linear" and spec.mediator_model == "linear":
+        # E[Y(t, M(t'))] averaged over units is linear in the covariate means: no per-unit values needed.
+        mediator_base = theta_m[:, 0] + at_covariate_mean(theta_m[:, 2 : 2 + n_cov])
+        outcome_base = theta_y[:, 0] + at_covariate_mean(theta_y[:, offset : offset + n_cov])
+        for i, t in enumerate(t_values):
+            for j, t_mediator in enumerate(t_values):
+                mean_m = mediator_base + theta_m[:, 1] * t_mediator
+                out[:, i, j] = outcome_base + theta_y[:, 1] * t + slopes[i] * mean_m
+        return out
+
+    # Linear predictors at x = 0 (and m = 0): (draws, units), one matrix product each.
+    base_m = theta_m[:, [0]] + theta_m[:, 2 : 2 + n_cov] @ covariates.T
+    eta_m = [base_m + theta_m[:, [1]] * t for t in t_values]
+    if spec.mediator_model != "linear":
+        mediator_mean = [inverse_link(spec.mediator_model, eta) for eta in eta_m]
+    else:
+        mediator_mean = eta_m
+    if spec.outcome_model == "linear":
+        outcome_base = theta_y[:, 0] + at_covariate_mean(theta_y[:, offset : offset + n_cov])
         for j in range(2):
-            mean_m = mediator_mean[j]
-            if spec.outcome_model == "linear":
-                value = base + slope * mean_m
-            elif spec.mediator_model != "linear":
-                value = mean_m * inverse_link(spec.outcome_model, base + slope) + (
-                    1.0 - mean_m
-                ) * inverse_link(spec.outcome_model, base)
-            elif spec.outcome_model == "probit":
-                value = special.ndtr((base + slope * mean_m) / np.sqrt(1.0 + (slope * sigma) ** 2))
-            else:
-                value = _logistic_normal_mean(base + slope * mean_m, slope * sigma)
-            if unit_weights is None:
-                out[:, i, j] = value.mean(axis=1)
-            else:
-                out[:, i, j] = (unit_weights * value).sum(axis=1) / unit_weights.sum(axis=1)
+            mean_m = unit_mean(mediator_mean[j])
+            for i, t in enumerate(t_values):
+                out[:, i, j] = outcome_base + theta_y[:, 1] * t + slopes[i] * mean_m
+        return out
+
+    base_y = theta_y[:, [0]] + theta_y[:, offset : offset + n_cov] @ covariates.T
+    for i, t in enumerate(t_values):
+        eta_y = base_y + theta_y[:, [1]] * t
+        slope = slopes[i][:, None]
+        if spec.mediator_model != "linear":
+            # p g(1) + (1 - p) g(0) = g(0) + p (g(1) - g(0)); g does not depend on t'.
+            at_zero = inverse_link(spec.outcome_model, eta_y)
+            step_up = inverse_link(spec.outcome_model, eta_y + slope) - at_zero
+            mean_at_zero = unit_mean(at_zero)
+            for j in range(2):
+                out[:, i, j] = mean_at_zero + unit_mean(mediator_mean[j] * step_up)
+        elif spec.outcome_model == "probit":
+            inflation = np.sqrt(1.0 + (slope * sigma[:, None]) ** 2)
+            for j in range(2):
+                out[:, i, j] = unit_mean(special.ndtr((eta_y + slope * mediator_mean[j]) / inflation))
+        else:
+            scale = slope * sigma[:, None]
+            for j in range(2):
+                out[:, i, j] = unit_mean(_logistic_normal_mean(eta_y + slope * mediator_mean[j], scale))
     return out
 
 
@@ -439,30 +519,94 @@ def _logistic_normal_mean(location: np.ndarray, scale: np.ndarray) -> np.ndarray
 
     Notes
     -----
-    Small scales: Gauss-Hermite quadrature in Z. Large scales: with L logistic, the split expit = step +
-    remainder gives E = Phi(mu/s) + int_0^inf expit(-x) [phi((x + mu)/s) - phi((x - mu)/s)] / s dx, whose
-    integrand is smooth on the scale of the logistic tail and suits Gauss-Laguerre quadrature (weight e^-x).
+    Small scales: Gauss-Hermite quadrature in Z (`_logistic_normal_mean_hermite`). Large scales: with L
+    logistic, the split expit = step + remainder gives E = Phi(mu/s) + int_0^inf expit(-x) [phi((x + mu)/s) -
+    phi((x - mu)/s)] / s dx, whose integrand is smooth on the scale of the logistic tail and suits
+    Gauss-Laguerre quadrature (weight e^-x; `_logistic_normal_mean_laguerre`).
+    """
+    location = np.asarray(location, dtype=float)
+    draws, _ = location.shape
+    scale = np.abs(np.broadcast_to(np.asarray(scale, dtype=float), (draws, 1)))[:, 0]
+    narrow = scale < _QUADRATURE_SWITCH
+    if narrow.all():
+        return _logistic_normal_mean_hermite(location, scale)
+    result = np.empty_like(location)
+    if narrow.any():
+        result[narrow] = _logistic_normal_mean_hermite(location[narrow], scale[narrow])
+    result[~narrow] = _logistic_normal_mean_laguerre(location[~narrow], scale[~narrow])
+    return result
+
+
+def _blocks(draws: int, n_units: int, n_nodes: int) -> list[tuple[slice, slice]]:
+    """(draw rows, unit columns) blocks of at most about `_BLOCK_ELEMENTS` (draw, node, unit) values."""
+    rows = max(1, _BLOCK_ELEMENTS // (n_nodes * n_units))
+    columns = n_units if rows > 1 else max(1, min(n_units, _BLOCK_ELEMENTS // n_nodes))
+    return [
+        (slice(d, d + rows), slice(u, u + columns))
+        for d in range(0, draws, rows)
+        for u in range(0, n_units, columns)
+    ]
+
+
+def _logistic_normal_mean_hermite(location: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The Gauss-Hermite rule for scales below the switch, evaluated a pair of nodes +-z at a time.
+
+    Notes
+    -----
+    With a = exp(-L) and c = 2 cosh(s z), expit(L + s z) + expit(L - s z) = (2 + a c) / (1 + a c + a^2) =
+    (2 e^L + c) / (2 cosh L + c). For L <= 0 every term is positive and at most 1, so the pair costs two
+    additions and a division, with no exponential per node and no cancellation (tail probabilities keep their
+    relative accuracy); for L > 0 the symmetry expit(x) = 1 - expit(-x) gives the rule as the total weight
+    minus its value at -L. The exponentials depend only on the unit (e^-|L|) or only on the draw (cosh s z).
     """
     draws, n_units = location.shape
-    scale = np.abs(np.broadcast_to(scale, (draws, 1)))
-    result = np.empty_like(location)
-    rows_per_block = max(1, _BLOCK_ELEMENTS // (n_units * _HERMITE_NODES.size))
-    narrow = np.flatnonzero(scale[:, 0] < _QUADRATURE_SWITCH)
-    wide = np.flatnonzero(scale[:, 0] >= _QUADRATURE_SWITCH)
-    for start in range(0, narrow.size, rows_per_block):
-        rows = narrow[start : start + rows_per_block]
-        values = special.expit(location[rows, :, None] + scale[rows, :, None] * _HERMITE_NODES)
-        result[rows] = values @ _HERMITE_WEIGHTS
-    for start in range(0, wide.size, rows_per_block):
-        rows = wide[start : start + rows_per_block]
-        mu = location[rows, :, None]
-        s = scale[rows, :, None]
-        density = np.exp(-0.5 * ((_LAGUERRE_NODES + mu) / s) ** 2) - np.exp(
-            -0.5 * ((_LAGUERRE_NODES - mu) / s) ** 2
-        )
-        remainder = (density / (s * math.sqrt(2.0 * math.pi))) @ _LAGUERRE_WEIGHTS
-        result[rows] = special.ndtr(location[rows] / scale[rows]) + remainder
-    return result
+    decay = np.exp(-np.abs(location))
+    with np.errstate(divide="ignore", over="ignore"):
+        two_cosh = decay + 1.0 / decay  # inf for |L| > 709, where the pair's value is 0 (below 1e-300)
+    two_exp = 2.0 * decay
+    node_terms = 2.0 * np.cosh(scale[:, None] * _PAIR_NODES)  # (draws, nodes)
+    n_nodes = _PAIR_NODES.size
+    lower_tail = np.empty((draws, n_units))
+    denominators = np.empty(min(_BLOCK_ELEMENTS, draws * n_nodes * n_units))
+    numerators = np.empty_like(denominators)
+    for rows, columns in _blocks(draws, n_units, n_nodes):
+        cosh_block = two_cosh[rows, columns]
+        shape = (cosh_block.shape[0], n_nodes, cosh_block.shape[1])
+        size = shape[0] * shape[1] * shape[2]
+        denominator = denominators[:size].reshape(shape)
+        numerator = numerators[:size].reshape(shape)
+        terms = node_terms[rows, :, None]
+        np.add(cosh_block[:, None, :], terms, out=denominator)
+        np.add(two_exp[rows, None, columns], terms, out=numerator)
+        np.divide(numerator, denominator, out=numerator)
+        lower_tail[rows, columns] = _PAIR_WEIGHTS @ numerator
+    return np.where(location > 0, _PAIR_WEIGHT_TOTAL - lower_tail, lower_tail)
+
+
+def _logistic_normal_mean_laguerre(location: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The 64-node Gauss-Laguerre rule for scales at or above the switch (see `_logistic_normal_mean`)."""
+    draws, n_units = location.shape
+    nodes = _LAGUERRE_NODES / scale[:, None]  # (draws, nodes)
+    shift = location / scale[:, None]  # (draws, units)
+    n_nodes = _LAGUERRE_NODES.size
+    remainder = np.empty((draws, n_units))
+    above = np.empty(min(_BLOCK_ELEMENTS, draws * n_nodes * n_units))
+    below = np.empty_like(above)
+    for rows, columns in _blocks(draws, n_units, n_nodes):
+        shift_block = shift[rows, None, columns]
+        shape = (shift_block.shape[0], n_nodes, shift_block.shape[2])
+        size = shape[0] * shape[1] * shape[2]
+        plus = above[:size].reshape(shape)
+        minus = below[:size].reshape(shape)
+        np.add(nodes[rows, :, None], shift_block, out=plus)
+        np.subtract(nodes[rows, :, None], shift_block, out=minus)
+        for values in (plus, minus):
+            np.square(values, out=values)
+            np.multiply(values, -0.5, out=values)
+            np.exp(values, out=values)
+        np.subtract(plus, minus, out=plus)
+        remainder[rows, columns] = _LAGUERRE_WEIGHTS @ plus
+    return special.ndtr(shift) + remainder / (scale[:, None] * math.sqrt(2.0 * math.pi))
 
 
 # ------------------------------------------------------------------------------------------------------------
