@@ -1,4 +1,4 @@
-"""The one-way ANOVA ICC on unbalanced clusters against statsmodels' ANOVA table."""
+"""The one-way ANOVA ICC (moclab's one implementation) on unequal clusters against statsmodels' ANOVA."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import statsmodels.formula.api as smf
 from statsmodels.stats.anova import anova_lm
 
-from moclab.analysis.clustering import design_effect, icc_oneway
+from moclab.analysis.clustering import ICC_ANOVA_ESTIMATOR, design_effect, icc_oneway, oneway_anova_icc
 
 
 def test_icc_oneway_unbalanced_equals_anova_mean_squares_with_effective_cluster_size() -> None:
@@ -25,6 +25,12 @@ def test_icc_oneway_unbalanced_equals_anova_mean_squares_with_effective_cluster_
     n_tilde = (n - (sizes**2).sum() / n) / (sizes.size - 1)
     expected = (msb - msw) / (msb + (n_tilde - 1) * msw)
     assert icc_oneway(values, codes) == pytest.approx(expected, rel=1e-12)
+    anova = oneway_anova_icc(values, codes)
+    assert (anova.msb, anova.msw, anova.n0) == pytest.approx((msb, msw, n_tilde), rel=1e-12)
+    assert anova.f == pytest.approx(table["F"].iloc[0], rel=1e-12)
+    assert anova.p == pytest.approx(table["PR(>F)"].iloc[0], rel=1e-9)
+    assert (anova.df_between, anova.df_within, anova.groups, anova.n) == (7, sizes.sum() - 8, 8, sizes.sum())
+    assert anova.estimator == ICC_ANOVA_ESTIMATOR
     # Unused codes (a cluster with no rows) change nothing.
     assert icc_oneway(values, codes * 2) == pytest.approx(expected, rel=1e-12)
 
@@ -32,6 +38,10 @@ def test_icc_oneway_unbalanced_equals_anova_mean_squares_with_effective_cluster_
 def test_icc_oneway_needs_two_clusters_and_replication() -> None:
     assert math.isnan(icc_oneway(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 0])))
     assert math.isnan(icc_oneway(np.array([1.0, 2.0, 3.0]), np.array([0, 1, 2])))
+    constant = oneway_anova_icc(np.ones(6), np.array([0, 0, 1, 1, 2, 2]))
+    assert math.isnan(constant.icc1) and math.isnan(constant.f) and math.isnan(constant.p)
+    no_within = oneway_anova_icc(np.array([1.0, 1.0, 2.0, 2.0]), np.array([0, 0, 1, 1]))
+    assert (no_within.icc1, no_within.icc2, no_within.p) == (1.0, 1.0, 0.0)
 
 
 def test_design_effect_is_kish_with_negative_icc_floored() -> None:

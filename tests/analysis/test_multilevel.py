@@ -14,7 +14,7 @@ import statsmodels.formula.api as smf
 from scipy import integrate, optimize, stats
 
 import moclab.analysis.multilevel as multilevel
-from moclab.analysis.multilevel import MultilevelMediationResult, icc, multilevel_mediate
+from moclab.analysis.multilevel import ICC_REML_ESTIMATOR, MultilevelMediationResult, icc, multilevel_mediate
 from moclab.errors import DataError
 
 
@@ -394,7 +394,9 @@ def test_result_reports_clustering_prominently(small_111: pd.DataFrame) -> None:
     first_lines = text.splitlines()[:3]
     assert first_lines[0].startswith("Multilevel mediation: 1-1-1 design")
     assert "240 rows in 40 clusters" in first_lines[1]
-    assert first_lines[2].startswith("ICC: x ") and "design effect" in first_lines[2]
+    # the ICC line names its estimator: REML variance components, not the one-way ANOVA of `mediate`
+    assert first_lines[2].startswith("ICC(1), REML variance components of a random-intercept model: x ")
+    assert "design effect" in first_lines[2] and result.info["icc_estimator"] == ICC_REML_ESTIMATOR
     assert str(result) == text
     html = result._repr_html_()
     assert "40 clusters" in html and "ICC" in html

@@ -6,6 +6,8 @@ References used here:
   BMS = 11.24, WMS = 6.26, and ICC(1,1) = .17, ICC(1,k) = .44. Bliese (2000) ICC(1) and ICC(2) are these
   one-way ICCs for groups (targets) of equal size. The same data are reproduced in the vignette of the
   R package SimplyAgree (arcaldwell49/SimplyAgree, reliability_analysis).
+* Unequal groups: statsmodels' one-way ANOVA table (`anova_lm`) with Snedecor & Cochran's effective group
+  size n0 = (N - Σ n_j² / N) / (J - 1).
 * R package multilevel, documentation of rwg and rwg.j (rdocumentation.org/link/rwg?package=multilevel):
   the expected random variance is 2 for five response options, (A^2 - 1) / 12 in general, and groups whose
   variance exceeds it are truncated to 0 (James, Demaree & Wolf 1984).
@@ -22,6 +24,7 @@ import statsmodels.formula.api as smf
 from statsmodels.stats.anova import anova_lm
 
 from moclab.analysis.aggregation import aggregation_check, icc, rwg, rwg_j, uniform_null_variance
+from moclab.analysis.clustering import ICC_ANOVA_ESTIMATOR, icc_oneway
 from moclab.errors import DataError
 
 SHROUT_FLEISS = np.array(
@@ -75,6 +78,32 @@ def test_icc1_equals_the_mixed_model_variance_share_for_balanced_groups() -> Non
     # Bliese (2000): ICC(2) is ICC(1) stepped up by Spearman-Brown with the group size
     k = result.mean_group_size
     assert result.icc2 == pytest.approx(k * result.icc1 / (1 + (k - 1) * result.icc1), abs=1e-12)
+
+
+def test_icc_on_unequal_groups_is_the_anova_estimator_with_n0_and_says_so() -> None:
+    rng = np.random.default_rng(6)
+    sizes = np.array([2, 3, 9, 4, 12, 5, 3, 7])
+    codes = np.repeat(np.arange(sizes.size), sizes)
+    values = rng.normal(0, 0.7, sizes.size)[codes] + rng.normal(size=codes.size)
+    groups = np.array([f"team {c}" for c in codes])
+    result = icc(values, groups)
+    table = anova_lm(smf.ols("y ~ C(g)", data=pd.DataFrame({"y": values, "g": groups})).fit())
+    msb, msw = table["mean_sq"].iloc[0], table["mean_sq"].iloc[1]
+    n = sizes.sum()
+    n0 = (n - (sizes**2).sum() / n) / (sizes.size - 1)  # Snedecor & Cochran's n0 for unequal groups
+    assert result.n0 == pytest.approx(n0, rel=1e-12) and result.mean_group_size == pytest.approx(n / 8)
+    assert result.icc1 == pytest.approx((msb - msw) / (msb + (n0 - 1) * msw), rel=1e-12)
+    assert result.icc2 == pytest.approx((msb - msw) / msb, rel=1e-12)
+    assert result.f == pytest.approx(table["F"].iloc[0], rel=1e-12)
+    assert result.p == pytest.approx(table["PR(>F)"].iloc[0], rel=1e-9)
+    # one implementation: mediate's ICC (clustering.icc_oneway) is the same number
+    assert result.icc1 == icc_oneway(values, codes)
+    assert result.estimator == ICC_ANOVA_ESTIMATOR
+    items = np.clip(np.round(4 + values), 1, 7)[:, None]
+    check = aggregation_check(items, groups, scores=values, options=7, measure="climate", level="team")
+    assert check.icc.icc1 == result.icc1
+    assert check.to_frame()["icc_estimator"].item() == ICC_ANOVA_ESTIMATOR
+    assert check.to_dict()["icc"]["estimator"] == ICC_ANOVA_ESTIMATOR and ICC_ANOVA_ESTIMATOR in str(check)
 
 
 def test_uniform_null_variances() -> None:

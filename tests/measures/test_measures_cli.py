@@ -65,13 +65,23 @@ def test_score_prints_scores_reliability_and_aggregation() -> None:
     assert "Scale scores" in output and "Reliability per scale and wave" in output
     assert "Aggregation to the group" in output and "psych_safety" in output and "acceptability" in output
     assert "alpha" in output and "omega" in output and "ICC(2) is" in output
+    assert "one-way ANOVA estimator with n0" in output  # the ICC(1) estimator is named
+    # no --seed: one is drawn and printed, and giving it repeats the run
+    seed = int(output.split("bootstrap resamples, seed ")[1].split()[0])
+    again = runner.invoke(
+        app, ["score", str(example_path()), "--n-boot", "100", "--seed", str(seed)], env={"COLUMNS": "200"}
+    )
+    assert again.exit_code == 0 and again.output.strip() == output.strip()
 
 
 def test_score_json_and_output_file(tmp_path: Path) -> None:
     out = tmp_path / "scores.csv"
-    result = runner.invoke(app, ["score", str(example_path()), "--json", "--n-boot", "50", "-o", str(out)])
+    result = runner.invoke(
+        app, ["score", str(example_path()), "--json", "--n-boot", "50", "--seed", "7", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
+    assert report["seed"] == 7 and report["n_boot"] == 50
     measures = {row["measure"] for row in report["scores"]}
     assert measures == {"psych_safety", "acceptability", "appropriateness", "feasibility"}
     alpha = [

@@ -3,7 +3,9 @@
 * alpha and Feldt's interval: pingouin.cronbach_alpha, and the values pingouin's documentation gives for its
   bundled datasets (computed there with R's psych::alpha);
 * omega: the closed form of a one-factor model with known population loadings, an independent ML fit
-  (scikit-learn's FactorAnalysis), and the identity alpha = omega for essentially tau-equivalent items.
+  (scikit-learn's FactorAnalysis), and the identity alpha = omega for essentially tau-equivalent items;
+* Heywood cases: three items whose correlations force a standardized loading above 1 in the closed form
+  of the just-identified one-factor model (λ1² = r12 r13 / r23), confirmed by scikit-learn's ML fit.
 """
 
 from __future__ import annotations
@@ -119,6 +121,42 @@ def test_omega_against_an_independent_ml_fit() -> None:
     factor = len(data) / (len(data) - 1)
     independent = omega_from_loadings(lam * np.sqrt(factor), fit.noise_variance_ * factor)
     assert mcdonald_omega(data, n_boot=0).estimate == pytest.approx(independent, abs=1e-4)
+
+
+def test_a_proper_fit_carries_no_warning() -> None:
+    data = one_factor_sample(300, np.array([0.8, 0.7, 0.6, 0.5, 0.7]), np.array([1, 2, 1, 0.5, 1]), 12)
+    result = mcdonald_omega(data, n_boot=200, seed=1)
+    assert result.warnings == () and 0 < result.estimate < 1
+    assert min(result.details["uniquenesses"]) > 0.2 and max(result.details["loadings"]) < 1
+    fit = FactorAnalysis(n_components=1, tol=1e-12, max_iter=100000).fit(data)
+    lam = fit.components_.ravel() * np.sign(fit.components_.sum())
+    factor = len(data) / (len(data) - 1)
+    independent = omega_from_loadings(lam * np.sqrt(factor), fit.noise_variance_ * factor)
+    assert result.estimate == pytest.approx(independent, abs=1e-4)
+
+
+# scikit-learn's EM creeps toward the boundary and never meets its tolerance there: that is the point here
+@pytest.mark.filterwarnings("ignore:FactorAnalysis did not converge")
+def test_a_heywood_case_gives_nan_with_the_reason() -> None:
+    # One factor for three items is just identified: λ1² = r12 r13 / r23 = .8 · .8 / .5 = 1.28 > 1, so the
+    # ML solution sits on the boundary with item a's unique variance 0 (a Heywood case).
+    correlation = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.5], [0.8, 0.5, 1.0]])
+    data = pd.DataFrame(exact_covariance_sample(correlation, 200, seed=1), columns=["a", "b", "c"])
+    # the independent ML fit finds the same boundary: no unique variance left for item a
+    reference = FactorAnalysis(n_components=1, tol=1e-8, max_iter=2000).fit(data)
+    assert reference.noise_variance_[0] < 1e-3 < 0.3 < reference.noise_variance_[1:].min()
+    result = mcdonald_omega(data, n_boot=100, seed=1)
+    assert math.isnan(result.estimate) and math.isnan(result.ci_low) and math.isnan(result.ci_high)
+    assert "Heywood case" in result.warnings[0] and "'a'" in result.warnings[0]
+    assert "'b'" not in result.warnings[0] and "omega is not reported" in result.warnings[0]
+    assert result.details["uniquenesses"][0] < 0.005  # the improper solution stays inspectable
+    assert str(result).startswith("ω not available")
+    # alpha does not rest on the factor model: still reported
+    assert not math.isnan(cronbach_alpha(data).estimate)
+    # in a table the reason travels with the row
+    table = scale_reliability(data, scale="x", n_boot=50, seed=1).to_frame().set_index("coefficient")
+    assert math.isnan(table.loc["omega", "estimate"]) and "Heywood" in table.loc["omega", "warnings"]
+    assert pd.isna(table.loc["alpha", "warnings"])
 
 
 def test_the_batched_ml_fit_matches_statsmodels() -> None:

@@ -1,4 +1,8 @@
-"""Inter-coder agreement against published worked examples, statsmodels and the krippendorff package."""
+"""Inter-coder agreement against published worked examples, scikit-learn and the krippendorff package.
+
+Cohen's and Fleiss' kappa are computed by statsmodels; the references for them are the published examples,
+the written-out formula and scikit-learn's `cohen_kappa_score`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from qual_builders import build_project
+from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
@@ -74,17 +79,23 @@ def test_krippendorff_alpha_with_labels_and_without_variation():
         krippendorff_alpha([[1], [2]])
 
 
-def test_fleiss_kappa_reproduces_fleiss_1971_and_statsmodels():
+def test_fleiss_kappa_reproduces_fleiss_1971_and_the_formula():
+    # fleiss_kappa is statsmodels' (the implementation); the references are the paper and the formula
     assert fleiss_kappa(FLEISS_COUNTS) == pytest.approx(0.430, abs=5e-4)
-    assert fleiss_kappa(FLEISS_COUNTS) == pytest.approx(
-        sm_fleiss_kappa(FLEISS_COUNTS, method="fleiss"), abs=1e-12
-    )
+    assert fleiss_kappa(FLEISS_COUNTS) == sm_fleiss_kappa(FLEISS_COUNTS, method="fleiss")
+    rng = np.random.default_rng(8)
+    ratings = rng.integers(0, 4, size=(25, 5))
+    counts = np.stack([(ratings == k).sum(axis=1) for k in range(4)], axis=1)
+    observed = ((counts * (counts - 1)).sum(axis=1) / (5 * 4)).mean()  # Fleiss (1971), P-bar
+    expected = ((counts.sum(axis=0) / counts.sum()) ** 2).sum()  # P-bar_e
+    assert fleiss_kappa(counts) == pytest.approx((observed - expected) / (1 - expected), abs=1e-12)
     assert percent_agreement(FLEISS_1971) == pytest.approx(0.5556, abs=5e-5)  # Fleiss' P-bar
     with pytest.raises(DataError, match="same number"):
         fleiss_kappa([[2, 0], [1, 0]])
+    assert np.isnan(fleiss_kappa([[3, 0], [3, 0]]))  # every rating in one category: P-bar_e = 1
 
 
-def test_cohens_kappa_published_example_and_statsmodels():
+def test_cohens_kappa_published_example_and_scikit_learn():
     # 50 applications read by two reviewers: 20 both yes, 15 both no, 5 and 10 disagreements:
     # p_o = 0.7, p_e = 0.5, kappa = 0.4
     first = ["yes"] * 25 + ["no"] * 25
@@ -93,10 +104,16 @@ def test_cohens_kappa_published_example_and_statsmodels():
     rng = np.random.default_rng(3)
     a = rng.integers(0, 3, 80)
     b = np.where(rng.random(80) < 0.6, a, rng.integers(0, 3, 80))
+    # cohens_kappa is statsmodels'; scikit-learn's is an independent implementation
+    assert cohens_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
     table = np.zeros((3, 3))
     np.add.at(table, (a, b), 1)
     assert cohens_kappa(a, b) == pytest.approx(sm_cohens_kappa(table).kappa, abs=1e-12)
     assert percent_agreement(np.column_stack([a, b])) == pytest.approx(np.mean(a == b))
+    # labels with gaps: units missing for either coder are dropped
+    labelled = cohens_kappa(["x", "y", None, "y", "x", "x"], ["x", "y", "y", "x", None, "x"])
+    assert labelled == pytest.approx(cohen_kappa_score(["x", "y", "y", "x"], ["x", "y", "x", "x"]))
+    assert np.isnan(cohens_kappa(["x", "x", "x"], ["x", "x", "x"]))  # p_e = 1
 
 
 # Krippendorff (2004), Content Analysis, 2nd ed., p. 254 (as reproduced in DKPro Statistics' tests):

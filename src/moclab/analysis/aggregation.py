@@ -10,8 +10,10 @@ Arrays or DataFrames in, result objects out (no files):
   Following James et al. (1984), as the R package multilevel does, a group whose observed variance exceeds
   σ_EU^2 gets 0 (no agreement) instead of a negative or out-of-range value.
 * `icc` — ICC(1) and ICC(2) from a one-way ANOVA of the scores on the groups (Bliese 2000):
-  ``ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW)`` with k the mean group size, and
-  ``ICC(2) = (MSB - MSW) / MSB`` (the reliability of the group means), with the ANOVA F test.
+  ``ICC(1) = (MSB - MSW) / (MSB + (n0 - 1) MSW)`` with n0 the effective group size of unequal groups
+  (Snedecor & Cochran 1989), and ``ICC(2) = (MSB - MSW) / MSB`` (the reliability of the group means), with
+  the ANOVA F test. The computation is `moclab.analysis.clustering.oneway_anova_icc`, the same that
+  `moclab.analysis.mediate` reports, so both give the same ICC(1) on the same data.
 * `aggregation_check` — all of these for one measure, and warnings when aggregation is not justified.
 
 Conventions (not laws; every threshold is a parameter): median rwg(j) of at least .70 (James et al. 1984;
@@ -29,6 +31,7 @@ analysis. In: Klein KJ, Kozlowski SWJ, eds. Multilevel theory, research, and met
 San Francisco: Jossey-Bass; 2000:349-381.
 LeBreton JM, Senter JL. Answers to 20 questions about interrater reliability and interrater agreement.
 Organizational Research Methods 2008;11(4):815-852.
+Snedecor GW, Cochran WG. Statistical Methods. 8th ed. Ames: Iowa State University Press; 1989.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from moclab.analysis.clustering import ICC_ANOVA_ESTIMATOR, OnewayAnovaIcc, oneway_anova_icc
 from moclab.analysis.results import plain
 from moclab.errors import DataError
 
@@ -167,24 +170,8 @@ def rwg_j(
     return result.rename(columns={"rwg": "rwg_j"})
 
 
-@dataclass(frozen=True)
-class IccResult:
-    """ICC(1), ICC(2) and the one-way ANOVA behind them (Bliese 2000)."""
-
-    icc1: float
-    icc2: float
-    msb: float
-    msw: float
-    df_between: int
-    df_within: int
-    f: float
-    p: float
-    groups: int
-    n: int
-    mean_group_size: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return plain(dict(self.__dict__))
+#: ICC(1), ICC(2) and the one-way ANOVA behind them (Bliese 2000), with the estimator's name.
+IccResult = OnewayAnovaIcc
 
 
 def icc(values: Any, groups: Any) -> IccResult:
@@ -192,10 +179,13 @@ def icc(values: Any, groups: Any) -> IccResult:
 
     Notes
     -----
-    ``ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW)`` and ``ICC(2) = (MSB - MSW) / MSB``, where k is the mean
-    group size N / J (as in Bliese's multilevel package; with equal groups these are Shrout & Fleiss's 1979
-    ICC(1,1) and ICC(1,k)). Respondents without a value or a group are left out; groups of one count in the
-    ANOVA (they add to the between-group sum of squares only).
+    ``ICC(1) = (MSB - MSW) / (MSB + (n0 - 1) MSW)`` and ``ICC(2) = (MSB - MSW) / MSB``, where
+    ``n0 = (N - Σ n_j² / N) / (J - 1)`` is the effective group size of unequal groups (Snedecor & Cochran
+    1989); with equal groups n0 is their size and these are Shrout & Fleiss's (1979) ICC(1,1) and ICC(1,k).
+    R's multilevel package uses the mean group size N/J instead, which gives a different ICC(1) for unequal
+    groups. Respondents without a value or a group are left out; groups of one count in the ANOVA (they add
+    to the between-group sum of squares only). The result names its estimator (`IccResult.estimator`).
+    Computed by `moclab.analysis.clustering.oneway_anova_icc`.
 
     Examples
     --------
@@ -207,39 +197,14 @@ def icc(values: Any, groups: Any) -> IccResult:
         {"y": np.asarray(values, dtype="float64"), "g": _groups(groups, len(np.asarray(values)))}
     )
     frame = frame.dropna()
-    n = len(frame)
-    sizes = frame.groupby("g", sort=False)["y"].size()
-    n_groups = len(sizes)
+    codes, labels = pd.factorize(frame["g"])
+    n, n_groups = len(frame), len(labels)
     if n_groups < 2 or n - n_groups < 1:
         raise DataError(
             "ICC needs at least 2 groups and more respondents than groups "
             f"(got {n_groups} groups, {n} values)"
         )
-    means = frame.groupby("g", sort=False)["y"].transform("mean")
-    grand = frame["y"].mean()
-    ss_between = float(((means - grand) ** 2).sum())
-    ss_within = float(((frame["y"] - means) ** 2).sum())
-    df_between, df_within = n_groups - 1, n - n_groups
-    msb, msw = ss_between / df_between, ss_within / df_within
-    k = n / n_groups
-    with np.errstate(invalid="ignore", divide="ignore"):
-        icc1 = (msb - msw) / (msb + (k - 1) * msw)
-        icc2 = (msb - msw) / msb if msb > 0 else math.nan
-        f = msb / msw if msw > 0 else math.inf
-    p = float(stats.f.sf(f, df_between, df_within)) if math.isfinite(f) else 0.0
-    return IccResult(
-        icc1=float(icc1),
-        icc2=float(icc2),
-        msb=msb,
-        msw=msw,
-        df_between=df_between,
-        df_within=df_within,
-        f=float(f),
-        p=p,
-        groups=n_groups,
-        n=n,
-        mean_group_size=k,
-    )
+    return oneway_anova_icc(frame["y"].to_numpy(), codes)
 
 
 @dataclass(frozen=True)
@@ -257,7 +222,7 @@ class AggregationCheck:
     median_rwg, mean_rwg : float
         Over the groups with at least two members.
     icc : IccResult
-        ICC(1), ICC(2) and the ANOVA of the scale scores.
+        ICC(1), ICC(2) and the ANOVA of the scale scores; ``icc.estimator`` names the ICC(1) estimator.
     justified : bool
         Every convention met (see the module docstring); `warnings` says which is not.
     """
@@ -279,7 +244,8 @@ class AggregationCheck:
         return not self.warnings
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: measure, level, groups, median and mean rwg(j), ICC(1), ICC(2), F, p, justified."""
+        """One row: measure, level, groups, median and mean rwg(j), ICC(1), ICC(2), the ICC estimator, F, p,
+        justified."""
         return pd.DataFrame(
             [
                 {
@@ -292,6 +258,7 @@ class AggregationCheck:
                     "mean_rwg": self.mean_rwg,
                     "icc1": self.icc.icc1,
                     "icc2": self.icc.icc2,
+                    "icc_estimator": self.icc.estimator,
                     "f": self.icc.f,
                     "p": self.icc.p,
                     "justified": self.justified,
@@ -322,7 +289,7 @@ class AggregationCheck:
         text = (
             f"{self.measure} -> {self.level}: median {self.statistic} = {self.median_rwg:.2f}, "
             f"ICC(1) = {self.icc.icc1:.3f}, ICC(2) = {self.icc.icc2:.3f}, F({self.icc.df_between}, "
-            f"{self.icc.df_within}) = {self.icc.f:.2f}, p = {self.icc.p:.3g}"
+            f"{self.icc.df_within}) = {self.icc.f:.2f}, p = {self.icc.p:.3g}\n({self.icc.estimator})"
         )
         return text + "".join(f"\nwarning: {w}" for w in self.warnings)
 
@@ -402,6 +369,7 @@ def aggregation_check(
 
 
 __all__ = [
+    "ICC_ANOVA_ESTIMATOR",
     "AggregationCheck",
     "IccResult",
     "aggregation_check",

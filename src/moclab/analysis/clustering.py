@@ -1,21 +1,35 @@
 """What clustering does to an analysis: intraclass correlation, design effect and cluster-robust covariance.
 
 Used by `moclab.analysis.mediate` when rows are nested in clusters (recipients in sites, staff in teams), and
-available to the other estimators.
+available to the other estimators. `oneway_anova_icc` is moclab's one implementation of the one-way ANOVA
+ICC(1) and ICC(2): `icc_oneway` (mediate, the simulator's truth) and `moclab.analysis.aggregation.icc`
+(`moclab score`) both call it, so they give the same number on the same data. The other ICC moclab reports,
+the REML variance share of a random-intercept model, is `moclab.analysis.multilevel.icc`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from moclab.analysis.results import plain
+
 __all__ = [
     "FEW_CLUSTERS",
+    "ICC_ANOVA_ESTIMATOR",
+    "OnewayAnovaIcc",
     "cluster_robust_covariance",
     "design_effect",
     "icc_oneway",
+    "oneway_anova_icc",
 ]
+
+#: The name of the ICC(1) estimator of `oneway_anova_icc`, written into every output that reports it.
+ICC_ANOVA_ESTIMATOR = "ICC(1), one-way ANOVA estimator with n0 for unequal clusters"
 
 #: Below this many clusters cluster-robust standard errors and the cluster bootstrap are unreliable (too
 #: liberal). Cameron & Miller (2015, sec. VI) put "few" clusters at somewhere below 20 to 50; McNeish &
@@ -23,8 +37,127 @@ __all__ = [
 FEW_CLUSTERS = 20
 
 
+@dataclass(frozen=True)
+class OnewayAnovaIcc:
+    """The one-way random-effects ANOVA of a variable on clusters and the ICCs it gives.
+
+    Attributes
+    ----------
+    icc1 : float
+        ICC(1) = (MSB - MSW) / (MSB + (n0 - 1) MSW); may be slightly negative, NaN when undefined.
+    icc2 : float
+        ICC(2) = (MSB - MSW) / MSB, the reliability of the cluster means (Bliese 2000).
+    msb, msw : float
+        Mean squares between and within clusters.
+    df_between, df_within : int
+        G - 1 and N - G.
+    f, p : float
+        The ANOVA F = MSB / MSW and its p value.
+    groups, n : int
+        Clusters G and observations N.
+    n0 : float
+        The effective cluster size (N - Σ n_g² / N) / (G - 1); the common size when clusters are equal.
+    mean_group_size : float
+        N / G.
+    estimator : str
+        `ICC_ANOVA_ESTIMATOR`.
+    """
+
+    icc1: float
+    icc2: float
+    msb: float
+    msw: float
+    df_between: int
+    df_within: int
+    f: float
+    p: float
+    groups: int
+    n: int
+    n0: float
+    mean_group_size: float
+    estimator: str = ICC_ANOVA_ESTIMATOR
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(dict(self.__dict__))
+
+
+def oneway_anova_icc(values: np.ndarray, codes: np.ndarray) -> OnewayAnovaIcc:
+    """One-way ANOVA of ``values`` on clusters: mean squares, F test, ICC(1) with n0, and ICC(2).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Observations (n,), no missing values.
+    codes : numpy.ndarray
+        Cluster code 0..G-1 of every observation (unused codes are ignored).
+
+    Returns
+    -------
+    OnewayAnovaIcc
+        NaN ICCs (and F, p) with fewer than two clusters or no within-cluster replication; a cluster of one
+        row adds to the between-cluster sum of squares only.
+
+    Notes
+    -----
+    With the mean squares between and within clusters ``MSB``, ``MSW`` and, for unequal clusters, the
+    effective cluster size ``n0 = (N - Σ n_g² / N) / (G - 1)`` (Snedecor & Cochran 1989; Snijders & Bosker
+    2012, sec. 3.3.1, call it ñ): ``ICC(1) = (MSB - MSW) / (MSB + (n0 - 1) MSW)``, the ANOVA estimator of
+    τ² / (τ² + σ²) (E[MSB] = σ² + n0 τ²), and ``ICC(2) = (MSB - MSW) / MSB`` (Bliese 2000). With equal
+    clusters n0 is their size and these are Shrout & Fleiss's (1979) ICC(1,1) and ICC(1,k). R's multilevel
+    package uses the mean cluster size N/G in place of n0, which differs for unequal clusters; for balanced
+    data with a positive estimate ICC(1) equals the REML variance share of a random-intercept model.
+
+    References
+    ----------
+    Snedecor GW, Cochran WG. *Statistical Methods* (8th ed.). Iowa State University Press; 1989.
+    Bliese PD. Within-group agreement, non-independence, and reliability. In: Klein KJ, Kozlowski SWJ, eds.
+    *Multilevel theory, research, and methods in organizations*. Jossey-Bass; 2000:349-381.
+    Shrout PE, Fleiss JL. Intraclass correlations: uses in assessing rater reliability. *Psychological
+    Bulletin* 1979;86(2):420-428.
+    Snijders TAB, Bosker RJ. *Multilevel Analysis* (2nd ed.). Sage; 2012.
+
+    Examples
+    --------
+    >>> result = oneway_anova_icc(np.array([1.0, 2, 3, 4, 5, 6, 7]), np.array([0, 0, 0, 1, 1, 2, 2]))
+    >>> round(result.n0, 3), round(result.icc1, 3), round(result.icc2, 3)
+    (2.286, 0.873, 0.94)
+    """
+    from scipy import stats  # here, not at the top: `mediate` imports this module and needs no scipy.stats
+
+    values = np.asarray(values, dtype=np.float64)
+    codes = np.asarray(codes, dtype=np.int64)
+    n = values.size
+    all_sizes = np.bincount(codes).astype(np.float64) if n else np.zeros(0)
+    present = all_sizes > 0
+    sizes = all_sizes[present]
+    n_clusters = int(sizes.size)
+    df_between, df_within = n_clusters - 1, n - n_clusters
+    mean_size = n / n_clusters if n_clusters else math.nan
+    if n_clusters < 2 or df_within < 1:
+        nan = math.nan
+        return OnewayAnovaIcc(
+            nan, nan, nan, nan, df_between, df_within, nan, nan, n_clusters, n, nan, mean_size
+        )
+    all_means = np.bincount(codes, weights=values) / np.maximum(all_sizes, 1.0)
+    grand = values.mean()
+    msb = float(np.sum(sizes * (all_means[present] - grand) ** 2) / df_between)
+    msw = float(np.sum((values - all_means[codes]) ** 2) / df_within)
+    n0 = float((n - np.sum(sizes**2) / n) / df_between)
+    denominator = msb + (n0 - 1.0) * msw
+    icc1 = (msb - msw) / denominator if denominator > 0 else math.nan
+    icc2 = (msb - msw) / msb if msb > 0 else math.nan
+    f = msb / msw if msw > 0 else (math.inf if msb > 0 else math.nan)
+    if math.isfinite(f):
+        p = float(stats.f.sf(f, df_between, df_within))
+    else:
+        p = 0.0 if f == math.inf else math.nan
+    return OnewayAnovaIcc(
+        float(icc1), float(icc2), msb, msw, df_between, df_within, float(f), p, n_clusters, n, n0, mean_size
+    )
+
+
 def icc_oneway(values: np.ndarray, codes: np.ndarray) -> float:
-    """One-way ANOVA estimate of the intraclass correlation ICC(1) of ``values`` within clusters.
+    """ICC(1) of ``values`` within clusters by the one-way ANOVA estimator with n0 (`oneway_anova_icc`).
 
     Parameters
     ----------
@@ -39,40 +172,12 @@ def icc_oneway(values: np.ndarray, codes: np.ndarray) -> float:
         The ICC; it can be slightly negative when the between-cluster variance is estimated below zero. NaN
         with fewer than two clusters or no within-cluster replication.
 
-    Notes
-    -----
-    With the mean squares between and within clusters ``MSB``, ``MSW`` and the effective cluster size
-    ``ñ = (N - Σ n_g² / N) / (G - 1)``, ``ICC = (MSB - MSW) / (MSB + (ñ - 1) MSW)`` (Snijders & Bosker, 2012,
-    sec. 3.3.1). For balanced data with a positive estimate this equals the REML estimate of a random
-    intercept model.
-
-    References
-    ----------
-    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel Analysis* (2nd ed.). Sage.
-
     Examples
     --------
     >>> round(icc_oneway(np.array([1.0, 1.2, 3.0, 3.1, 5.0, 5.3]), np.array([0, 0, 1, 1, 2, 2])), 3)
     0.994
     """
-    values = np.asarray(values, dtype=np.float64)
-    codes = np.asarray(codes, dtype=np.int64)
-    n = values.size
-    all_sizes = np.bincount(codes).astype(np.float64)
-    present = all_sizes > 0
-    sizes = all_sizes[present]
-    n_clusters = sizes.size
-    if n_clusters < 2 or n - n_clusters < 1:
-        return float("nan")
-    all_means = np.bincount(codes, weights=values) / np.maximum(all_sizes, 1.0)
-    cluster_means = all_means[present]
-    grand = values.mean()
-    within = values - all_means[codes]
-    ms_between = float(np.sum(sizes * (cluster_means - grand) ** 2) / (n_clusters - 1))
-    ms_within = float(np.sum(within**2) / (n - n_clusters))
-    n_tilde = (n - np.sum(sizes**2) / n) / (n_clusters - 1)
-    denominator = ms_between + (n_tilde - 1) * ms_within
-    return float((ms_between - ms_within) / denominator) if denominator > 0 else float("nan")
+    return oneway_anova_icc(values, codes).icc1
 
 
 def design_effect(icc: float, cluster_sizes: np.ndarray) -> float:

@@ -39,7 +39,13 @@ from moclab.analysis.bootstrap import (
     factorize_clusters,
     jackknife_regressions,
 )
-from moclab.analysis.clustering import FEW_CLUSTERS, cluster_robust_covariance, design_effect, icc_oneway
+from moclab.analysis.clustering import (
+    FEW_CLUSTERS,
+    ICC_ANOVA_ESTIMATOR,
+    cluster_robust_covariance,
+    design_effect,
+    icc_oneway,
+)
 from moclab.analysis.diagram import PathDiagram, PathEstimate, mediation_parts, significance_stars
 from moclab.analysis.intervals import (
     bca_interval,
@@ -101,7 +107,8 @@ class MediationResult(AnalysisResult):
         Rows analysed and rows dropped for missing values (listwise deletion).
     n_clusters : int or None
         Number of clusters; ``icc`` and ``design_effect`` map each mediator and the outcome to its ICC(1)
-        and Kish design effect.
+        and Kish design effect; ``info["icc_estimator"]`` names the ICC(1) estimator (the one-way ANOVA
+        estimator with n0, `moclab.analysis.clustering.oneway_anova_icc`, the same as `moclab score`).
     joint_significance : dict
         For every specific indirect effect, whether all its paths are significant at 1 - level.
     proportion_mediated : Effect or None
@@ -185,7 +192,8 @@ class MediationResult(AnalysisResult):
             iccs = ", ".join(f"{k} {fmt.format(v)}" for k, v in self.icc.items())
             deffs = ", ".join(f"{k} {v:.2f}" for k, v in self.design_effect.items())
             lines.append(
-                f"  CLUSTERS: {self.n_clusters} ({info.get('cluster')}); ICC: {iccs}; design effect: {deffs}"
+                f"  CLUSTERS: {self.n_clusters} ({info.get('cluster')}); ICC: {iccs} "
+                f"({info.get('icc_estimator')}); design effect: {deffs}"
             )
             lines.append(
                 "  standard errors: "
@@ -220,7 +228,7 @@ class MediationResult(AnalysisResult):
         text = super()._repr_html_()
         if self.n_clusters is not None:
             iccs = ", ".join(f"{k} {v:.3f}" for k, v in self.icc.items())
-            note = f"<p>{self.n_clusters} clusters; ICC: {iccs}</p>"
+            note = f"<p>{self.n_clusters} clusters; ICC: {iccs} ({self.info.get('icc_estimator')})</p>"
             text = text.removesuffix("</div>") + note + "</div>"
         return text
 
@@ -928,10 +936,11 @@ def mediate(
     *Joint significance.* An indirect effect is supported when every path along it is significant
     (MacKinnon et al., 2002; Taylor, MacKinnon & Tein, 2008).
 
-    *Clustering.* ICC(1) by one-way ANOVA and Kish's design effect 1 + (n̄ - 1)·ICC for every mediator and
-    the outcome. With fewer than 20 clusters, cluster-robust SEs and the cluster bootstrap are too liberal
-    (Cameron & Miller, 2015; McNeish & Stapleton, 2016) and a warning says so; for random slopes or
-    within/between decomposition use the multilevel mediation analysis.
+    *Clustering.* ICC(1) by the one-way ANOVA estimator with n0 for unequal clusters (Snedecor & Cochran
+    1989; the same function as `moclab score`'s aggregation check) and Kish's design effect
+    1 + (n̄ - 1)·ICC for every mediator and the outcome. With fewer than 20 clusters, cluster-robust SEs and
+    the cluster bootstrap are too liberal (Cameron & Miller, 2015; McNeish & Stapleton, 2016) and a warning
+    says so; for random slopes or within/between decomposition use the multilevel mediation analysis.
 
     Estimates are causal effects only under the usual assumptions: no unmeasured confounding of X-M, X-Y
     and M-Y relations (randomizing the strategy removes the first two, not the third), correct temporal
@@ -957,6 +966,7 @@ def mediate(
     statistical mediation analysis. *Multivariate Behavioral Research*, 47(1), 61-87.
     Preacher, K. J., & Selig, J. P. (2012). Advantages of Monte Carlo confidence intervals for indirect
     effects. *Communication Methods and Measures*, 6(2), 77-98.
+    Snedecor, G. W., & Cochran, W. G. (1989). *Statistical Methods* (8th ed.). Iowa State University Press.
     Sobel, M. E. (1982). Asymptotic confidence intervals for indirect effects in structural equation models.
     *Sociological Methodology*, 13, 290-312.
 
@@ -1277,6 +1287,7 @@ def mediate(
         "cluster": prep.cluster_name,
         "n_clusters": n_clusters,
         "icc": icc,
+        "icc_estimator": ICC_ANOVA_ESTIMATOR if clustered else None,
         "design_effect": deff,
         "cluster_se": use_cluster,
         "cluster_bootstrap": bool(use_cluster and bootstrap),

@@ -47,6 +47,7 @@ from moclab.errors import DataError
 __all__ = [
     "FEW_CLUSTERS",
     "FEW_CLUSTERS_RANDOM_SLOPES",
+    "ICC_REML_ESTIMATOR",
     "MIN_CLUSTERS",
     "MultilevelMediationResult",
     "icc",
@@ -98,8 +99,9 @@ class MultilevelMediationResult(AnalysisResult):
       centred): the between-cluster effects of the cluster means.
     * ``b_within`` (2-1-1): the within-cluster slope of M on Y; no indirect effect runs through it.
 
-    ``info`` holds the design, the number of clusters, cluster sizes, ICCs and design effects of x, m and y,
-    the random-effect (co)variances, residual variances, convergence and the fixed effects of every equation.
+    ``info`` holds the design, the number of clusters, cluster sizes, ICCs (``icc_estimator`` names the
+    estimator: the REML variance share of a random-intercept model) and design effects of x, m and y, the
+    random-effect (co)variances, residual variances, convergence and the fixed effects of every equation.
     """
 
     title = "Multilevel mediation"
@@ -134,7 +136,7 @@ class MultilevelMediationResult(AnalysisResult):
             for role in ("x", "m", "y")
             if role in icc_values
         ]
-        lines.append("ICC: " + "; ".join(parts))
+        lines.append(f"{info.get('icc_estimator', ICC_REML_ESTIMATOR)}: " + "; ".join(parts))
         return lines
 
     def summary(self) -> str:
@@ -392,7 +394,14 @@ def _check_full_rank(design: np.ndarray, names: Sequence[str], equation: str) ->
 # --------------------------------------------------------------------------------------------------------
 
 
+#: The name of the ICC(1) estimator of `multilevel_mediate` and `icc(method="reml")`. It differs from the
+#: one-way ANOVA estimator of `mediate` and `moclab score` (`moclab.analysis.clustering.ICC_ANOVA_ESTIMATOR`)
+#: for unequal clusters: the two are different estimators of the same τ²/(τ² + σ²).
+ICC_REML_ESTIMATOR = "ICC(1), REML variance components of a random-intercept model"
+
+
 def _icc_reml(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> float:
+    """τ²/(τ² + σ²) of a random-intercept model fitted by REML: moclab's one REML ICC."""
     if not np.any(_within_variation(values, codes, n_clusters)):
         return 1.0  # no within-cluster variance: all of it lies between clusters
     # Start at the ANOVA estimate (closed form; equal to REML for balanced clusters), which saves most of
@@ -419,9 +428,11 @@ def icc(data: pd.DataFrame, variable: str, cluster: str, *, method: str = "reml"
     cluster : str
         The column identifying clusters (site, team).
     method : {"reml", "anova"}
-        ``"reml"``: τ²/(τ² + σ²) from a random-intercept model fitted by REML (statsmodels MixedLM),
-        never negative. ``"anova"``: the one-way ANOVA estimator (`moclab.analysis.clustering.icc_oneway`),
-        which can be slightly negative.
+        ``"reml"`` (`ICC_REML_ESTIMATOR`, what `multilevel_mediate` reports): τ²/(τ² + σ²) from a
+        random-intercept model fitted by REML (statsmodels MixedLM), never negative. ``"anova"``
+        (`moclab.analysis.clustering.ICC_ANOVA_ESTIMATOR`, what `mediate` and `moclab score` report): the
+        one-way ANOVA estimator with n0 (`moclab.analysis.clustering.oneway_anova_icc`), which can be
+        slightly negative.
 
     Returns
     -------
@@ -438,8 +449,9 @@ def icc(data: pd.DataFrame, variable: str, cluster: str, *, method: str = "reml"
     -----
     The random-intercept model is ``v_ij = μ + u_j + e_ij`` with ``Var(u_j) = τ²`` and
     ``Var(e_ij) = σ²``; ICC(1) = τ²/(τ² + σ²). The ANOVA estimator is ``(MSB - MSW)/(MSB + (ñ - 1)MSW)``
-    with the effective cluster size ñ = (N - Σn_j²/N)/(J - 1). For balanced clusters and a positive estimate
-    the two coincide. Rows with a missing value are dropped.
+    with the effective cluster size ñ = n0 = (N - Σn_j²/N)/(J - 1). For balanced clusters and a positive
+    estimate the two coincide; for unequal clusters they differ (REML weighs clusters by their size through
+    the likelihood, ANOVA through n0). Rows with a missing value are dropped.
 
     References
     ----------
@@ -1234,6 +1246,7 @@ def multilevel_mediate(
         },
         "n_single_row_clusters": singletons,
         "icc": icc_values,
+        "icc_estimator": ICC_REML_ESTIMATOR,
         "design_effect": {role: design_effect(value, sizes) for role, value in icc_values.items()},
         **model_info,
         "level": level,

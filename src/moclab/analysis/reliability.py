@@ -11,7 +11,10 @@ wave, a site) and returns a `ReliabilityTable`.
   `Factor(method="ml")`): ``(sum of loadings)^2 / ((sum of loadings)^2 + sum of unique variances)``, on the
   items' own metric (loadings and unique variances rescaled by the item standard deviations), so it is the
   reliability of the unweighted sum or mean that moclab scores. Its interval is a bootstrap percentile
-  interval; the resamples are refitted all at once (see `_one_factor_ml_batch`).
+  interval; the resamples are refitted all at once (see `_one_factor_ml_batch`). A fit that does not
+  converge, or a Heywood case (a unique variance at or below 0.005, a standardized loading of 1 or more),
+  gives NaN with the reason in `warnings`: such a solution is improper and its omega depends on where the
+  optimizer stopped.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from moclab.errors import DataError
 
 #: Fewest complete respondents for a reliability estimate (below this the interval is meaningless).
 MIN_RESPONDENTS = 5
-#: Lower bound for unique variances in the one-factor fit (as R's factanal), avoiding Heywood cases.
+#: Lower bound for unique variances in the batched one-factor fit (as R's factanal). A standardized unique
+#: variance at or below it (a loading of about .9975 or more) is a Heywood case: an improper solution.
 _MIN_UNIQUENESS = 0.005
 _BATCH = 256  # resamples refitted together (bounds memory: batch x n x k floats)
 
@@ -296,6 +300,60 @@ def _omega_raw(loadings: np.ndarray, psi: np.ndarray, sd: np.ndarray) -> np.ndar
     return common / (common + unique)
 
 
+def _heywood_items(loadings: np.ndarray, psi: np.ndarray, items: tuple[str, ...]) -> list[str]:
+    """The items of an improper one-factor solution: unique variance at or below the bound, or |λ| ≥ 1."""
+    improper = (psi <= _MIN_UNIQUENESS) | (np.abs(loadings) >= 1.0)
+    return [
+        f"'{items[i]}' (unique variance {psi[i]:.3f}, standardized loading {loadings[i]:.3f})"
+        for i in np.flatnonzero(improper)
+    ]
+
+
+def _fit_one_factor(values: np.ndarray, items: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """One-factor ML fit of the items by statsmodels: standardized loadings, uniquenesses, and problems.
+
+    The problems (empty for a proper, converged solution) say why omega cannot be reported: no convergence,
+    a Heywood case. statsmodels' own warnings are recorded, not silenced: the two it raises for these
+    conditions are replaced by the checks here (which name the items); any other is passed on verbatim.
+    """
+    from statsmodels.multivariate.factor import Factor
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, EstimationWarning
+
+    # Start at the fixed point of Jöreskog's iteration instead of statsmodels' default random start (drawn
+    # from fresh entropy), so the same data always give the same fit.
+    corr = np.corrcoef(values, rowvar=False)
+    start_loadings, start_psi, _ = _one_factor_ml_batch(corr[None])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = Factor(values, n_factor=1, method="ml").fit(start=(start_loadings[0][:, None], start_psi[0]))
+    loadings = np.asarray(fit.loadings, dtype="float64").ravel()
+    if loadings.sum() < 0:
+        loadings = -loadings
+    psi = np.asarray(fit.uniqueness, dtype="float64").ravel()
+    problems: list[str] = []
+    heywood = _heywood_items(loadings, psi, items)
+    if heywood:
+        problems.append(
+            "the one-factor model is a Heywood case (an improper solution): "
+            + ", ".join(heywood)
+            + "; omega is not reported. Usual causes: few respondents, two items that are near copies of "
+            "each other, or items that do not measure one factor (alpha does not rest on this model)"
+        )
+    retvals = fit.mle_retvals
+    if retvals is not None and not retvals.success:
+        problems.append(
+            f"the one-factor maximum-likelihood fit did not converge (statsmodels: {retvals.message})"
+            + ("" if heywood else "; omega is not reported")
+        )
+    handled = (ConvergenceWarning, EstimationWarning)
+    problems += [
+        f"statsmodels: {caught_warning.message}"
+        for caught_warning in caught
+        if not issubclass(caught_warning.category, handled)
+    ]
+    return loadings, psi, problems
+
+
 def mcdonald_omega(
     data: Any,
     *,
@@ -330,13 +388,19 @@ def mcdonald_omega(
     unweighted item sum (and mean). Equal item variances give the standardized omega. Each bootstrap
     resample is refitted by the same ML criterion, all resamples at once.
 
+    The estimate is NaN, with the reason in `warnings`, when the fit does not converge or is a Heywood case:
+    a standardized unique variance at or below 0.005 or a loading of 1 or more (Jöreskog 1967; Kolenikov &
+    Bollen 2012). Such a solution is improper (an item would measure the factor without error) and its omega
+    depends on where the optimizer stopped; `details` keeps its loadings and uniquenesses for inspection.
+    Bootstrap refits at the bound are kept in the interval, with a note when they are more than a tenth.
+
     References
     ----------
     McDonald RP. Test theory: a unified treatment. Mahwah, NJ: Erlbaum; 1999.
     Jöreskog KG. Some contributions to maximum likelihood factor analysis. Psychometrika 1967;32:443-482.
+    Kolenikov S, Bollen KA. Testing negative error variances: is a Heywood case a symptom of
+    misspecification? Sociological Methods & Research 2012;41(1):124-167.
     """
-    from statsmodels.multivariate.factor import Factor
-
     values, items = _matrix(data)
     values = values[~np.isnan(values).any(axis=1)]
     n, k = values.shape
@@ -348,18 +412,15 @@ def mcdonald_omega(
     sd = values.std(axis=0, ddof=1)
     if (sd == 0).any():
         return _nan_result("omega", ci, method, n, k, items, "an item does not vary")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter; a failed fit is checked below
-        fit = Factor(values, n_factor=1, method="ml").fit()
-    loadings = np.asarray(fit.loadings).ravel()
-    if loadings.sum() < 0:
-        loadings = -loadings
-    psi = np.clip(np.asarray(fit.uniqueness).ravel(), _MIN_UNIQUENESS, None)
-    omega = float(_omega_raw(loadings, psi, sd))
+    loadings, psi, problems = _fit_one_factor(values, items)
     notes: list[str] = []
     if (loadings < 0).any():
         notes.append("some items load negatively: check that reverse-keyed items were reversed")
     details: dict[str, Any] = {"loadings": loadings.tolist(), "uniquenesses": psi.tolist(), "n_boot": n_boot}
+    if problems:
+        nan = math.nan
+        return Reliability("omega", nan, nan, nan, ci, method, n, k, items, details, (*problems, *notes))
+    omega = float(_omega_raw(loadings, psi, sd))
     low = high = math.nan
     if n_boot:
         rng = np.random.default_rng(seed)
@@ -371,6 +432,12 @@ def mcdonald_omega(
         boot = _omega_raw(boot_loadings, boot_psi, boot_sd[usable])[converged]
         if len(boot) < 0.9 * n_boot:
             notes.append(f"only {len(boot)} of {n_boot} bootstrap refits converged")
+        at_bound = int((boot_psi[converged] <= _MIN_UNIQUENESS).any(axis=1).sum())
+        if at_bound > 0.1 * n_boot:
+            notes.append(
+                f"{at_bound} of {n_boot} bootstrap refits were Heywood cases (a unique variance at the bound "
+                f"{_MIN_UNIQUENESS}); they are kept in the interval, which is therefore doubtful"
+            )
         if len(boot):
             low, high = (float(q) for q in np.quantile(boot, [(1 - ci) / 2, 1 - (1 - ci) / 2]))
     return Reliability("omega", omega, low, high, ci, method, n, k, items, details, tuple(notes))

@@ -1,10 +1,10 @@
 """`moclab instruments list | show ID` and `moclab score STUDY`.
 
 `instruments` prints the instrument registry (bundled files plus ``--path`` files): items, keys, subscales,
-scoring rule, citation, licence, and which facts are not verified. `score` loads a study, scores its
-instrument measures (`moclab.study.scoring`), and prints per measure and wave the scale scores, the
-reliability (`moclab.analysis.reliability`) and, for team- and organization-level measures, whether
-aggregation is justified (`moclab.analysis.aggregation`). This module only joins those layers and prints.
+scoring rule, citation, licence, and which facts are not verified. `score` loads a study and prints its
+score report (`moclab.study.score_report`): per measure and wave the scale scores, the reliability and, for
+team- and organization-level measures, whether aggregation is justified. This module only parses arguments
+and prints.
 """
 
 from __future__ import annotations
@@ -13,12 +13,9 @@ import json
 import math
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -27,7 +24,10 @@ from rich.text import Text
 
 from moclab.catalog.entries import VERIFICATION_LEVELS
 from moclab.catalog.instruments import Instrument, InstrumentRegistry
-from moclab.errors import MoclabError, StudyError, display_path
+from moclab.errors import StudyError, display_path
+
+if TYPE_CHECKING:
+    from moclab.study.score_report import ScoreReport
 
 instruments_app = typer.Typer(
     name="instruments",
@@ -41,8 +41,6 @@ PathOption = Annotated[
 ]
 
 NOT_VERIFIED = "yellow"
-#: Levels whose measures are aggregated to a group, and the design level that group is.
-GROUP_LEVELS = {"team": "team", "site": "cluster", "organization": "cluster"}
 
 
 def _console() -> Console:
@@ -170,130 +168,6 @@ def show_command(
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScoreReport:
-    """What `moclab score` prints: score summaries, reliability and aggregation per measure and wave."""
-
-    study: str
-    summary: pd.DataFrame
-    reliability: pd.DataFrame
-    aggregation: pd.DataFrame
-    issues: list[dict[str, Any]]
-    aggregation_warnings: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            clean = frame.astype(object).where(frame.notna(), None)
-            return [
-                {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-                for row in clean.to_dict(orient="records")
-            ]
-
-        return {
-            "study": self.study,
-            "scores": records(self.summary),
-            "reliability": records(self.reliability),
-            "aggregation": records(self.aggregation),
-            "aggregation_warnings": self.aggregation_warnings,
-            "issues": self.issues,
-        }
-
-
-def _group_column(study: Any, level: str) -> str | None:
-    role = GROUP_LEVELS.get(level)
-    if role is None:
-        return None
-    recipients = study.config.tables.recipients
-    return recipients.team if role == "team" else recipients.cluster
-
-
-def _level(study: Any, measure: str, instrument: Instrument) -> str:
-    spec = study.config.measures[measure]
-    return spec.level if "level" in spec.model_fields_set else instrument.level
-
-
-def build_score_report(study: Any, *, n_boot: int = 1000, seed: int = 20240619) -> ScoreReport:
-    """Scores, reliability (alpha, omega) and aggregation checks of every instrument measure of a study."""
-    from moclab.analysis.aggregation import aggregation_check
-    from moclab.analysis.reliability import scale_reliability
-    from moclab.study.scoring import score_study
-
-    scores = score_study(study)
-    recipients = study.recipients
-    recipient_id = study.config.tables.recipients.id
-    rng = np.random.default_rng(seed)
-    summary_rows, reliability_frames, aggregation_rows, notes = [], [], [], []
-    for measure, result in scores.results.items():
-        detail = result.to_frame()
-        wave_column = result.wave
-        for (scale, wave), block in detail.groupby(["scale", wave_column], sort=False):
-            summary_rows.append(
-                {
-                    "measure": measure,
-                    "scale": scale,
-                    "wave": wave,
-                    "n": int(block["score"].notna().sum()),
-                    "mean": float(block["score"].mean()),
-                    "sd": float(block["score"].std()),
-                    "prorated": int(block["prorated"].sum()),
-                    "missing": int(block["score"].isna().sum()),
-                }
-            )
-        level = _level(study, measure, result.instrument)
-        group_column = _group_column(study, level)
-        for scale in result.scales:
-            items = result.items_of(scale)
-            table = scale_reliability(
-                items[result.scale_items(scale)], scale=scale, by=items[wave_column], n_boot=n_boot, seed=rng
-            ).to_frame()
-            reliability_frames.append(table.assign(measure=measure))
-            if group_column is None or group_column not in recipients.columns:
-                continue
-            groups = items[[result.respondent]].merge(
-                recipients[[recipient_id, group_column]].drop_duplicates(recipient_id),
-                left_on=result.respondent,
-                right_on=recipient_id,
-                how="left",
-            )[group_column]
-            scale_scores = result.scores[scale]
-            options = result.instrument.scale.maximum - result.instrument.scale.minimum + 1
-            for wave in pd.unique(items[wave_column]):
-                rows = (items[wave_column] == wave).to_numpy() & groups.notna().to_numpy()
-                if rows.sum() < 3:
-                    continue
-                try:
-                    check = aggregation_check(
-                        items.loc[rows, result.scale_items(scale)],
-                        groups[rows].to_numpy(),
-                        scores=scale_scores[rows].to_numpy(),
-                        options=options,
-                        measure=scale,
-                        level=level,
-                    )
-                except MoclabError as exc:
-                    notes.append(f"{scale} at {wave}: {exc.message}")
-                    continue
-                aggregation_rows.append(check.to_frame().assign(wave=wave, measure_of=measure))
-                notes += [f"{scale} at {wave}: {warning}" for warning in check.warnings]
-    reliability = (
-        pd.concat(reliability_frames, ignore_index=True).rename(columns={"group": "wave"})
-        if reliability_frames
-        else pd.DataFrame()
-    )
-    aggregation = pd.concat(aggregation_rows, ignore_index=True) if aggregation_rows else pd.DataFrame()
-    issues = [
-        {"measure": measure, **issue.to_dict()} for measure, found in scores.issues.items() for issue in found
-    ]
-    return ScoreReport(
-        study=str(study.path),
-        summary=pd.DataFrame(summary_rows),
-        reliability=reliability,
-        aggregation=aggregation,
-        issues=issues,
-        aggregation_warnings=notes,
-    )
-
-
 def _number(value: Any, digits: int = 2) -> str:
     try:
         number = float(value)
@@ -326,8 +200,12 @@ def _print_report(console: Console, report: ScoreReport) -> None:
                 f"[{_number(row.ci_low, 3)}, {_number(row.ci_high, 3)}]", str(row.n), str(row.k),
             )  # fmt: skip
         console.print(table)
+        for note in report.reliability_warnings:
+            console.print(Text(f"warning: {note}", style=NOT_VERIFIED))
     if len(report.aggregation):
-        table = Table(title="Aggregation to the group: agreement rwg(j) and ICCs (one-way ANOVA)")
+        table = Table(
+            title="Aggregation to the group: agreement rwg(j) and ICCs", caption=report.icc_estimator
+        )
         for column in (
             "scale",
             "level",
@@ -371,11 +249,13 @@ def score(
     n_boot: Annotated[
         int, typer.Option("--n-boot", min=0, help="Bootstrap resamples for omega's interval.")
     ] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 20240619,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed of the bootstrap (default: drawn, and printed).")
+    ] = None,
 ) -> None:
     """Score a study's instruments; print scale scores, reliability and aggregation checks per wave."""
     from moclab.study import load_study
-    from moclab.study.scoring import score_study
+    from moclab.study.score_report import score_report
 
     if output is not None and output.exists() and not force:
         raise StudyError(
@@ -387,14 +267,18 @@ def score(
             f"{display_path(study)}: no measure is scored from instrument items",
             hint="declare `instrument: <id>` for a measure in moclab.yaml (see `moclab instruments list`)",
         )
-    report = build_score_report(loaded, n_boot=n_boot, seed=seed)
-    if output is not None:
-        score_study(loaded).to_frame().to_csv(output, index=False, lineterminator="\n")
+    report = score_report(loaded, n_boot=n_boot, seed=seed)
+    if output is not None and report.scores is not None:
+        report.scores.to_frame().to_csv(output, index=False, lineterminator="\n")
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
         return
     console = _console()
-    console.print(f"[bold]{escape(loaded.title)}[/]" + (" (synthetic data)" if loaded.synthetic else ""))
+    console.print(
+        f"[bold]{escape(loaded.title)}[/]"
+        + (" (synthetic data)" if loaded.synthetic else "")
+        + f"; {report.n_boot} bootstrap resamples, seed {report.seed}"
+    )
     _print_report(console, report)
     if output is not None:
         console.print(f"Wrote the scale scores to {display_path(output)}.")

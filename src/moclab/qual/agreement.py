@@ -21,10 +21,13 @@ Two levels of use:
    alpha (nominal) and, independent of the unit choice, the unitized alpha of the code's selections on
    character positions. The overall row pools every (unit, code) decision.
 
-Krippendorff's alpha is written here (not taken from the ``krippendorff`` package) because that package is
-GPL-3.0 licensed while moclab is MIT; the tests compare both. No maintained Python library computes the
-unitized alpha, so it is written here from Krippendorff (2004, pp. 251–256) and checked against the worked
-examples of Krippendorff (1995) and (2004).
+Cohen's and Fleiss' kappa are statsmodels' (`statsmodels.stats.inter_rater`); this module only turns coders'
+labels, with missing values, into the category codes and tables they take. Percent agreement (with units
+that not every coder rated) has no statsmodels counterpart and is a line of arithmetic here. Krippendorff's
+alpha is written here (not taken from the ``krippendorff`` package) because that package is GPL-3.0 licensed
+while moclab is MIT; the tests compare both. No maintained Python library computes the unitized alpha, so it
+is written here from Krippendorff (2004, pp. 251–256) and checked against the worked examples of
+Krippendorff (1995) and (2004).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
+from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
+from statsmodels.stats.inter_rater import to_table
 
 from moclab.errors import DataError, QualError
 from moclab.qual._common import (
@@ -113,48 +119,52 @@ def cohens_kappa(first: Sequence[object], second: Sequence[object]) -> float:
     """Cohen's kappa of two coders over the same units (units missing for either coder are dropped).
 
     κ = (p_o − p_e) / (1 − p_e) with p_o the observed share of agreement and p_e = Σ_k p_1k p_2k from each
-    coder's own category shares (Cohen 1960). NaN when p_e = 1 (both coders used one category only).
+    coder's own category shares (Cohen 1960), computed by ``statsmodels.stats.inter_rater.cohens_kappa``.
+    NaN when p_e = 1 (both coders used one and the same category only).
 
     References
     ----------
     Cohen J (1960). A coefficient of agreement for nominal scales. Educ Psychol Meas 20:37–46.
     """
-    codes, values = _reliability_data(
+    codes, _ = _reliability_data(
         np.column_stack([np.asarray(first, dtype=object), np.asarray(second, dtype=object)])
     )
     codes = codes[(codes >= 0).all(axis=1)]
     if len(codes) == 0:
         return float("nan")
-    k = len(values)
-    table = np.zeros((k, k))
-    np.add.at(table, (codes[:, 0], codes[:, 1]), 1.0)
-    table /= table.sum()
-    observed = np.trace(table)
-    expected = float(table.sum(axis=1) @ table.sum(axis=0))
-    return float("nan") if np.isclose(expected, 1.0) else float((observed - expected) / (1.0 - expected))
+    # p_e = 1 exactly when both coders used one category, the only one among the complete units: kappa is
+    # 0/0 there (statsmodels would return NaN with a RuntimeWarning), so it is answered here.
+    if len(np.unique(codes)) < 2:
+        return float("nan")
+    # statsmodels' `to_table` has no handling of missing values (and labels mixed with None do not sort), so
+    # it gets the category codes of the complete units from `_reliability_data`
+    table, _ = to_table(codes)
+    return float(sm_cohens_kappa(table, return_results=False))
 
 
 def fleiss_kappa(counts: Any) -> float:
     """Fleiss' kappa from a units × categories table of how many coders chose each category for each unit.
 
     Every unit must be rated by the same number of coders m. κ = (P̄ − P̄_e) / (1 − P̄_e) with P̄ the mean over
-    units of Σ_j n_ij (n_ij − 1) / (m (m − 1)) and P̄_e = Σ_j p_j² (Fleiss 1971). NaN when P̄_e = 1.
+    units of Σ_j n_ij (n_ij − 1) / (m (m − 1)) and P̄_e = Σ_j p_j² (Fleiss 1971), computed by
+    ``statsmodels.stats.inter_rater.fleiss_kappa(method="fleiss")``. NaN when P̄_e = 1 (every rating in one
+    category).
 
     References
     ----------
     Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychol Bull 76:378–382.
     """
     table = np.asarray(counts, dtype=np.float64)
+    # checked here: statsmodels only asserts equal numbers of raters, which would surface as a bare
+    # AssertionError instead of a message naming the problem
     if table.ndim != 2 or (table < 0).any():
         raise DataError("Fleiss' kappa needs a units × categories table of non-negative counts")
     m = table.sum(axis=1)
     if len(m) == 0 or not np.allclose(m, m[0]) or m[0] < 2:
         raise DataError("Fleiss' kappa needs the same number (two or more) of coders for every unit")
-    n_raters = m[0]
-    agreement = ((table * (table - 1)).sum(axis=1) / (n_raters * (n_raters - 1))).mean()
-    shares = table.sum(axis=0) / table.sum()
-    expected = float((shares**2).sum())
-    return float("nan") if np.isclose(expected, 1.0) else float((agreement - expected) / (1.0 - expected))
+    if np.count_nonzero(table.sum(axis=0)) < 2:  # P̄_e = 1: kappa is 0/0
+        return float("nan")
+    return float(sm_fleiss_kappa(table, method="fleiss"))
 
 
 def _delta(level: str, values: np.ndarray, totals: np.ndarray) -> np.ndarray:
