@@ -7,9 +7,11 @@ a broken study in one pass instead of one error per run.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 
 @dataclass(frozen=True)
@@ -137,3 +139,51 @@ def display_path(path: str | Path) -> str:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(p)
+
+
+class MissingExtraError(MoclabError):
+    """A feature needs an optional part of moclab (an extra of the package) that is not installed.
+
+    The message names the feature and the extra, the hint the command that installs it, so the CLI prints
+    one line: ``de-identification needs the 'deidentify' extra, which is not installed (pip install
+    'moclab[deidentify]')``. `missing` is the module that could not be imported.
+    """
+
+    def __init__(self, feature: str, extra: str, *, missing: str | None = None) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.missing = missing
+        extras = extra.split(",")
+        named = " and ".join(f"'{name}'" for name in extras)
+        what = f"{named} extras, which are" if len(extras) > 1 else f"{named} extra, which is"
+        super().__init__(f"{feature} needs the {what} not installed", hint=f"pip install 'moclab[{extra}]'")
+
+
+def require(module: str, extra: str, feature: str) -> ModuleType:
+    """Import and return an optional dependency, or raise `MissingExtraError` naming the extra to install.
+
+    Call it inside the function that needs the module, so that importing moclab never needs an extra.
+
+    Parameters
+    ----------
+    module : str
+        The module to import, e.g. ``"xmlschema"`` or ``"presidio_analyzer.nlp_engine"``.
+    extra : str
+        The extra of moclab that installs it (``qual``, ``deidentify``, ``dask``, ``report``).
+    feature : str
+        What needs it, as the subject of a sentence: ``"de-identification"``.
+
+    Examples
+    --------
+    >>> require("json", "report", "writing JSON").dumps([1])
+    '[1]'
+    >>> require("no_such_module", "deidentify", "de-identification")
+    Traceback (most recent call last):
+    ...
+    moclab.errors.MissingExtraError: de-identification needs the 'deidentify' extra, which is not ...
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        # The module, or a package it imports (a half-installed extra), is missing; --debug shows which.
+        raise MissingExtraError(feature, extra, missing=error.name or module) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -77,3 +78,28 @@ def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
     assert "refusing" in done.stderr
     assert (mine / "thesis.docx").read_bytes() == b"precious"
     assert sorted(p.name for p in mine.iterdir()) == ["thesis.docx"]
+
+
+def test_help_lists_every_command_with_the_first_line_of_its_own_help():
+    """`moclab --help` lists commands from `COMMANDS` without importing their modules; each entry must name
+    the module that registers the command and repeat the first paragraph of its help."""
+    import inspect
+    import pkgutil
+
+    import typer.main
+
+    import moclab.cli
+    from moclab.cli.main import COMMANDS, area_app
+
+    areas = {
+        info.name
+        for info in pkgutil.iter_modules(moclab.cli.__path__)
+        if hasattr(importlib.import_module(f"moclab.cli.{info.name}"), "register")
+    }
+    assert {module for module, _ in COMMANDS.values()} == areas
+    registered = {}
+    for area in sorted(areas):
+        for name, command in typer.main.get_group(area_app(area)).commands.items():
+            first_paragraph = inspect.cleandoc(command.help or "").split("\n\n")[0].replace("\n", " ")
+            registered[name] = (area, first_paragraph.strip())
+    assert registered == COMMANDS

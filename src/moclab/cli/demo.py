@@ -17,10 +17,24 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from moclab.errors import MoclabError, display_path
+from moclab.errors import MissingExtraError, MoclabError, display_path, require
 
 DEMO_TEMPLATE = "recipient-pathway"
 DEMO_MARKER = ".moclab-demo"
+#: The extras the demo needs beyond the core, each with a module it brings: the coded interviews, the report.
+DEMO_EXTRAS = (("qual", "defusedxml"), ("report", "jinja2"))
+
+
+def _check_extras() -> None:
+    """Name every missing extra at once, before the simulation rather than after it."""
+    missing = []
+    for extra, module in DEMO_EXTRAS:
+        try:
+            require(module, extra, "the demo")
+        except MissingExtraError:
+            missing.append(extra)
+    if missing:
+        raise MissingExtraError("the demo", ",".join(missing))
 
 
 def _prepare_folder(folder: Path) -> None:
@@ -59,6 +73,7 @@ def demo(
     from moclab.simulate.plan import coerce_model
     from moclab.study import validate_study
 
+    _check_extras()
     console = Console(highlight=False, soft_wrap=True)
     _prepare_folder(output)
 

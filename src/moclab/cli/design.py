@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from moclab.errors import MoclabError, display_path
+from moclab.errors import MoclabError, display_path, require
 
 _SIZES = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*(?::\s*(\d+)\s*)?$")
 
@@ -128,6 +128,11 @@ def power(
             f"{display_path(output)} is not empty; moclab never overwrites files",
             hint="give a new folder name (it is created), or an empty folder",
         )
+    # A missing extra is named before the simulations run, not after.
+    if output is not None:
+        require("jinja2", "report", "the power report (-o)")
+    if scheduler is not None:
+        require("distributed", "dask", "running on a Dask cluster (--scheduler)")
     pathway_model = load_model(find_model(model))
     chosen_spec = spec
     if chosen_spec is None and Path(model).is_dir() and (Path(model) / "simulation.yaml").is_file():

@@ -53,13 +53,16 @@ def analyze(
 ) -> None:
     """Judge every pathway of a study on the seven criteria for a mechanism; print the scorecard."""
     from moclab.evidence import analyze as run_analysis
-    from moclab.report import write_report
     from moclab.study import load_study
 
     console = Console(highlight=False, soft_wrap=True)
     chosen = list(pathway) if pathway else None
     options = {"mediation": "multilevel"} if multilevel else None
     with errors_exit():
+        if output is not None:  # the report needs the `report` extra: say so before the analysis runs
+            from moclab.report import environment, write_report
+
+            environment()
         replications = [
             run_analysis(other, options, pathways=chosen, n_boot=n_boot, seed=seed)
             for other in (replication or [])

@@ -3,23 +3,122 @@
 Each area of the tool registers its commands from its own module (`register(app)`); this module only builds
 the application and turns every `MoclabError` into a readable message and a non-zero exit code. A traceback
 reaches the user only with `--debug`.
+
+An area's module is imported when one of its commands runs, not before: `moclab --help` and `moclab
+--version` list the commands from `COMMANDS` (name, module, the line of help) without importing pandas,
+statsmodels or the layers, and `moclab validate` imports only what validation needs.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from moclab import __version__
-from moclab.cli import catalog, demo, model, qual, study
-from moclab.cli import design as design_cli
-from moclab.cli import evidence as evidence_cli
-from moclab.cli import measures as measures_cli
-from moclab.cli import simulate as simulate_cli
-from moclab.cli import sources as sources_cli
 from moclab.cli.output import error_console, print_error
 from moclab.errors import MoclabError
+
+#: Every command of `moclab`, in the order `moclab --help` lists them: the module under ``moclab.cli``
+#: whose `register` adds it, and the line `--help` shows, which must be the first paragraph of the
+#: command's own help (tests/cli/test_main.py checks that they agree).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": (
+        "demo",
+        "Simulate a multi-site study of the recipient pathway, judge its mechanisms, write the report.",
+    ),
+    "draw": ("model", "Draw the causal pathway diagram of a model."),
+    "validate": (
+        "study",
+        "Check a study folder: config, tables, model, and the pathways `moclab analyze` would judge.",
+    ),
+    "new": (
+        "study",
+        "Start a study folder from a pathway-model template: moclab.yaml, model.yaml, empty data tables.",
+    ),
+    "example": ("study", "Copy the bundled example study (synthetic data, not real people) to play with."),
+    "score": (
+        "measures",
+        "Score a study's instruments; print scale scores, reliability and aggregation checks per wave.",
+    ),
+    "simulate": (
+        "simulate",
+        "Simulate a study of a pathway model: a study folder plus truth.json, the true effects.",
+    ),
+    "power": (
+        "design",
+        "Monte Carlo power of a pathway model by number of sites, recipients and waves, and the sample size "
+        "needed to reach a target power.",
+    ),
+    "analyze": (
+        "evidence",
+        "Judge every pathway of a study on the seven criteria for a mechanism; print the scorecard.",
+    ),
+    "catalog": (
+        "catalog",
+        "The field's frameworks (ERIC, CFIR, Proctor, ISP competencies, ...): list, show, search.",
+    ),
+    "model": ("model", "Pathway models: validate, export, list templates."),
+    "qual": (
+        "qual",
+        "Qualitative evidence: coded interviews (REFI-QDA .qdpx), codebooks, and their analyses.",
+    ),
+    "import": ("sources", "Create a study folder from data collected elsewhere (REDCap)."),
+    "redcap": ("sources", "REDCap: data dictionaries for moclab instruments, and checking exports."),
+    "instruments": (
+        "measures",
+        "Validated questionnaires (AIM, IAM, FIM, ORIC, ICS, ILS, psychological safety): list, show.",
+    ),
+}
+
+_AREAS: dict[str, typer.Typer] = {}
+
+
+def area_app(module: str) -> typer.Typer:
+    """The commands of one area (``moclab.cli.<module>``), registered once on an application of their own."""
+    if module not in _AREAS:
+        area = typer.Typer()
+        importlib.import_module(f"moclab.cli.{module}").register(area)
+        _AREAS[module] = area
+    return _AREAS[module]
+
+
+class _Unloaded(TyperCommand):
+    """Stands for a command whose module is not imported yet: its name and line of help, for `--help`."""
+
+    def __init__(self, name: str, module: str, summary: str) -> None:
+        super().__init__(name=name, help=summary)
+        self.module = module
+
+
+class LazyGroup(TyperGroup):
+    """The `moclab` group: lists every command of `COMMANDS` and imports an area's module when one of its
+    commands is looked up to run (its own help included), never to list them."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._listing = False
+        for name, (module, summary) in COMMANDS.items():
+            self.commands.setdefault(name, _Unloaded(name, module, summary))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = self.commands.get(cmd_name)
+        if isinstance(command, _Unloaded) and not self._listing:
+            loaded = typer.main.get_group(area_app(command.module)).commands
+            self.commands.update({name: loaded[name] for name in list(self.commands) if name in loaded})
+            command = self.commands[cmd_name]
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="moclab",
@@ -30,6 +129,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup,
 )
 
 
@@ -47,18 +147,6 @@ def main(
     ),
 ) -> None:
     """moclab: Mechanisms Of Change lab."""
-
-
-demo.register(app)
-catalog.register(app)
-model.register(app)
-study.register(app)
-qual.register(app)
-sources_cli.register(app)
-measures_cli.register(app)
-simulate_cli.register(app)
-design_cli.register(app)
-evidence_cli.register(app)
 
 
 def run() -> None:

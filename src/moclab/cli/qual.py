@@ -377,8 +377,9 @@ def deidentify(
 ) -> None:
     """Replace names, organisations, places, dates, e-mail addresses and phone numbers with placeholders.
 
-    Runs offline (Presidio with a spaCy English model installed from PyPI). Codings move with the text. The
-    mapping and the review list re-identify the interviews: keep them apart from the de-identified project.
+    Runs offline (Presidio with a spaCy English model: the `deidentify` extra). Codings move with the text.
+    The mapping and the review list re-identify the interviews: keep them apart from the de-identified
+    project.
     """
     from moclab.qual import write_project
     from moclab.qual.deidentify import Deidentifier, PlaceholderMapping, deidentify_project

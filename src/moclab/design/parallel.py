@@ -2,9 +2,9 @@
 
 Every chunk is a pure function of its task (the compiled design, the replication numbers and the root
 seed), and each replication draws its data and its resamples from its own seed, so the results are the
-same whatever runs them, in whatever order: one core, eight, or a Dask cluster. Tasks are chunks of
-replications, not single replications, so the cost of shipping a task (the compiled design, ~100 kB) and of
-scheduling it stays small against its work.
+same whatever runs them, in whatever order: one core, eight, or a Dask cluster (the ``dask`` extra). Tasks
+are chunks of replications, not single replications, so the cost of shipping a task (the compiled design,
+~100 kB) and of scheduling it stays small against its work.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from moclab.errors import MoclabError
+from moclab.errors import MoclabError, require
 
 __all__ = ["CONNECT_TIMEOUT", "run_tasks"]
 
@@ -24,12 +24,7 @@ CONNECT_TIMEOUT = 20
 @contextmanager
 def _dask_client(scheduler: Any) -> Iterator[Any]:
     """A dask.distributed Client for an address (closed afterwards) or the Client given (left open)."""
-    try:
-        from distributed import Client
-    except ImportError as error:  # pragma: no cover - dask[distributed] is a dependency
-        raise MoclabError(
-            "running on a Dask cluster needs dask.distributed", hint="pip install 'dask[distributed]'"
-        ) from error
+    Client = require("distributed", "dask", "running on a Dask cluster").Client
     if isinstance(scheduler, Client):
         yield scheduler
         return
@@ -73,9 +68,9 @@ def run_tasks(
     """
     done = on_done or (lambda result: None)
     if scheduler is not None:
-        from distributed import as_completed
-
         with _dask_client(scheduler) as client:
+            from distributed import as_completed
+
             futures = client.map(function, list(tasks), pure=False)
             position = {future.key: index for index, future in enumerate(futures)}
             results: list[Any] = [None] * len(futures)

@@ -4,7 +4,7 @@
 (± 1.96·SE), the target power and, when a sample-size search is given, its fitted logistic curve.
 `write_power_report` writes ``power.csv``, ``power.json``, ``power_curve.svg``, ``power_curve.png`` and
 ``index.html`` (offline: the SVG is inlined, no scripts or external files) into a new or empty folder; it
-never overwrites files.
+never overwrites files. The HTML page needs jinja2 (the ``report`` extra).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from scipy import special
 
 from moclab import __version__
 from moclab.design.results import PowerResult, SampleSizeResult, quantity_label
-from moclab.errors import MoclabError, display_path
+from moclab.errors import MoclabError, display_path, require
 
 __all__ = ["plot_power_curve", "write_power_report"]
 
@@ -209,6 +209,7 @@ def write_power_report(
             f"{display_path(folder)} is not empty; moclab never overwrites files",
             hint="give a new folder name (it is created), or an empty folder",
         )
+    jinja2 = require("jinja2", "report", "the power report")  # before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     result.table.to_csv(folder / "power.csv", index=False, lineterminator="\n", float_format="%.6g")
     payload = result.to_dict()
@@ -256,10 +257,8 @@ def write_power_report(
         "plausibility need criteria='full'.",
         "full": " Every replication was scored by moclab.evidence.analyze (all seven criteria).",
     }.get(str(criteria), "")
-    from jinja2 import Environment
-
     page = (
-        Environment(autoescape=True)
+        jinja2.Environment(autoescape=True)
         .from_string(_TEMPLATE)
         .render(
             model=result.model_id,

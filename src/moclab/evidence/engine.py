@@ -20,14 +20,13 @@ import pydantic
 
 from moclab.errors import ValidationError
 from moclab.evidence.frames import pathway_data, study_tables
-from moclab.evidence.pathway import ANALYSES, PathwayAnalysis
 from moclab.evidence.plan import PathwayPlan, plan_pathways
 from moclab.evidence.scorecard import EvidenceScorecard, PathwayEvidence, StudyEvidence
 from moclab.evidence.verdicts import NO_QUALITATIVE_EVIDENCE, QualitativeEvidence
 from moclab.study.evidence_settings import EvidenceSettings
 from moclab.yamlio import problems_from_pydantic
 
-__all__ = ["ANALYSES", "QualitativeSupport", "analyze", "resolve_settings"]
+__all__ = ["QualitativeSupport", "analyze", "resolve_settings"]
 
 #: A function giving the qualitative evidence about a pathway (filled by the qualitative module).
 QualitativeSupport = Callable[[Any], QualitativeEvidence]
@@ -75,6 +74,28 @@ def resolve_settings(
     ------
     ValidationError
         When the options are not valid settings (each problem named with its key).
+
+    Examples
+    --------
+    The study asks for BCa intervals with 2000 resamples; the options change the level, a keyword the
+    resamples (a keyword that is None changes nothing):
+
+    >>> from moclab.evidence import EvidenceSettings, resolve_settings
+    >>> study_section = EvidenceSettings(n_boot=2000, ci="bca")
+    >>> settings = resolve_settings(study_section, {"level": 0.9}, n_boot=500, seed=None)
+    >>> settings.ci, settings.level, settings.n_boot, settings.seed
+    ('bca', 0.9, 500, None)
+
+    An `EvidenceSettings` given as options replaces the study's section:
+
+    >>> resolve_settings(study_section, EvidenceSettings(level=0.9)).ci
+    'percentile'
+    >>> from moclab.errors import ValidationError
+    >>> try:
+    ...     resolve_settings(study_section, {"nboot": 1000})
+    ... except ValidationError as error:
+    ...     print(error.problems[0])
+    options: unknown key 'nboot' (did you mean 'n_boot'?)
     """
     if isinstance(options, EvidenceSettings):
         base = options.model_dump(exclude_unset=True)
@@ -195,6 +216,9 @@ def analyze(
     >>> evidence.to_frame().columns[:2].tolist()
     ['Conclusion', 'Strong association']
     """
+    # The analyses (and statsmodels behind them) are imported here, not with the module: `moclab validate`
+    # plans pathways with this package without fitting anything.
+    from moclab.evidence.pathway import ANALYSES, PathwayAnalysis
     from moclab.study import Study, load_study
     from moclab.study.progress import DelayedProgress
 

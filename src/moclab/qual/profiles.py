@@ -6,7 +6,7 @@ to find the pathway. `episode_profiles` does the bookkeeping part of that: for e
 source in no case) it lists, stage by stage (a `StageMap`, by default the recipients' experience pathway), the
 codes applied and their quotes in the order they were said, the case's attributes and the memos written on its
 sources; `EpisodeProfiles.aggregate` puts the interviews side by side. Both render to a self-contained HTML
-page (jinja2, every value escaped) and to Markdown.
+page (jinja2, every value escaped) and to Markdown; rendering needs jinja2 (the ``qual`` extra).
 
 Reference: Metz AJ, Jensen TM, Afkinich JL, Disbennett ME, Farley AB (2024). How the experiences of
 implementation support recipients contribute to implementation outcomes. Front Health Serv 4:1323807.
@@ -14,18 +14,22 @@ implementation support recipients contribute to implementation outcomes. Front H
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import pandas as pd
 
+from moclab.errors import require
 from moclab.qual._common import check_choice, coded_spans, frame_html, plain, unit_of_sources, unit_order
 from moclab.qual.project import Project
 from moclab.qual.stages import StageMap, default_stage_map
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)
@@ -179,11 +183,11 @@ class EpisodeProfiles:
 
     def to_html(self, attribute: str | None = None) -> str:
         """A self-contained HTML page (inline style, no scripts, every value escaped)."""
-        return _HTML.render(**self._context(attribute))
+        return _template("html").render(**self._context(attribute))
 
     def to_markdown(self, attribute: str | None = None) -> str:
         """The same content as Markdown (quotes as block quotes, Markdown characters escaped)."""
-        return _MARKDOWN.render(**self._context(attribute))
+        return _template("markdown").render(**self._context(attribute))
 
     def write(self, folder: str | Path, attribute: str | None = None) -> list[Path]:
         """Write ``profiles.html`` and ``profiles.md`` into `folder` (created if missing)."""
@@ -312,17 +316,16 @@ Other codes: {% for code, count in profile.other_codes.items() %}{{ code | md }}
 """
 
 
-def _environment(autoescape: bool) -> jinja2.Environment:
+@functools.cache
+def _template(kind: str) -> jinja2.Template:
+    """The compiled page template, ``html`` (autoescaped) or ``markdown``."""
+    jinja2 = require("jinja2", "qual", "episode profiles")
     environment = jinja2.Environment(
-        autoescape=autoescape, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+        autoescape=kind == "html", undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
     environment.filters["md"] = _md
     environment.filters["mdquote"] = _md_quote
-    return environment
-
-
-_HTML = _environment(True).from_string(_HTML_TEMPLATE)
-_MARKDOWN = _environment(False).from_string(_MARKDOWN_TEMPLATE)
+    return environment.from_string(_HTML_TEMPLATE if kind == "html" else _MARKDOWN_TEMPLATE)
 
 
 def episode_profiles(

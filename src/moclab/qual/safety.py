@@ -10,6 +10,7 @@ at the declared size and checks the CRC.
 
 XML is parsed with ``defusedxml`` with document type declarations refused altogether: no entity expansion
 ("billion laughs"), no external entities or DTDs (file and network access). QDA-XML needs none of them.
+``defusedxml`` comes with the ``qual`` extra.
 """
 
 from __future__ import annotations
@@ -22,10 +23,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import defusedxml.ElementTree as DefusedET
-from defusedxml import DefusedXmlException
-
-from moclab.errors import QualError, display_path
+from moclab.errors import QualError, display_path, require
 
 MIB = 1024 * 1024
 
@@ -224,11 +222,14 @@ def parse_xml(data: bytes, what: str, *, with_lines: bool = False) -> ParsedXML:
 
     Raises `QualError` naming `what` and the line for malformed XML and for refused constructs.
     """
+    defused = require("defusedxml.ElementTree", "qual", "reading REFI-QDA files")
+    from defusedxml import DefusedXmlException
+
     recorder = _LineRecorder() if with_lines else None
     # the C tree builder when lines are not needed: parsing a large project stays fast
     # QDA-XML has no document type declaration, so any DTD (the carrier of entity expansion and external
     # references) is refused outright.
-    parser = DefusedET.DefusedXMLParser(target=recorder or ET.TreeBuilder(), forbid_dtd=True)
+    parser = defused.DefusedXMLParser(target=recorder or ET.TreeBuilder(), forbid_dtd=True)
     if recorder is not None:
         recorder.expat = parser.parser
     try:

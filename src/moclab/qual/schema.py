@@ -4,7 +4,8 @@ The schemas ship with moclab (``moclab/qual/schemas/``, MIT licence, see ``LICEN
 ``Project-mrt2019.xsd`` (QDA-XML project 1.0, release of 18 March 2019) and ``Codebook.xsd`` (QDA-XML codebook
 1.0, transcribed from section 5.2 of the REFI-QDA 1.5 specification). Validation uses ``xmlschema``; the
 document is first parsed with ``defusedxml`` (no entities, no external resources), with the line and column
-of every element recorded, so each problem names the line, the element path and what is wrong.
+of every element recorded, so each problem names the line, the element path and what is wrong. Both come with
+the ``qual`` extra; reading and writing projects does not validate, so only validation needs ``xmlschema``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import functools
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xmlschema
-
-from moclab.errors import Problem, QualError, display_path
+from moclab.errors import Problem, QualError, display_path, require
 from moclab.qual.safety import DEFAULT_LIMITS, Limits, SafeArchive, parse_xml
+
+if TYPE_CHECKING:
+    import xmlschema
 
 SCHEMA_FOLDER = Path(__file__).with_name("schemas")
 PROJECT_SCHEMA = SCHEMA_FOLDER / "Project-mrt2019.xsd"
@@ -26,6 +29,7 @@ MAX_PROBLEMS = 200  # a broken export can have thousands; the first ones say wha
 
 @functools.cache
 def _schema(kind: str) -> xmlschema.XMLSchema:
+    xmlschema = require("xmlschema", "qual", "validating REFI-QDA files")
     # Local files only: the schemas import nothing, so no network access is ever attempted.
     path = PROJECT_SCHEMA if kind == "project" else CODEBOOK_SCHEMA
     return xmlschema.XMLSchema(str(path), allow="local")

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from moclab.errors import QualError, display_path
+from moclab.errors import QualError, display_path, require
 from moclab.qual.project import Code, Project, TextSource, stable_guid
 from moclab.qual.safety import DEFAULT_LIMITS, Limits, check_nested_zip, decode_text
 
@@ -27,7 +27,7 @@ def normalise_line_endings(text: str) -> str:
 
 def docx_plain_text(data: bytes, what: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """The text of a Word document in document order: paragraphs, and table rows as tab-separated lines."""
-    import docx  # python-docx
+    docx = require("docx", "qual", "reading .docx transcripts")  # python-docx
     from docx.oxml.ns import qn
 
     check_nested_zip(data, what, limits)

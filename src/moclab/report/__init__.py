@@ -12,6 +12,7 @@
 
 The folder must be new, empty, or an earlier report (see `moclab.report.folder`); nothing of the user's is
 overwritten. `render_page` and the ``base.html.j2`` template give other pages (the power page) the same look.
+The pages need jinja2, which comes with the ``report`` extra (``pip install 'moclab[report]'``).
 
 Examples
 --------
@@ -84,9 +85,12 @@ def write_report(
     ------
     MoclabError
         When the folder is a file, or holds other files and no earlier report; nothing is written then.
+    MissingExtraError
+        When jinja2, the ``report`` extra, is not installed.
     """
     folder = Path(folder)
     # Refuse before the work, not after: drawing a large report takes a few seconds.
     check_report_folder(folder)
+    environment()
     report = build_report(evidence, study, show_progress=show_progress)
     return report.write(folder)

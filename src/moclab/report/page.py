@@ -13,12 +13,13 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import Any
-
-import jinja2
-from markupsafe import Markup
+from typing import TYPE_CHECKING, Any
 
 from moclab import __version__
+from moclab.errors import require
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = [
     "TocEntry",
@@ -128,7 +129,11 @@ def stylesheet() -> str:
 
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    """The jinja2 environment of moclab's pages: the package's templates, autoescaping, strict undefined."""
+    """The jinja2 environment of moclab's pages: the package's templates, autoescaping, strict undefined.
+
+    Raises `moclab.errors.MissingExtraError` when jinja2 (the ``report`` extra) is not installed.
+    """
+    jinja2 = require("jinja2", "report", "the HTML report")
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("moclab.report", "templates"),
         autoescape=True,
@@ -179,7 +184,7 @@ def page_context(
         "footer_note": footer_note,
         "lang": lang,
         "version": __version__,
-        "css": Markup(stylesheet()),
+        "css": _markup(stylesheet()),
     }
 
 
@@ -234,4 +239,9 @@ def render_page(
         footer_note=footer_note,
         lang=lang,
     )
-    return environment().get_template("base.html.j2").render(body=Markup(body_html), **context)
+    return environment().get_template("base.html.j2").render(body=_markup(body_html), **context)
+
+
+def _markup(html_text: str) -> Any:
+    """Text the page template inserts unescaped (markupsafe comes with jinja2)."""
+    return require("markupsafe", "report", "the HTML report").Markup(html_text)
