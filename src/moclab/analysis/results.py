@@ -35,15 +35,6 @@ class Effect:
     ci_method: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def significant(self) -> bool | None:
-        """Whether the interval excludes zero (or p < .05 when there is no interval)."""
-        if self.ci_low is not None and self.ci_high is not None:
-            return not (self.ci_low <= 0.0 <= self.ci_high)
-        if self.p is not None:
-            return self.p < 0.05
-        return None
-
 
 def plain(value: Any) -> Any:
     """Convert numpy scalars/arrays and nested containers into JSON-ready Python values (NaN -> None)."""

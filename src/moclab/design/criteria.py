@@ -28,7 +28,6 @@ Two ways, chosen with ``criteria=`` in `moclab.design.power_analysis`:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -171,12 +170,3 @@ def full_statuses(
         pathway = evidence.scorecard.pathway(target.id)
         codes[target.id] = {name: _code(pathway.verdict(name).status) for name in CRITERION_IDS}
     return codes
-
-
-def status_shares(codes: np.ndarray) -> dict[str, float]:
-    """Share of replications with each status (NaN when the criterion was not estimated)."""
-    codes = np.asarray(codes)
-    valid = codes >= 0
-    if not valid.any():
-        return {status: math.nan for status in STATUSES}
-    return {status: float(np.mean(codes[valid] == i)) for i, status in enumerate(STATUSES)}

@@ -109,6 +109,23 @@ def design_grid(
     """Every combination of the given numbers of sites, recipients per site and waves (sorted).
 
     Missing dimensions keep the spec's value (`spec` gives the number of sites when `sites` is None).
+
+    Examples
+    --------
+    >>> from moclab.design import design_grid
+    >>> for point in design_grid(sites=[10, 20], per_site=[15, 30]):
+    ...     print(point.sites, point.per_site)
+    10 15
+    10 30
+    20 15
+    20 30
+
+    Without `sites`, the spec's number of sites is kept:
+
+    >>> from moclab.simulate import default_spec_path, load_spec
+    >>> spec = load_spec(default_spec_path("recipient-pathway"))
+    >>> design_grid(per_site=[20, 40], spec=spec)
+    [DesignPoint(sites=40, per_site=20, waves=None), DesignPoint(sites=40, per_site=40, waves=None)]
     """
     site_values = _as_list(sites, "sites")
     if site_values == [None]:
@@ -155,6 +172,17 @@ def spec_for(spec: SimulationSpec, point: DesignPoint) -> SimulationSpec:
     Recipients per site keep the spec's form: a Poisson mean becomes the new mean, a range is scaled to the
     new middle, a fixed number is replaced. Waves keep their spacing (a listed set of waves is cut or
     extended at its last interval).
+
+    Examples
+    --------
+    >>> from moclab.design import DesignPoint, spec_for
+    >>> from moclab.simulate import default_spec_path, load_spec
+    >>> spec = load_spec(default_spec_path("recipient-pathway"))
+    >>> spec.design.sites, spec.design.recipients.mean, [wave.id for wave in spec.design.waves]
+    (40, 50.0, ['baseline', 'm6', 'm12'])
+    >>> smaller = spec_for(spec, DesignPoint(sites=12, per_site=20, waves=2))
+    >>> smaller.design.sites, smaller.design.recipients.mean, [wave.id for wave in smaller.design.waves]
+    (12, 20.0, ['baseline', 'm6'])
     """
     changes: dict[str, Any] = {"sites": point.sites}
     if point.per_site is not None:
@@ -200,7 +228,31 @@ class ChunkOutput:
 def replication_seeds(
     entropy: int, key: tuple[int, int, int], replication: int
 ) -> tuple[np.random.SeedSequence, int]:
-    """The data seed (a SeedSequence for `moclab.simulate`) and the analysis seed (an int for `mediate`)."""
+    """The data seed (a SeedSequence for `moclab.simulate`) and the analysis seed (an int for `mediate`).
+
+    Parameters
+    ----------
+    entropy : int
+        The root seed of the power analysis.
+    key : tuple of int
+        The design: sites, recipients per site and waves (0 for "the spec's own"), `DesignPoint.key`.
+    replication : int
+        The replication's number within the design.
+
+    Examples
+    --------
+    Replication 3 of the design with 20 sites draws its data and its resamples from seeds that depend on
+    nothing else, so it is the same replication in any grid, chunk or worker:
+
+    >>> from moclab.design import replication_seeds
+    >>> data_seed, analysis_seed = replication_seeds(1, (20, 0, 0), 3)
+    >>> data_seed.entropy, data_seed.spawn_key
+    (1, (20, 0, 0, 3, 0))
+    >>> analysis_seed
+    13094462324558332852
+    >>> replication_seeds(1, (20, 0, 0), 3)[1] == analysis_seed
+    True
+    """
     data = np.random.SeedSequence(entropy, spawn_key=(*key, replication, 0))
     words = np.random.SeedSequence(entropy, spawn_key=(*key, replication, 1)).generate_state(2, np.uint32)
     return data, int(words[0]) << 32 | int(words[1])
@@ -433,6 +485,30 @@ def power_analysis(
     `moclab.design.scenario`): arm or exposure → mechanism at the second wave → outcome at the last wave,
     adjusted for baselines, cluster-robust with the site as cluster. The engine reproduces `mediate`
     replication by replication (same estimates, p-values and intervals for the same seed).
+
+    Examples
+    --------
+    Power of the joint-significance test of the indirect effect through trust, with 6 or 8 sites of the
+    bundled spec's trial (20 replications each, to run fast; a real analysis uses about 1000):
+
+    >>> from moclab.design import power_analysis
+    >>> result = power_analysis(
+    ...     "recipient-pathway",
+    ...     sites=[6, 8],
+    ...     reps=20,
+    ...     pathways=["isp_support__trust__acceptability"],
+    ...     method="joint",
+    ...     criteria="none",
+    ...     seed=1,
+    ... )
+    >>> result.power()[["sites", "power", "mc_se"]].round(3)
+       sites  power  mc_se
+    0      6   0.45  0.111
+    1      8   0.60  0.110
+    >>> result.power("a")[["sites", "power"]]
+       sites  power
+    0      6   0.50
+    1      8   0.65
     """
     if int(reps) != reps or reps < 1:
         raise MoclabError(f"reps must be a whole number of at least 1, got {reps!r}")

@@ -38,7 +38,16 @@ _CRITERIA = {
 
 
 def quantity_label(quantity: str) -> str:
-    """A readable label for a quantity name (``indirect:monte_carlo``, ``criterion:timeline``)."""
+    """A readable label for a quantity name (``indirect:monte_carlo``, ``criterion:timeline``).
+
+    Examples
+    --------
+    >>> from moclab.design import quantity_label
+    >>> quantity_label("indirect:monte_carlo")
+    'indirect effect, Monte Carlo interval'
+    >>> quantity_label("criterion:timeline")
+    'criterion met: Timeline'
+    """
     if quantity.startswith("criterion:"):
         return f"criterion met: {_CRITERIA.get(quantity.split(':', 1)[1], quantity)}"
     return _LABELS.get(quantity, quantity)

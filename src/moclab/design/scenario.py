@@ -121,6 +121,21 @@ def power_targets(plan: SimulationPlan, pathways: Sequence[str] | None = None) -
         An unknown pathway id (with the available ids), a pathway with a chain of several mechanisms (the
         fast engine tests one mechanism at a time), or a pathway whose mechanism or outcome is not measured
         per recipient.
+
+    Examples
+    --------
+    >>> from moclab.design import power_targets
+    >>> from moclab.simulate import compile_simulation
+    >>> plan = compile_simulation("recipient-pathway")
+    >>> len(power_targets(plan))
+    12
+    >>> target = power_targets(plan, ["isp_support__trust__acceptability"])[0]
+    >>> target.label
+    'isp_support → trust → acceptability'
+    >>> target.alternatives  # competing mechanisms, tested in parallel for specificity
+    ('positive_emotion', 'psych_safety', 'credibility')
+    >>> target.baseline_wave, target.mechanism_wave, target.outcome_wave, target.clustered
+    (0, 1, 2, True)
     """
     model = plan.model
     types = {node.id: node.type for node in model.nodes}
@@ -229,6 +244,28 @@ def replication_arrays(draw: object, target: PowerTarget, *, alternatives: bool 
     alternatives : bool
         Add the competing mechanisms as parallel mediators (the specificity model); their baselines join
         the covariates, as in `moclab analyze`.
+
+    Returns
+    -------
+    ReplicationData
+
+    Examples
+    --------
+    >>> from moclab.design import power_targets, replication_arrays
+    >>> from moclab.simulate import compile_simulation, draw
+    >>> plan = compile_simulation("recipient-pathway")
+    >>> target = power_targets(plan, ["isp_support__trust__acceptability"])[0]
+    >>> data = replication_arrays(draw(plan, 1), target)
+    >>> data.n, data.n_clusters, data.n_covariates, data.n_mediators
+    (1706, 40, 2, 1)
+
+    A row of ``z``: intercept, arm, the baselines of trust and acceptability, trust at 6 months,
+    acceptability at 12 months.
+
+    >>> data.z[0].round(2).tolist()
+    [1.0, 1.0, 2.78, 4.75, 3.44, 3.75]
+    >>> replication_arrays(draw(plan, 1), target, alternatives=True).n_mediators
+    4
     """
     scores = draw.scores  # type: ignore[attr-defined]
     if target.x_kind == "continuous":

@@ -637,6 +637,22 @@ def plan_pathways(study: Study, settings: EvidenceSettings) -> list[PathwayPlan]
         Every unresolvable reference at once: a pathway whose strategy, mechanism or outcome has no data
         (naming the pathway, the node and the model's YAML line), unknown pathways, waves, covariates,
         subgroups, non-target outcomes or links in the ``evidence:`` section (with their moclab.yaml line).
+
+    Examples
+    --------
+    >>> from moclab.evidence import EvidenceSettings, plan_pathways
+    >>> from moclab.study import example_path, load_study
+    >>> study = load_study(example_path(), show_progress=False)
+    >>> len(plan_pathways(study, EvidenceSettings()))  # every pathway of the model
+    12
+    >>> settings = EvidenceSettings(pathways=["isp_support__trust__acceptability"])
+    >>> (plan,) = plan_pathways(study, settings)
+    >>> plan.coding.text
+    'arm: 1 = intensive, 0 = usual'
+    >>> plan.mechanisms, plan.outcome, plan.alternatives
+    (('trust',), 'acceptability', ('positive_emotion', 'psych_safety', 'credibility'))
+    >>> plan.baseline_wave, plan.mechanism_wave, plan.outcome_wave, plan.cluster
+    ('baseline', 'm6', 'm12', 'site')
     """
     if study.model is None:
         raise StudyError(

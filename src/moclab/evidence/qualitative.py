@@ -525,6 +525,32 @@ def qualitative_support_from_study(study: Study) -> CodedInterviewSupport | None
 
     Problems (a project that cannot be read, codes or coders it does not have) are raised together in one
     `ValidationError`, each at its line of moclab.yaml.
+
+    Examples
+    --------
+    The example study with the bundled coded interviews added to its folder and to its moclab.yaml:
+
+    >>> import shutil
+    >>> from moclab.qual import example_project_path
+    >>> from moclab.study import copy_example, load_study
+    >>> folder = copy_example("trial")
+    >>> _ = shutil.copyfile(example_project_path(), folder / "interviews.qdpx")
+    >>> section = '''
+    ... qualitative:
+    ...   project: interviews.qdpx
+    ... '''
+    >>> with (folder / "moclab.yaml").open("a", encoding="utf-8") as config:
+    ...     _ = config.write(section)
+    >>> support = qualitative_support_from_study(load_study(folder, show_progress=False))
+    >>> evidence = support.evidence("trust", "acceptability")
+    >>> evidence.status, evidence.counts["mechanism_first"], evidence.counts["interviews"]
+    ('supports', 6, 12)
+
+    A study without a ``qualitative:`` section has none:
+
+    >>> from moclab.study import example_path
+    >>> print(qualitative_support_from_study(load_study(example_path(), show_progress=False)))
+    None
     """
     from moclab.catalog import Catalog, default_catalog
     from moclab.qual import read_project
@@ -579,6 +605,28 @@ def joint_display(evidence: StudyEvidence) -> pd.DataFrame:
     One row per pathway: the link (mechanism(s) → outcome), the indirect effect with its interval and the
     strong-association verdict, the interviews telling the mechanism before the outcome, the qualitative
     status, the plausibility verdict and the first quote (Fetters, Curry & Creswell 2013).
+
+    Examples
+    --------
+    >>> from moclab.evidence import analyze, qualitative_support_from_project
+    >>> from moclab.qual import example_project_path
+    >>> from moclab.study import example_path, load_study
+    >>> study = load_study(example_path(), show_progress=False)
+    >>> evidence = analyze(
+    ...     study,
+    ...     pathways=["isp_support__trust__acceptability"],
+    ...     n_boot=200,
+    ...     seed=1,
+    ...     qualitative_support=qualitative_support_from_project(example_project_path(), study.model),
+    ...     show_progress=False,
+    ... )
+    >>> row = joint_display(evidence).iloc[0]
+    >>> row["link"], round(float(row["indirect"]), 2), row["association"]
+    ('trust → acceptability', 0.15, 'met')
+    >>> row["interviews"], row["qualitative"], row["plausibility"]
+    ('6 of 12', 'supports', 'met')
+    >>> print(row["quote"][:60])
+    They remembered what we had said the month before and came b
     """
     rows = []
     for pathway in evidence.pathways:

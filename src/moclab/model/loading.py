@@ -43,6 +43,15 @@ def load_model(path: str | Path, catalog: RefResolver | str | None = DEFAULT_CAT
     ValidationError
         The model has errors; all of them are listed with their lines. Warnings do not raise; get them from
         `validate_model`.
+
+    Examples
+    --------
+    >>> from moclab.model import load_model, template_path
+    >>> model = load_model(template_path("mechanism-criteria"), catalog=None)
+    >>> model.id, len(model.nodes), len(model.edges)
+    ('mechanism-criteria', 10, 9)
+    >>> [pathway.id for pathway in model.pathways_resolved()]
+    ['knowledge', 'leadership']
     """
     return model_from_dict(load_yaml(path), display_path(path), catalog=catalog)
 
@@ -50,7 +59,39 @@ def load_model(path: str | Path, catalog: RefResolver | str | None = DEFAULT_CAT
 def loads_model(
     text: str, source: str = "<text>", catalog: RefResolver | str | None = DEFAULT_CATALOG
 ) -> PathwayModel:
-    """Read and validate a pathway model from YAML text (see `load_model`)."""
+    """Read and validate a pathway model from YAML text (see `load_model`).
+
+    Examples
+    --------
+    Edge types left out are inferred from the node types, and pathways are derived from the graph:
+
+    >>> from moclab.model import loads_model
+    >>> text = '''
+    ... model: coaching
+    ... nodes:
+    ...   - {id: coaching, type: strategy}
+    ...   - {id: trust, type: mechanism}
+    ...   - {id: acceptability, type: proximal outcome}
+    ... edges:
+    ...   - {from: coaching, to: trust}
+    ...   - {from: trust, to: acceptability}
+    ... '''
+    >>> model = loads_model(text, "coaching.yaml", catalog=None)
+    >>> [(edge.source, edge.target, edge.type.value) for edge in model.edges]
+    [('coaching', 'trust', 'acts_through'), ('trust', 'acceptability', 'leads_to')]
+    >>> [pathway.id for pathway in model.pathways_resolved()]
+    ['coaching__trust__acceptability']
+
+    A problem is reported at its line and column, with a suggestion:
+
+    >>> from moclab.errors import ValidationError
+    >>> try:
+    ...     loads_model(text.replace("to: acceptability", "to: acceptabilty"), "coaching.yaml", catalog=None)
+    ... except ValidationError as error:
+    ...     print(error.problems[0])
+    coaching.yaml:9:19: edge trust -> acceptabilty: unknown node 'acceptabilty'
+    (did you mean 'acceptability'?)
+    """
     return model_from_dict(loads_yaml(text, source), source, catalog=catalog)
 
 
@@ -61,6 +102,24 @@ def model_from_dict(
 
     Data from `moclab.yamlio` carries positions, so problems name the line; a plain dict gives problems
     without lines.
+
+    Examples
+    --------
+    >>> from moclab.model import model_from_dict
+    >>> data = {
+    ...     "model": "coaching",
+    ...     "nodes": [
+    ...         {"id": "coaching", "type": "strategy"},
+    ...         {"id": "trust", "type": "mechanism"},
+    ...         {"id": "acceptability", "type": "proximal outcome"},
+    ...     ],
+    ...     "edges": [{"from": "coaching", "to": "trust"}, {"from": "trust", "to": "acceptability"}],
+    ... }
+    >>> model = model_from_dict(data, catalog=None)
+    >>> model.node("acceptability").type.value
+    'proximal_outcome'
+    >>> [pathway.nodes for pathway in model.pathways_resolved()]
+    [('coaching', 'trust', 'acceptability')]
     """
     if not isinstance(data, dict):
         raise ConfigError(

@@ -82,6 +82,30 @@ def check_refs(model: PathwayModel, resolver: RefResolver | None) -> list[Proble
     list of Problem
         One error per bad reference, located at its YAML line; a warning for a reference that resolves but is
         not written as the entry's id (``eric:33`` for ``eric:facilitation``).
+
+    Examples
+    --------
+    A model loaded without a catalog, then checked against the bundled one:
+
+    >>> from moclab.catalog import default_catalog
+    >>> from moclab.model import check_refs, loads_model
+    >>> text = '''
+    ... model: coaching
+    ... nodes:
+    ...   - {id: coaching, type: strategy, ref: eric:facilitaton}
+    ...   - {id: trust, type: mechanism}
+    ...   - {id: acceptability, type: proximal outcome, ref: proctor:acceptability}
+    ... edges:
+    ...   - {from: coaching, to: trust}
+    ...   - {from: trust, to: acceptability}
+    ... '''
+    >>> model = loads_model(text, "coaching.yaml", catalog=None)
+    >>> check_refs(model, None)  # without a catalog only the framework:entry form is checked
+    []
+    >>> for problem in check_refs(model, default_catalog()):
+    ...     print(problem)
+    coaching.yaml:4:36: node 'coaching': catalog reference 'eric:facilitaton' not found (did you mean
+    eric:facilitation?)
     """
     problems = []
     for index, node in enumerate(model.nodes):

@@ -38,6 +38,22 @@ def find_model(source: str | Path) -> Path:
         The study's ``moclab.yaml`` has no usable ``model:`` entry, or names a missing file (with its line).
     ModelError
         `source` is none of the three.
+
+    Examples
+    --------
+    >>> from moclab.model import find_model
+    >>> from moclab.study import example_path
+    >>> find_model("recipient-pathway").name  # a template
+    'recipient-pathway.yaml'
+    >>> find_model(example_path()).name  # a study folder: the model its moclab.yaml names
+    'model.yaml'
+    >>> from moclab.errors import ModelError
+    >>> try:
+    ...     find_model("recipent-pathway")
+    ... except ModelError as error:
+    ...     print(error)
+    'recipent-pathway' is not a model file, a study folder or a template name (did you mean the template
+    'recipient-pathway'?)
     """
     path = Path(source)
     if path.is_dir():

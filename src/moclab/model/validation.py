@@ -40,6 +40,29 @@ def validate_model(model: PathwayModel, catalog: RefResolver | str | None = DEFA
     -------
     list of Problem
         Problems with ``severity="error"`` make the model unusable; ``"warning"`` ones are worth a look.
+
+    Examples
+    --------
+    A model with errors does not load; one that loads may still have warnings:
+
+    >>> from moclab.model import loads_model, validate_model
+    >>> text = '''
+    ... model: coaching
+    ... nodes:
+    ...   - {id: coaching, type: strategy, ref: eric:33}
+    ...   - {id: trust, type: mechanism}
+    ...   - {id: acceptability, type: proximal outcome}
+    ... edges:
+    ...   - {from: coaching, to: trust}
+    ...   - {from: trust, to: acceptability}
+    ... '''
+    >>> model = loads_model(text, "coaching.yaml")
+    >>> for problem in validate_model(model):
+    ...     print(problem.severity, problem)
+    warning coaching.yaml:4:36: node 'coaching': 'eric:33' refers to eric:facilitation (write
+    'eric:facilitation': catalog ids stay stable when names are corrected)
+    >>> validate_model(model, catalog=None)  # only the graph and the form of references
+    []
     """
     return _validate(model.with_inferred_edge_types(), resolver_for(catalog))
 

@@ -107,6 +107,17 @@ def recipient_pathway_codebook(catalog: object | None = None) -> Project:
     appropriateness, feasibility; knowledge, application; sustained capacity, better outcomes). Code names are
     the catalog names; descriptions name the model node and the catalog id. Engagement length, the template's
     moderator, is a case variable, not a code.
+
+    Examples
+    --------
+    >>> from moclab.qual import recipient_pathway_codebook
+    >>> book = recipient_pathway_codebook()
+    >>> book.name, len(book.codes)
+    ('Recipient pathway codebook', 16)
+    >>> book.code_path(book.code("Trust").guid)
+    'Affective response to implementation support/Trust'
+    >>> [book.code(guid).name for guid in book.sets[0].member_codes]
+    ['Positive emotion', 'Psychological safety', 'Trust', 'Credibility']
     """
     from moclab.catalog import Catalog, default_catalog
     from moclab.model import load_template
@@ -352,6 +363,26 @@ def read_codebook(path: str | Path) -> Project:
               - {name: Trust, description: Trusting relationships with the ISPs}
 
     Codes without a ``guid`` get one derived from their path, so reading the file again gives the same GUIDs.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from moclab.qual import read_codebook, stable_guid
+    >>> text = '''
+    ... name: Recipient pathway
+    ... codes:
+    ...   - name: Affective response
+    ...     codable: false
+    ...     codes:
+    ...       - {name: Trust, description: Trusting relationships with the ISPs}
+    ...       - {name: Psychological safety}
+    ... '''
+    >>> _ = Path("codebook.yaml").write_text(text, encoding="utf-8")
+    >>> book = read_codebook("codebook.yaml")
+    >>> [book.code_path(code.guid) for code in book.codes]
+    ['Affective response', 'Affective response/Trust', 'Affective response/Psychological safety']
+    >>> book.code("Trust").guid == stable_guid("code", "Affective response/Trust")
+    True
     """
     from moclab.qual.refi import read_codebook_xml, read_qde, read_qdpx
 

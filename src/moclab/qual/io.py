@@ -36,7 +36,17 @@ EXAMPLE_FOLDER = Path(__file__).with_name("example")
 
 def example_project_path() -> Path:
     """The bundled SYNTHETIC example project: 12 made-up interviews with recipients of implementation
-    support, coded by two coders with the recipient-pathway codebook (see ``example/README.md``)."""
+    support, coded by two coders with the recipient-pathway codebook (see ``example/README.md``).
+
+    Examples
+    --------
+    >>> from moclab.qual import example_project_path, read_project
+    >>> example_project_path().name
+    'recipient-interviews.qdpx'
+    >>> project = read_project(example_project_path())
+    >>> project.counts()["sources"], sorted(project.user_names().values())
+    (12, ['Coder A', 'Coder B'])
+    """
     return EXAMPLE_FOLDER / "recipient-interviews.qdpx"
 
 
@@ -95,6 +105,25 @@ def write_project(project: Project, path: str | Path, *, overwrite: bool = False
     """Write a project as `.qdpx` (archive with sources), `.qde` (texts inline) or `.qdc` (codebook only).
 
     Existing files are never replaced unless ``overwrite=True``.
+
+    Examples
+    --------
+    The pathway codebook as a REFI-QDA codebook to import into a QDA program, and the example project
+    written again:
+
+    >>> from moclab.qual import example_project_path, read_project, recipient_pathway_codebook, write_project
+    >>> write_project(recipient_pathway_codebook(), "pathway.qdc").name
+    'pathway.qdc'
+    >>> project = read_project(example_project_path())
+    >>> copy = write_project(project, "interviews.qdpx")
+    >>> read_project(copy).counts() == project.counts()
+    True
+    >>> from moclab.errors import QualError
+    >>> try:
+    ...     write_project(project, "interviews.qdpx")
+    ... except QualError as error:
+    ...     print(error)
+    interviews.qdpx exists; moclab does not overwrite files (choose a new name)
     """
     file = Path(path)
     suffix = file.suffix.lower()

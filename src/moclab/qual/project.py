@@ -47,6 +47,18 @@ def canonical_guid(value: str) -> str:
     """A GUID in the form moclab stores: lower-case hexadecimal with hyphens, no braces.
 
     Raises `QualError` when `value` is not a GUID (``8-4-4-4-12`` hexadecimal digits, optionally braced).
+
+    Examples
+    --------
+    >>> from moclab.qual import canonical_guid
+    >>> canonical_guid("{8D1F7C3A-2B4E-4F6A-9C0D-1E2F3A4B5C6D}")  # as some QDA programs write it
+    '8d1f7c3a-2b4e-4f6a-9c0d-1e2f3a4b5c6d'
+    >>> from moclab.errors import QualError
+    >>> try:
+    ...     canonical_guid("8d1f7c3a")
+    ... except QualError as error:
+    ...     print(error)
+    '8d1f7c3a' is not a GUID (expected 8-4-4-4-12 hexadecimal digits)
     """
     if _CANONICAL_GUID.fullmatch(value):
         return value
@@ -65,7 +77,17 @@ def canonical_guid(value: str) -> str:
 
 
 def new_guid() -> str:
-    """A fresh random GUID in canonical form."""
+    """A fresh random GUID in canonical form.
+
+    Examples
+    --------
+    >>> from moclab.qual import canonical_guid, new_guid
+    >>> guid = new_guid()
+    >>> len(guid), guid.count("-"), canonical_guid(guid) == guid
+    (36, 4, True)
+    >>> new_guid() == guid  # random (uuid4): a new one every time; see `stable_guid` for repeatable ones
+    False
+    """
     return str(uuid.uuid4())
 
 
@@ -74,7 +96,22 @@ MOCLAB_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://moclab.org/qual")
 
 
 def stable_guid(*parts: str) -> str:
-    """A GUID derived from names (uuid5 in moclab's namespace): the same names always give the same GUID."""
+    """A GUID derived from names (uuid5 in moclab's namespace): the same names always give the same GUID.
+
+    Examples
+    --------
+    >>> from moclab.qual import stable_guid
+    >>> stable_guid("code", "Trust")
+    'fa6bde45-6a24-52da-b887-8c17c84c9154'
+    >>> stable_guid("code", "Trust") == stable_guid("code", "Trust")
+    True
+
+    The codes of a deductive codebook are the stable GUIDs of their catalog ids:
+
+    >>> from moclab.qual import recipient_pathway_codebook
+    >>> recipient_pathway_codebook().code("Trust").guid == stable_guid("recipient-pathway:trust")
+    True
+    """
     return str(uuid.uuid5(MOCLAB_NAMESPACE, ":".join(parts)))
 
 

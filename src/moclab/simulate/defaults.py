@@ -19,13 +19,36 @@ SPEC_DIR = Path(__file__).parent / "specs"
 
 
 def default_spec_path(model_id: str) -> Path | None:
-    """The bundled default spec of a template (``recipient-pathway``), or None when there is none."""
+    """The bundled default spec of a template (``recipient-pathway``), or None when there is none.
+
+    Examples
+    --------
+    >>> from moclab.simulate import default_spec_path
+    >>> default_spec_path("recipient-pathway").name
+    'recipient-pathway.yaml'
+    >>> print(default_spec_path("mechanism-criteria"))
+    None
+    """
     path = SPEC_DIR / f"{model_id}.yaml"
     return path if path.is_file() else None
 
 
 def default_spec(model: PathwayModel) -> SimulationSpec:
-    """The bundled spec for the model's id, or a generic spec derived from the model's graph."""
+    """The bundled spec for the model's id, or a generic spec derived from the model's graph.
+
+    Examples
+    --------
+    >>> from moclab.model import load_template
+    >>> from moclab.simulate import default_spec
+    >>> spec = default_spec(load_template("recipient-pathway", catalog=None))
+    >>> spec.title, spec.design.sites, spec.null_mechanisms
+    ('Recipient pathway trial (simulated)', 40, ['credibility'])
+
+    A model without a bundled spec gets a generic one (`generic_spec`):
+
+    >>> default_spec(load_template("mechanism-criteria", catalog=None)).design.sites
+    30
+    """
     path = default_spec_path(model.id)
     if path is not None:
         return load_spec(path)
@@ -36,6 +59,22 @@ def generic_spec(model: PathwayModel, *, strength: float = 0.3) -> SimulationSpe
     """A moderate, feasible spec for any model: strategies 0.4 SD, other paths `strength`/sqrt(causes).
 
     The paths are shrunk until no node's causes explain (nearly) all of its variance.
+
+    Examples
+    --------
+    Fidelity has two causes in this template, so each of its paths is 0.3 / sqrt(2):
+
+    >>> from moclab.model import load_template
+    >>> from moclab.simulate import generic_spec
+    >>> spec = generic_spec(load_template("mechanism-criteria", catalog=None))
+    >>> for edge, effect in list(spec.paths.items())[:4]:
+    ...     print(edge, effect)
+    training->knowledge_deficit 0.4
+    knowledge_deficit->knowledge_acquisition 0.3
+    knowledge_acquisition->adoption 0.3
+    adoption->fidelity 0.212
+    >>> spec.design.sites, spec.design.waves.count, spec.design.randomization.level
+    (30, 3, 'site')
     """
     from moclab.simulate.plan import compile_simulation
 

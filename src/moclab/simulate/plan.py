@@ -766,6 +766,27 @@ def compile_simulation(
         Every problem of the spec at once, each at its YAML line: unknown edges or nodes, a design that
         cannot carry what is asked (team randomization without teams), unknown instruments, paths so
         strong that a node's causes explain all its variance, an alpha the response scale cannot reach.
+
+    Examples
+    --------
+    >>> from moclab.simulate import compile_simulation
+    >>> plan = compile_simulation("recipient-pathway")  # the template's bundled spec
+    >>> plan.spec.design.sites, [wave.id for wave in plan.waves], plan.strategies
+    (40, ['baseline', 'm6', 'm12'], ('isp_support',))
+    >>> plan.truth.mechanisms["trust"]["a"], plan.truth.mechanisms["credibility"]["null"]
+    ({'isp_support': 0.5}, True)
+    >>> plan.wide(seed=1).shape
+    (6186, 23)
+
+    A spec is checked against the model, every problem at once:
+
+    >>> from moclab.errors import ValidationError
+    >>> spec = {"design": {"sites": 10}, "paths": {"isp_support->trsut": 0.5}}
+    >>> try:
+    ...     compile_simulation("recipient-pathway", spec)
+    ... except ValidationError as error:
+    ...     print(error.problems[0].message)
+    the model has no causal edge 'isp_support->trsut'
     """
     from moclab.simulate.defaults import default_spec
 

@@ -424,6 +424,20 @@ def spec_from_dict(data: Any, source: str = "simulation spec") -> SimulationSpec
     ------
     ValidationError
         With a `Problem` per unknown key (with "did you mean"), wrong type or out-of-range value.
+
+    Examples
+    --------
+    >>> from moclab.simulate import spec_from_dict
+    >>> spec = spec_from_dict({"design": {"sites": 10, "recipients": {"mean": 20}}, "paths": {"a->b": 0.5}})
+    >>> spec.design.sites, spec.design.recipients.distribution, spec.paths
+    (10, 'poisson', {'a->b': 0.5})
+
+    >>> from moclab.errors import ValidationError
+    >>> try:
+    ...     spec_from_dict({"design": {"sites": 10, "recipents": 20}})
+    ... except ValidationError as error:
+    ...     print(error.problems[0])
+    simulation spec: unknown key 'recipents' (did you mean 'recipients'?)
     """
     if not isinstance(data, dict):
         position = getattr(data, "position", None)
@@ -448,7 +462,36 @@ def spec_from_dict(data: Any, source: str = "simulation spec") -> SimulationSpec
 
 
 def loads_spec(text: str, source: str = "<spec>") -> SimulationSpec:
-    """Read a simulation spec from YAML text (malformed YAML is a `ConfigError` with line and column)."""
+    """Read a simulation spec from YAML text (malformed YAML is a `ConfigError` with line and column).
+
+    Examples
+    --------
+    >>> from moclab.simulate import compile_simulation, loads_spec
+    >>> text = '''
+    ... design:
+    ...   sites: 10
+    ...   recipients: 20
+    ...   randomization: {level: site}
+    ...   waves: {count: 2, interval_months: 6}
+    ... paths:
+    ...   isp_support->trust: 0.5
+    ...   trust->acceptability: 0.3
+    ... '''
+    >>> spec = loads_spec(text, "small.yaml")
+    >>> spec.design.sites, spec.design.waves.count, spec.paths["isp_support->trust"]
+    (10, 2, 0.5)
+    >>> compile_simulation("recipient-pathway", spec).wide(seed=1).shape  # 10 x 20 recipients, 2 waves
+    (400, 19)
+
+    Problems name their line in the text:
+
+    >>> from moclab.errors import ValidationError
+    >>> try:
+    ...     loads_spec(text.replace("recipients:", "recipents:"), "small.yaml")
+    ... except ValidationError as error:
+    ...     print(error.problems[0])
+    small.yaml:4:3: unknown key 'recipents' (did you mean 'recipients'?)
+    """
     data = loads_yaml(text, source)
     if data is None:
         raise ConfigError(f"{source}: the spec is empty")
@@ -464,6 +507,13 @@ def load_spec(path: str | Path) -> SimulationSpec:
         Missing, empty, non-UTF-8 or malformed file.
     ValidationError
         Schema problems, each with its line.
+
+    Examples
+    --------
+    >>> from moclab.simulate import default_spec_path, load_spec
+    >>> spec = load_spec(default_spec_path("recipient-pathway"))
+    >>> spec.design.sites, spec.paths["isp_support->trust"], spec.null_mechanisms
+    (40, 0.5, ['credibility'])
     """
     return spec_from_dict(load_yaml(path), display_path(path))
 

@@ -31,7 +31,16 @@ from moclab.study.tables import read_table
 
 
 def example_path() -> Path:
-    """The folder of the example study shipped with moclab (synthetic data, not real people)."""
+    """The folder of the example study shipped with moclab (synthetic data, not real people).
+
+    Examples
+    --------
+    >>> from moclab.study import example_path, load_config
+    >>> sorted(path.name for path in example_path().iterdir())
+    ['README.md', 'data', 'moclab.yaml', 'model.yaml']
+    >>> load_config(example_path()).title
+    'Recipient pathway trial (synthetic example)'
+    """
     return Path(__file__).parent / "example"
 
 

@@ -273,7 +273,30 @@ def config_from_data(data: Any, shown: str) -> tuple[StudyConfig | None, Any, li
 
 
 def load_config(path: str | Path) -> StudyConfig:
-    """Read and validate `moclab.yaml` (schema only), raising one ValidationError listing every problem."""
+    """Read and validate `moclab.yaml` (schema only), raising one ValidationError listing every problem.
+
+    Examples
+    --------
+    >>> from moclab.study import example_path, load_config
+    >>> config = load_config(example_path())
+    >>> config.design.randomization.level, [wave.id for wave in config.design.waves]
+    ('site', ['baseline', 'm6', 'm12'])
+    >>> config.model, config.tables.measures.path
+    ('model.yaml', 'data/measures.csv')
+
+    A misspelt key is reported at its line, with a suggestion:
+
+    >>> from moclab.errors import ValidationError
+    >>> from moclab.study import copy_example
+    >>> config_file = copy_example("trial") / "moclab.yaml"
+    >>> text = config_file.read_text(encoding="utf-8")
+    >>> _ = config_file.write_text(text.replace("  cluster: site", "  clustre: site", 1), encoding="utf-8")
+    >>> try:
+    ...     load_config("trial")
+    ... except ValidationError as error:
+    ...     print(error.problems[0])
+    trial/moclab.yaml:27:3: unknown key 'clustre' (did you mean 'cluster'?)
+    """
     config, _, problems = read_config(find_config(path))
     if problems or config is None:
         raise ValidationError(display_path(path), problems)

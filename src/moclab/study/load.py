@@ -159,6 +159,20 @@ def validate_study(path: str | Path, *, show_progress: bool = True) -> StudyRepo
 
     Returns a `StudyReport` (study, warnings, summary) when there is no error; raises `ValidationError`
     listing every problem otherwise (see `load_study`).
+
+    Examples
+    --------
+    >>> from moclab.study import example_path, validate_study
+    >>> report = validate_study(example_path(), show_progress=False)
+    >>> report.warnings
+    []
+    >>> summary = report.summary
+    >>> summary.n_recipients, summary.n_clusters, summary.n_teams, summary.randomization
+    (151, 12, 29, 'site')
+    >>> summary.arms
+             arm  recipients  clusters
+    0  intensive          73         6
+    1      usual          78         6
     """
     study = load_study(path, show_progress=show_progress)
     return StudyReport(study=study, summary=study.summary())

@@ -55,6 +55,22 @@ def copy_example(dest: str | Path) -> Path:
     -------
     Path
         The new study folder.
+
+    Examples
+    --------
+    >>> from moclab.study import copy_example, validate_study
+    >>> folder = copy_example("my-study")
+    >>> sorted(path.name for path in (folder / "data").iterdir())
+    ['activities.csv', 'measures.csv', 'outcomes.csv', 'recipients.csv']
+    >>> validate_study(folder, show_progress=False).summary.n_recipients
+    151
+    >>> from moclab.errors import StudyError
+    >>> try:
+    ...     copy_example("my-study")
+    ... except StudyError as error:
+    ...     print(error)
+    my-study is not empty; moclab never overwrites files (give a new folder name (it is created), or an
+    empty folder)
     """
     from moclab.study import example_path
 
@@ -87,6 +103,26 @@ def new_study(dest: str | Path, template: str = "recipient-pathway", title: str 
         When `dest` is not empty.
     ModelError
         When there is no such template (with the closest name).
+
+    Examples
+    --------
+    >>> from moclab.study import load_config, new_study, validate_study
+    >>> folder = new_study("coaching-study", template="mechanism-criteria")
+    >>> sorted(path.name for path in folder.iterdir())
+    ['README.md', 'data', 'moclab.yaml', 'model.yaml']
+    >>> sorted(path.name for path in (folder / "data").iterdir())  # header rows only
+    ['activities.csv', 'measures.csv', 'recipients.csv']
+    >>> (folder / "data" / "recipients.csv").read_text(encoding="utf-8").split()  # the moderator is a column
+    ['recipient_id,site,team,arm,workload']
+    >>> load_config(folder).title
+    'Coaching study'
+
+    The new study is valid; it only warns that the tables have no data yet:
+
+    >>> for warning in validate_study(folder, show_progress=False).warnings[:1]:
+    ...     print(warning)
+    coaching-study/data/recipients.csv:1: no data rows yet (only the header) (fill in the table; the study is
+    checked again once it has data)
     """
     from moclab.model import load_model, template_path
 

@@ -36,6 +36,22 @@ def to_dagitty(
     -------
     str
         ``dag { ... }`` text; paste it into dagitty.net or pass it to ``dagitty::dagitty()`` in R.
+
+    Examples
+    --------
+    >>> from moclab.model import load_template, to_dagitty
+    >>> text = to_dagitty(load_template("mechanism-criteria", catalog=None))
+    >>> for line in text.splitlines()[:3]:
+    ...     print(line)
+    dag {
+    training [exposure,pos="0.000,0.000"]
+    knowledge_deficit [pos="1.000,0.000"]
+
+    The precondition (attendance) becomes a cause of the mechanism that requires it, and the moderator
+    (workload) of knowledge acquisition → adoption a cause of adoption:
+
+    >>> [line for line in text.splitlines() if line.startswith(("attendance ->", "workload ->"))]
+    ['attendance -> knowledge_acquisition', 'workload -> adoption']
     """
     model = model.with_inferred_edge_types()
     pathways = model.pathways_resolved()

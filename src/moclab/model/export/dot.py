@@ -262,5 +262,16 @@ def to_dot(
     node_notes: Mapping[str, str] | None = None,
     legend: bool = True,
 ) -> str:
-    """The causal pathway diagram as DOT text (see `build_diagram` for the parameters)."""
+    """The causal pathway diagram as DOT text (see `build_diagram` for the parameters).
+
+    Examples
+    --------
+    >>> from moclab.model import load_template, to_dot
+    >>> model = load_template("mechanism-criteria", catalog=None)
+    >>> text = to_dot(model, edge_labels={"adoption->fidelity": "b = 0.21"})
+    >>> text.splitlines()[0]
+    "// pathway model 'mechanism-criteria' drawn by moclab"
+    >>> [line.strip().split(" [")[0] for line in text.splitlines() if 'label="b = 0.21"' in line]
+    ['adoption -> fidelity']
+    """
     return build_diagram(model, highlight, edge_labels, node_notes, legend).source

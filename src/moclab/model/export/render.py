@@ -69,6 +69,17 @@ def render(
     ------
     ModelError
         Unknown suffix, a file that must not be overwritten, or Graphviz missing or failing.
+
+    Examples
+    --------
+    >>> from moclab.model import load_template, render
+    >>> model = load_template("mechanism-criteria", catalog=None)
+    >>> path = render(model, "pathway.svg")  # drawn by Graphviz's dot
+    >>> svg = path.read_text(encoding="utf-8")
+    >>> path.name, svg.startswith("<?xml"), "Knowledge acquisition" in svg
+    ('pathway.svg', True, True)
+    >>> render(model, "pathway.mmd").read_text(encoding="utf-8").splitlines()[0]  # Mermaid, no Graphviz
+    "%% pathway model 'mechanism-criteria' drawn by moclab"
     """
     kind = diagram_format(path)
     if kind == "mermaid":

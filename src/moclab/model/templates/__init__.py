@@ -22,7 +22,14 @@ TEMPLATES = ("mechanism-criteria", "isp-mechanisms", "eis", "support-modes", "re
 
 
 def list_templates() -> list[str]:
-    """Names of the bundled templates, seed systems first in their documented order."""
+    """Names of the bundled templates, seed systems first in their documented order.
+
+    Examples
+    --------
+    >>> from moclab.model import list_templates
+    >>> list_templates()
+    ['mechanism-criteria', 'isp-mechanisms', 'eis', 'support-modes', 'recipient-pathway']
+    """
     present = {path.stem for path in TEMPLATE_DIR.glob("*.yaml")}
     return [name for name in TEMPLATES if name in present] + sorted(present - set(TEMPLATES))
 
@@ -34,6 +41,20 @@ def template_path(name: str) -> Path:
     ------
     ModelError
         No such template; the message suggests the closest name.
+
+    Examples
+    --------
+    >>> from moclab.model import template_path
+    >>> template_path("recipient-pathway").name
+    'recipient-pathway.yaml'
+    >>> template_path("Recipient_Pathway.yaml").name  # case, underscores and the suffix are forgiven
+    'recipient-pathway.yaml'
+    >>> from moclab.errors import ModelError
+    >>> try:
+    ...     template_path("recipient-pathwya")
+    ... except ModelError as error:
+    ...     print(error)
+    no pathway-model template named 'recipient-pathwya' (did you mean 'recipient-pathway'?)
     """
     key = name.strip().lower().removesuffix(".yaml").replace("_", "-")
     names = list_templates()
