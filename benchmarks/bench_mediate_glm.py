@@ -102,11 +102,11 @@ def main() -> None:
                     covariates=COVARIATES,
                     mediator_model=kind,
                     outcome_model="logit",
-                    sims=sims,
+                    n_mc=sims,
                     seed=seed,
                 ),
                 how=f'mediate_glm(df, x="x", m=..., y=..., covariates=["c1", "c2"], mediator_model='
-                f'"{mediator_model}", outcome_model="logit", method="quasi_bayes", sims={sims})',
+                f'"{mediator_model}", outcome_model="logit", ci="monte_carlo", n_mc={sims})',
                 interval="quasi-Bayesian",
                 group=group,
             ),

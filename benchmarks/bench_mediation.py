@@ -13,7 +13,7 @@ measured.
 Contenders (how each is called is printed under the table)
 -----------------------------------------------------------
 * moclab ``mediate(ci="percentile")`` and ``mediate(ci="bca")``;
-* moclab ``mediate_glm(method="quasi_bayes", sims=B)``: the quasi-Bayesian simulation statsmodels does;
+* moclab ``mediate_glm(ci="monte_carlo", n_mc=B)``: the quasi-Bayesian simulation statsmodels does;
 * floors: bare NumPy percentile bootstraps written here (no validation, no BCa, no result object), by
   gathering resampled rows and by resample counts and one matrix product (moclab's method, bare);
 * ``scipy.stats.bootstrap`` with a vectorized indirect-effect statistic (batched normal equations),
@@ -195,9 +195,8 @@ def contenders_for(df: pd.DataFrame, boot: int, skip: set[str]) -> list[Contende
         ),
         (
             qb,
-            lambda: mediate_glm(df, x="x", m="m", y="y", covariates=COVARIATES, sims=boot, seed=seed),
-            f'mediate_glm(df, x="x", m="m", y="y", covariates=["c1", "c2"], method="quasi_bayes", '
-            f"sims={boot})",
+            lambda: mediate_glm(df, x="x", m="m", y="y", covariates=COVARIATES, n_mc=boot, seed=seed),
+            f'mediate_glm(df, x="x", m="m", y="y", covariates=["c1", "c2"], ci="monte_carlo", n_mc={boot})',
             "quasi-Bayesian",
             pct,
         ),

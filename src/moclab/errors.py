@@ -2,7 +2,8 @@
 
 A researcher reads these messages, so each one says where (file, line or row, column) and what to do.
 Validators collect every problem they find and raise them together in one `ValidationError`, so a user fixes
-a broken study in one pass instead of one error per run.
+a broken study in one pass instead of one error per run. A misspelt name (a key, a column, a node, an id) gets
+its hint from `did_you_mean`, the one way moclab suggests the name that was meant.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import overload
+
+from rapidfuzz import fuzz, process, utils
 
 
 @dataclass(frozen=True)
@@ -187,3 +191,101 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
     except ModuleNotFoundError as error:
         # The module, or a package it imports (a half-installed extra), is missing; --debug shows which.
         raise MissingExtraError(feature, extra, missing=error.name or module) from error
+
+
+#: Least similarity (rapidfuzz `fuzz.ratio` of the lower-cased words, 0-100) of a "did you mean" suggestion:
+#: the 0.6 that difflib's `get_close_matches` uses by default, on the same kind of edit similarity.
+SUGGESTION_CUTOFF = 60
+#: How far (in the same points) a suggestion may score below the best one: a clear winner comes alone.
+SUGGESTION_MARGIN = 10
+
+
+def close_matches(word: str, choices: Iterable[str], *, limit: int = 3) -> list[str]:
+    """The choices closest to a misspelt `word`, best first; empty when none is close.
+
+    Similarity is rapidfuzz's normalised Indel similarity (`fuzz.ratio`, the edit similarity of difflib's
+    ratio) of the two texts lower-cased with punctuation as spaces (`utils.default_process`), so that case,
+    ``_`` and ``-`` cost nothing: ``'trsut'`` is 80 from ``'trust'``, ``'Recipient_Pathway'`` 100 from
+    ``'recipient-pathway'``. A choice must score at least `SUGGESTION_CUTOFF` and at most
+    `SUGGESTION_MARGIN` below the best choice; WRatio's partial matching is not used because it rates
+    unrelated short ids as close.
+
+    Examples
+    --------
+    >>> close_matches("descripton", ["title", "description", "notes"])
+    ['description']
+    >>> close_matches("aim5", ["aim_1", "aim_2", "aim_3", "trust"])
+    ['aim_1', 'aim_2', 'aim_3']
+    >>> close_matches("xyz", ["trust"])
+    []
+    """
+    pool = list(dict.fromkeys(str(choice) for choice in choices))
+    found = process.extract(
+        word,
+        pool,
+        scorer=fuzz.ratio,
+        processor=utils.default_process,
+        limit=limit,
+        score_cutoff=SUGGESTION_CUTOFF,
+    )
+    if not found:
+        return []
+    best = found[0][1]
+    return [choice for choice, score, _index in found if score >= best - SUGGESTION_MARGIN]
+
+
+def suggestion_hint(suggestions: Sequence[str]) -> str | None:
+    """The "did you mean" hint naming `suggestions` (best first), or None when there are none.
+
+    Examples
+    --------
+    >>> suggestion_hint(["trust"])
+    "did you mean 'trust'?"
+    >>> suggestion_hint(["a", "b", "c"])
+    "did you mean 'a', 'b' or 'c'?"
+    >>> suggestion_hint([]) is None
+    True
+    """
+    quoted = [f"'{name}'" for name in suggestions]
+    if not quoted:
+        return None
+    if len(quoted) == 1:
+        return f"did you mean {quoted[0]}?"
+    return f"did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?"
+
+
+@overload
+def did_you_mean(word: str, choices: Iterable[str], *, limit: int = 3, advice: None = None) -> str | None: ...
+
+
+@overload
+def did_you_mean(word: str, choices: Iterable[str], *, limit: int = 3, advice: str) -> str: ...
+
+
+def did_you_mean(
+    word: str, choices: Iterable[str], *, limit: int = 3, advice: str | None = None
+) -> str | None:
+    """The hint for a misspelt `word`: "did you mean 'trust'?", or None when no choice is close.
+
+    The one way moclab suggests a known name for an unknown one (a key, a column, a node, a wave, an
+    instrument): at most `limit` matches of `close_matches`, worded by `suggestion_hint`. `advice`, when
+    given, follows the suggestion and stands alone when nothing is close. To list the choices only when none
+    is close, write ``did_you_mean(name, columns) or "columns: " + ", ".join(columns)``.
+
+    Examples
+    --------
+    >>> did_you_mean("trsut", ["trust", "acceptability"])
+    "did you mean 'trust'?"
+    >>> did_you_mean("job_sek", ["job_seek", "job_keep", "age"])
+    "did you mean 'job_seek'?"
+    >>> did_you_mean("zzz", ["trust"]) is None
+    True
+    >>> did_you_mean("sit", ["site", "team"], advice="use a level of the design")
+    "did you mean 'site'? use a level of the design"
+    >>> did_you_mean("zzz", ["site", "team"], advice="use a level of the design")
+    'use a level of the design'
+    """
+    hint = suggestion_hint(close_matches(word, choices, limit=limit))
+    if advice is None:
+        return hint
+    return f"{hint} {advice}" if hint else advice

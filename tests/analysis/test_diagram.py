@@ -112,7 +112,7 @@ def test_causal_mediation_result_has_a_diagram():
     m = 0.5 * x + rng.normal(size=400)
     y = (rng.random(400) < 1 / (1 + np.exp(-(-0.5 + 0.4 * x + 0.8 * m)))).astype(int)
     frame = pd.DataFrame({"coaching": x, "trust": m, "adopted": y})
-    result = mediate_glm(frame, x="coaching", m="trust", y="adopted", outcome_model="logit", sims=200, seed=2)
+    result = mediate_glm(frame, x="coaching", m="trust", y="adopted", outcome_model="logit", n_mc=200, seed=2)
     dot = result.to_dot()
     b = result.outcome_model.loc["trust"]
     assert f'"trust" -> "adopted" [label="b (logit) = {b.estimate:.2f}{significance_stars(b.p)}"];' in dot

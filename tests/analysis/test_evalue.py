@@ -167,7 +167,9 @@ def test_bad_input_raises_data_error(args, kwargs, message) -> None:
 def test_result_prints_and_serializes() -> None:
     result = e_value(3.9, 1.8, 8.7)
     assert "7.26" in str(result) and "lower confidence limit: 3" in str(result)
-    assert repr(result) == "EValueResult(RR=3.9: point=7.263, limit=3)"
+    assert repr(result) == "EValueResult(e_value = 7.263; e_value_limit = 3; rr = 3.9 [1.8, 8.7])"
+    assert list(result.to_frame().index) == ["rr", "e_value", "e_value_limit"]
+    assert "<table" in result._repr_html_() and result.plot().get_lines()
     payload = json.loads(json.dumps(result.to_dict()))
     assert payload["type"] == "EValueResult" and payload["point"] == pytest.approx(result.point)
     with pytest.raises(AttributeError):

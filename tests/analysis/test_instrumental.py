@@ -202,7 +202,9 @@ def test_result_renders_and_serializes() -> None:
     text = result.summary()
     assert "adoption on trust, instrument coached" in text and "first stage: F =" in text
     assert "in 40 clusters" in text
-    assert repr(result).startswith("InstrumentalResult(adoption ~ trust | coached: iv=")
+    assert repr(result).startswith("InstrumentalResult(iv = ") and repr(result).endswith(
+        "1 more effect; n = 600)"
+    )
     assert "<table" in result._repr_html_()
     assert list(result.to_frame().index) == ["iv", "first_stage", "reduced_form", "ols"]
     payload = json.loads(json.dumps(result.to_dict()))
@@ -215,7 +217,9 @@ def test_missing_rows_are_dropped_with_a_note() -> None:
     frame.loc[[1, 2, 3], "adoption"] = np.nan
     result = instrumental_effect(frame, y="adoption", endogenous="trust", instrument="coached")
     assert result.n == len(frame) - 3
-    assert any("3 row(s) with missing values dropped (adoption: 3)" in w for w in result.warnings)
+    assert any(
+        "3 of 600 rows had missing values (adoption: 3) and were dropped" in w for w in result.warnings
+    )
 
 
 @pytest.mark.parametrize(
@@ -232,7 +236,7 @@ def test_missing_rows_are_dropped_with_a_note() -> None:
         (lambda f: f.assign(copy=f["trust"] + 1.0), {"covariates": ["copy"]}, "outcome model, 'copy'"),
         (lambda f: f.head(3), {}, "only 3 complete rows"),
         (lambda f: f.assign(site=f["site"] % 2), {"cluster": "site"}, "only 2 cluster(s) in 'site'"),
-        (None, {"level": 95}, "level must be between 0 and 1"),
+        (None, {"level": 95}, "level (the confidence level) must be a number from 0.5 to below 1, not 95"),
     ],
 )
 def test_bad_input_raises_data_error(change, kwargs, message) -> None:

@@ -17,6 +17,7 @@ from moclab.analysis.intervals import (
     sobel_test,
     wald_interval,
 )
+from moclab.errors import DataError
 
 
 def test_percentile_interval_is_numpy_quantiles_columnwise_and_ignores_nan():
@@ -27,7 +28,9 @@ def test_percentile_interval_is_numpy_quantiles_columnwise_and_ignores_nan():
     np.testing.assert_allclose(high, np.quantile(draws, 0.95, axis=0))
     with_nan = np.vstack([draws, np.full((5, 3), np.nan)])
     np.testing.assert_allclose(percentile_interval(with_nan, level=0.9)[0], low)
-    with pytest.raises(ValueError, match="level"):
+    with pytest.raises(
+        DataError, match=r"level \(the confidence level\) must be a number from 0.5 to below 1, not 95"
+    ):
         percentile_interval(draws, level=95)
 
 
@@ -104,7 +107,7 @@ def test_monte_carlo_interval_matches_exact_quantiles_of_the_product_of_normals(
         np.array([mu_a, mu_b]),
         np.diag([sd_a**2, sd_b**2]),
         lambda t: t[:, 0] * t[:, 1],
-        n_draws=200_000,
+        n_mc=200_000,
         seed=1,
     )
     exact = [

@@ -205,8 +205,8 @@ def test_icc_of_a_cluster_level_variable_is_one() -> None:
     [
         (pd.DataFrame({"g": [1, 1, 1], "v": [1.0, 2.0, 3.0]}), "at least two clusters"),
         (pd.DataFrame({"g": [1, 2, 3], "v": [1.0, 2.0, 3.0]}), "single row"),
-        (pd.DataFrame({"g": [1, 1, 2, 2], "v": [1.0, 1.0, 1.0, 1.0]}), "constant"),
-        (pd.DataFrame({"g": [1, 1, 2, 2], "v": ["a", "b", "c", "d"]}), "must be numeric"),
+        (pd.DataFrame({"g": [1, 1, 2, 2], "v": [1.0, 1.0, 1.0, 1.0]}), "the variable 'v' is constant"),
+        (pd.DataFrame({"g": [1, 1, 2, 2], "v": ["a", "b", "c", "d"]}), "the variable 'v' is not numeric"),
     ],
 )
 def test_icc_rejects_bad_input(frame: pd.DataFrame, message: str) -> None:
@@ -215,7 +215,7 @@ def test_icc_rejects_bad_input(frame: pd.DataFrame, message: str) -> None:
 
 
 def test_icc_names_a_missing_column() -> None:
-    with pytest.raises(DataError, match="'score' is not in the data"):
+    with pytest.raises(DataError, match="the variable column 'score' is not in the data"):
         icc(pd.DataFrame({"g": [1, 2], "v": [1.0, 2.0]}), "score", "g")
 
 
@@ -246,7 +246,7 @@ def test_unclustered_data_is_an_error(small_111: pd.DataFrame) -> None:
 
 
 def test_constant_variable_is_an_error(small_111: pd.DataFrame) -> None:
-    with pytest.raises(DataError, match="'m' is constant"):
+    with pytest.raises(DataError, match=r"the mediator 'm' is constant \(every analysed row is 2\)"):
         run(small_111.assign(m=2.0))
 
 
@@ -279,14 +279,17 @@ def test_uncentred_211_is_refused() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"x": "dose"}, "x column 'dose' is not in the data"),
-        ({"m": "x"}, "repeated: x"),
-        ({"design": "3-1-1"}, "design must be"),
-        ({"center": "grand"}, "center must be"),
-        ({"level": 1.5}, "level must be between 0 and 1"),
-        ({"n_mc": 10}, "n_mc must be"),
-        ({"residuals": "robust"}, "residuals must be"),
-        ({"covariates": ["age"]}, "covariate column 'age' is not in the data"),
+        ({"x": "dose"}, "the strategy column 'dose' is not in the data"),
+        ({"m": "x"}, r"column 'x' is used in more than one role \(strategy and mediator\)"),
+        ({"design": "3-1-1"}, "design must be one of '1-1-1', '2-1-1', None, not '3-1-1'"),
+        ({"center": "grand"}, "center must be one of 'within', 'none', not 'grand'"),
+        ({"level": 1.5}, r"level \(the confidence level\) must be a number from 0.5 to below 1, not 1.5"),
+        ({"n_mc": 10}, r"n_mc \(Monte Carlo draws\) must be a whole number of at least 1000, not 10"),
+        (
+            {"residuals": "robust"},
+            "residuals must be one of 'heteroscedastic', 'homoscedastic', not 'robust'",
+        ),
+        ({"covariates": ["age"]}, "the covariate column 'age' is not in the data"),
     ],
 )
 def test_bad_options_name_the_parameter(small_111: pd.DataFrame, options: dict, message: str) -> None:
@@ -296,16 +299,16 @@ def test_bad_options_name_the_parameter(small_111: pd.DataFrame, options: dict, 
 
 def test_non_numeric_columns_are_errors(small_111: pd.DataFrame) -> None:
     frame = small_111.assign(x=np.where(small_111.x > 0, "coach", "control"))
-    with pytest.raises(DataError, match="x 'x' must be numeric"):
+    with pytest.raises(DataError, match=r"the strategy 'x' is not numeric \(values such as 'coach'"):
         run(frame)
     frame = small_111.assign(role=np.where(small_111.m > 0, "nurse", "physician"))
-    with pytest.raises(DataError, match="covariate 'role' must be numeric"):
+    with pytest.raises(DataError, match="the covariate 'role' is not numeric"):
         run(frame, covariates=["role"])
 
 
 def test_collinear_covariate_is_an_error(small_111: pd.DataFrame) -> None:
     frame = small_111.assign(x_copy=2 * small_111.x + 1)
-    with pytest.raises(DataError, match="collinear"):
+    with pytest.raises(DataError, match=r"in the 'm' model, 'x_copy' is \(nearly\) a linear combination"):
         run(frame, covariates=["x_copy"], random_slopes=False, center="none")
 
 
@@ -316,7 +319,7 @@ def test_missing_values_are_dropped_listwise_and_reported(small_111: pd.DataFram
     result = run(frame, random_slopes=False)
     assert result.info["n"] == len(frame) - 4
     assert result.info["n_dropped"] == 4
-    assert any("4 of 240 rows had missing values (in m, y)" in w for w in result.warnings)
+    assert any("4 of 240 rows had missing values (m: 3, y: 2) and were dropped" in w for w in result.warnings)
 
 
 # --------------------------------------------------------------------------------------------------------

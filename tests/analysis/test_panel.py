@@ -235,13 +235,15 @@ def test_renderings():
 def test_bad_input_is_explained():
     frame = simulate_panel(9, n=50, waves=2, sites=5)
     base = {"unit": "recipient", "wave": "wave", "m": "trust", "y": "adoption"}
-    with pytest.raises(DataError, match="did you mean 'trust'"):
+    with pytest.raises(
+        DataError, match=r"the mechanism column 'trsut' is not in the data.*did you mean 'trust'"
+    ):
         cross_lagged(frame, **{**base, "m": "trsut"})
     with pytest.raises(DataError, match="share a"):
         cross_lagged(pd.concat([frame, frame.head(1)]), **base)
     with pytest.raises(DataError, match="at least two waves"):
         cross_lagged(frame.loc[frame.wave == 1], **base)
-    with pytest.raises(DataError, match="must be numeric"):
+    with pytest.raises(DataError, match="the mechanism 'trust' is not numeric"):
         cross_lagged(frame.assign(trust=frame.trust.astype(str)), **base)
     moved = frame.copy()
     moved.loc[(moved.recipient == 0) & (moved.wave == 2), "site"] = 99
@@ -249,9 +251,14 @@ def test_bad_input_is_explained():
         cross_lagged(moved, **base, cluster="site")
     with pytest.raises(DataError, match="no recipient has complete"):
         cross_lagged(frame.assign(trust=np.where(frame.wave == 2, np.nan, frame.trust)), **base)
-    with pytest.raises(DataError, match="more than one role"):
+    with pytest.raises(
+        DataError, match=r"column 'trust' is used in more than one role \(mechanism and outcome\)"
+    ):
         cross_lagged(frame, **{**base, "y": "trust"})
-    with pytest.raises(DataError, match="n_boot"):
+    with pytest.raises(
+        DataError,
+        match=r"n_boot \(bootstrap resamples\) must be 0 \(none\) or a whole number of at least 200, not 50",
+    ):
         cross_lagged(frame, **base, n_boot=50)
     holes = frame.copy()
     holes.loc[holes.index[:5], "adoption"] = np.nan

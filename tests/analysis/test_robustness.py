@@ -292,7 +292,10 @@ def test_result_renders_and_serializes(darfur_result: RobustnessResult) -> None:
     text = darfur_result.summary()
     assert "RV_q (q = 1): 13.88%" in text and "RV_q,a (alpha = 0.05): 7.63%" in text
     assert "Bounds from benchmark covariates" in text
-    assert repr(darfur_result).startswith("RobustnessResult(peacefactor ~ directlyharmed")
+    assert repr(darfur_result).startswith(
+        "RobustnessResult(coefficient = 0.09732 [0.05166, 0.143]; partial_r2 = 0.02187;"
+    )
+    assert "rv_q = 0.1388; rv_qa = 0.07626" in repr(darfur_result) and "n = 1276)" in repr(darfur_result)
     assert len(repr(darfur_result)) < 200
     assert "<table" in darfur_result._repr_html_()
     frame = darfur_result.to_frame()
@@ -307,7 +310,7 @@ def test_missing_rows_are_dropped_with_a_note() -> None:
     frame.loc[[0, 5], "trust"] = np.nan
     result = robustness(frame, y="adoption", treatment="trust")
     assert result.n == len(frame) - 2
-    assert any("2 row(s) with missing values dropped" in w for w in result.warnings)
+    assert any("2 of 500 rows had missing values (trust: 2) and were dropped" in w for w in result.warnings)
 
 
 @pytest.mark.parametrize(
@@ -319,7 +322,7 @@ def test_missing_rows_are_dropped_with_a_note() -> None:
         (None, {"benchmark": "age"}, "the benchmark 'age' is not one of the covariates"),
         (None, {"q": 0}, "q must be a positive number"),
         (lambda f: f.assign(adoption=2 * f["trust"] + 1), {}, "is an exact linear function of 'trust'"),
-        (None, {"level": 1.5}, "level must be between 0 and 1"),
+        (None, {"level": 1.5}, "level (the confidence level) must be a number from 0.5 to below 1, not 1.5"),
         (lambda f: f.assign(copy=2 * f["readiness"]), {"covariates": ["readiness", "copy"]}, "linear comb"),
         (lambda f: f.head(3), {}, "only 3 complete rows"),
         (lambda f: f.assign(site=f["site"] % 2), {"cluster": "site"}, "only 2 cluster(s) in 'site'"),

@@ -180,9 +180,9 @@ def test_result_object(jobs_sensitivity) -> None:
 
 
 def test_bad_input(jobs: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="strictly between -1 and 1"):
+    with pytest.raises(DataError, match="rho must be a non-empty grid of values strictly between -1 and 1"):
         sensitivity(jobs, x="treat", m="job_seek", y="depress2", rho=[0.5, 1.0])
-    with pytest.raises(DataError, match="mediator 'job_seek' is constant"):
+    with pytest.raises(DataError, match=r"the mediator 'job_seek' is constant \(every analysed row is 1\)"):
         sensitivity(jobs.assign(job_seek=1.0), x="treat", m="job_seek", y="depress2")
     holed = jobs.copy()
     holed.loc[:9, "depress2"] = np.nan

@@ -100,7 +100,7 @@ def test_icc_on_unequal_groups_is_the_anova_estimator_with_n0_and_says_so() -> N
     assert result.icc1 == icc_oneway(values, codes)
     assert result.estimator == ICC_ANOVA_ESTIMATOR
     items = np.clip(np.round(4 + values), 1, 7)[:, None]
-    check = aggregation_check(items, groups, scores=values, options=7, measure="climate", level="team")
+    check = aggregation_check(items, groups, scores=values, options=7, measure="climate", group_level="team")
     assert check.icc.icc1 == result.icc1
     assert check.to_frame()["icc_estimator"].item() == ICC_ANOVA_ESTIMATOR
     assert check.to_dict()["icc"]["estimator"] == ICC_ANOVA_ESTIMATOR and ICC_ANOVA_ESTIMATOR in str(check)
@@ -155,11 +155,11 @@ def test_aggregation_check_warns_when_not_justified() -> None:
     # strong team differences and agreement: justified
     team = rng.normal(0, 1.0, 12)[groups]
     agreeing = np.clip(np.round(4 + team[:, None] + rng.normal(0, 0.4, (len(groups), 4))), 1, 7)
-    good = aggregation_check(agreeing, groups, options=7, measure="climate", level="team")
+    good = aggregation_check(agreeing, groups, options=7, measure="climate", group_level="team")
     assert good.justified and good.median_rwg > 0.7 and good.icc.icc2 > 0.7 and good.statistic == "rwg(j)"
     # answers all over the scale and no team differences: every convention fails
     noisy = rng.integers(1, 8, size=(len(groups), 4)).astype(float)
-    bad = aggregation_check(noisy, groups, options=7, measure="climate", level="team")
+    bad = aggregation_check(noisy, groups, options=7, measure="climate", group_level="team")
     assert not bad.justified and len(bad.warnings) == 3
     assert (
         "median rwg(j)" in bad.warnings[0]

@@ -80,8 +80,8 @@ def test_alpha_on_pingouins_documented_datasets() -> None:
 
 def test_bootstrap_alpha_interval_is_reproducible_and_near_feldt() -> None:
     data = one_factor_sample(300, np.array([0.8, 0.7, 0.6, 0.7]), np.ones(4), 4)
-    first = cronbach_alpha(data, method="bootstrap", n_boot=1000, seed=11)
-    again = cronbach_alpha(data, method="bootstrap", n_boot=1000, seed=11)
+    first = cronbach_alpha(data, ci="percentile", n_boot=1000, seed=11)
+    again = cronbach_alpha(data, ci="percentile", n_boot=1000, seed=11)
     feldt = cronbach_alpha(data)
     assert (first.ci_low, first.ci_high) == (again.ci_low, again.ci_high)
     assert first.ci_low < first.estimate < first.ci_high
@@ -188,8 +188,8 @@ def test_too_little_data_gives_nan_with_a_reason() -> None:
     assert "does not vary" in constant.warnings[0]
     with pytest.raises(DataError, match="at least 2 items"):
         cronbach_alpha([[1], [2]])
-    with pytest.raises(DataError, match="unknown interval method"):
-        cronbach_alpha([[1, 2], [2, 3]], method="exact")
+    with pytest.raises(DataError, match="ci must be one of 'feldt', 'percentile', not 'exact'"):
+        cronbach_alpha([[1, 2], [2, 3]], ci="exact")
 
 
 def test_reliability_per_wave() -> None:

@@ -50,7 +50,7 @@ from moclab.errors import DataError
 
 RWG_THRESHOLD = 0.70
 ICC2_THRESHOLD = 0.70
-F_TEST_LEVEL = 0.05
+F_TEST_ALPHA = 0.05
 
 
 def uniform_null_variance(options: int) -> float:
@@ -207,14 +207,15 @@ def icc(values: Any, groups: Any) -> IccResult:
     return oneway_anova_icc(frame["y"].to_numpy(), codes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AggregationCheck:
     """Agreement and reliability of one measure within groups, and whether aggregation is justified.
 
     Attributes
     ----------
-    measure, level : str
-        What was checked, and the level (team, site) it would be aggregated to.
+    measure, group_level : str
+        What was checked, and the level (team, site) it would be aggregated to (the ``level`` column of
+        `to_frame`).
     agreement : pandas.DataFrame
         Per group: group, n, mean_variance, rwg (rwg(j) for several items).
     statistic : str
@@ -228,7 +229,7 @@ class AggregationCheck:
     """
 
     measure: str
-    level: str
+    group_level: str
     agreement: pd.DataFrame
     statistic: str
     median_rwg: float
@@ -250,7 +251,7 @@ class AggregationCheck:
             [
                 {
                     "measure": self.measure,
-                    "level": self.level,
+                    "level": self.group_level,
                     "groups": self.icc.groups,
                     "n": self.icc.n,
                     "statistic": self.statistic,
@@ -282,12 +283,25 @@ class AggregationCheck:
     def _repr_html_(self) -> str:
         body = self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        head = f"<strong>Aggregation of {html.escape(self.measure)} to {html.escape(self.level)}</strong>"
+        head = (
+            f"<strong>Aggregation of {html.escape(self.measure)} to {html.escape(self.group_level)}</strong>"
+        )
         return f"<div>{head}{body}" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
+
+    def summary(self) -> str:
+        """The statistics in one line, the estimator and the warnings (the same as ``str``)."""
+        return str(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"AggregationCheck({self.measure} -> {self.group_level}: median {self.statistic} = "
+            f"{self.median_rwg:.3g}, icc1 = {self.icc.icc1:.3g}, icc2 = {self.icc.icc2:.3g}, "
+            f"justified = {self.justified}; n = {self.icc.n})"
+        )
 
     def __str__(self) -> str:
         text = (
-            f"{self.measure} -> {self.level}: median {self.statistic} = {self.median_rwg:.2f}, "
+            f"{self.measure} -> {self.group_level}: median {self.statistic} = {self.median_rwg:.2f}, "
             f"ICC(1) = {self.icc.icc1:.3f}, ICC(2) = {self.icc.icc2:.3f}, F({self.icc.df_between}, "
             f"{self.icc.df_within}) = {self.icc.f:.2f}, p = {self.icc.p:.3g}\n({self.icc.estimator})"
         )
@@ -302,10 +316,10 @@ def aggregation_check(
     options: int | None = None,
     null_variance: float | None = None,
     measure: str = "measure",
-    level: str = "group",
+    group_level: str = "group",
     rwg_threshold: float = RWG_THRESHOLD,
     icc2_threshold: float = ICC2_THRESHOLD,
-    f_test_level: float = F_TEST_LEVEL,
+    f_test_alpha: float = F_TEST_ALPHA,
 ) -> AggregationCheck:
     """rwg(j), ICC(1) and ICC(2) of one measure, with warnings where aggregation is not justified.
 
@@ -319,10 +333,11 @@ def aggregation_check(
         The scale scores for the ICCs (default: the mean of the answered items).
     options, null_variance
         The null distribution of rwg (see `rwg`).
-    measure, level : str
-        Names used in the result and its warnings.
-    rwg_threshold, icc2_threshold, f_test_level : float
-        The conventions (module docstring).
+    measure, group_level : str
+        Names used in the result and its warnings: the measure, and the level (team, site) it would be
+        aggregated to.
+    rwg_threshold, icc2_threshold, f_test_alpha : float
+        The conventions (module docstring); ``f_test_alpha`` is the significance level of the F test.
     """
     frame = _as_items(items)
     labels = _groups(groups, len(frame))
@@ -339,23 +354,23 @@ def aggregation_check(
     notes = []
     if not median_rwg >= rwg_threshold:
         notes.append(
-            f"median {statistic} is {median_rwg:.2f}, below {rwg_threshold:.2f}: members of a {level} do not "
-            "agree well enough for its mean to stand for the group "
+            f"median {statistic} is {median_rwg:.2f}, below {rwg_threshold:.2f}: members of a {group_level} "
+            "do not agree well enough for its mean to stand for the group "
             "(James et al. 1984; LeBreton & Senter 2008)"
         )
     if not result.icc2 >= icc2_threshold:
         notes.append(
-            f"ICC(2) is {result.icc2:.2f}, below {icc2_threshold:.2f}: {level} means are not reliable "
+            f"ICC(2) is {result.icc2:.2f}, below {icc2_threshold:.2f}: {group_level} means are not reliable "
             "(too few members per group or too little between-group variance; LeBreton & Senter 2008)"
         )
-    if not result.p < f_test_level:
+    if not result.p < f_test_alpha:
         notes.append(
-            f"the {level}s do not differ (ANOVA F = {result.f:.2f}, p = {result.p:.3f}; ICC(1) = "
+            f"the {group_level}s do not differ (ANOVA F = {result.f:.2f}, p = {result.p:.3f}; ICC(1) = "
             f"{result.icc1:.3f}): aggregation adds no group-level information (Bliese 2000)"
         )
     return AggregationCheck(
         measure=measure,
-        level=level,
+        group_level=group_level,
         agreement=agreement.rename(columns={"rwg": "rwg" if statistic == "rwg" else "rwg_j"}),
         statistic=statistic,
         median_rwg=median_rwg,
@@ -363,7 +378,7 @@ def aggregation_check(
         icc=result,
         options=options,
         null_variance=sigma2,
-        thresholds={"rwg": rwg_threshold, "icc2": icc2_threshold, "f_test": f_test_level},
+        thresholds={"rwg": rwg_threshold, "icc2": icc2_threshold, "f_test": f_test_alpha},
         warnings=tuple(notes),
     )
 

@@ -8,7 +8,7 @@ probabilities. Inference is by the quasi-Bayesian Monte Carlo approximation or b
 both are vectorised over draws (the bootstrap refits every resample at once with batched least squares or
 batched Fisher scoring).
 
-This module also holds the input checks shared with `moclab.analysis.sensitivity`.
+This module also holds the preparation of the data shared with `moclab.analysis.sensitivity`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import special
 
-from moclab.analysis.bootstrap import as_generator, batched_ols, batched_residual_sd, bootstrap_counts
+from moclab.analysis import _arguments, _columns
+from moclab.analysis.bootstrap import (
+    SeedLike,
+    as_generator,
+    batched_ols,
+    batched_residual_sd,
+    bootstrap_counts,
+)
 from moclab.analysis.diagram import PathDiagram, PathEstimate, mediation_parts, significance_stars
 from moclab.analysis.glm import batched_binary_glm, inverse_link, inverse_link_slope
 from moclab.analysis.intervals import bca_interval, percentile_interval
@@ -35,7 +42,8 @@ __all__ = ["CausalMediationResult", "mediate_glm"]
 
 ModelKind = Literal["linear", "logit", "probit"]
 MODEL_KINDS: tuple[str, ...] = ("linear", "logit", "probit")
-METHODS: tuple[str, ...] = ("quasi_bayes", "bootstrap")
+#: Interval methods: quasi-Bayesian Monte Carlo draws of the coefficients, or the bootstrap (percentile, BCa).
+CI_METHODS: tuple[str, ...] = ("monte_carlo", "percentile", "bca")
 
 # E[expit(mu + s Z)], Z ~ N(0, 1), has no closed form. For |s| < 1.5 the integrand is smooth on the scale of Z
 # and 64-node Gauss-Hermite quadrature is exact to ~1e-12; for larger |s| the logistic step is too sharp for
@@ -79,7 +87,7 @@ _CHUNK_ELEMENTS = 1 << 20
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Input checks shared with the sensitivity analysis
+# Data preparation shared with the sensitivity analysis
 # ------------------------------------------------------------------------------------------------------------
 
 
@@ -94,6 +102,7 @@ class PreparedMediationData:
     covariate_names: tuple[str, ...]
     n_dropped: int
     names: tuple[str, str, str]
+    notes: tuple[str, ...] = ()  # what the preparation dropped
 
     @property
     def n(self) -> int:
@@ -118,29 +127,6 @@ class PreparedMediationData:
         return ["const", x, m, *([f"{x}:{m}"] if interaction else []), *self.covariate_names]
 
 
-def _check_name(data: pd.DataFrame, name: object, role: str) -> str:
-    if not isinstance(name, str):
-        raise ValueError(f"{role} must be a column name (a string), got {name!r}")
-    if name not in data.columns:
-        raise DataError(
-            f"column '{name}' (the {role}) is not in the data",
-            hint=f"available columns: {', '.join(map(str, data.columns))}",
-        )
-    return name
-
-
-def _numeric_column(values: pd.Series, name: str, role: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=float)
-    if not pd.api.types.is_numeric_dtype(values):
-        levels = sorted(map(str, pd.unique(values)))[:5]
-        raise DataError(
-            f"the {role} '{name}' is not numeric (values such as {', '.join(repr(v) for v in levels)})",
-            hint=f"recode '{name}' as numbers, e.g. 0/1 for two groups",
-        )
-    return values.to_numpy(dtype=float)
-
-
 def _check_binary(values: np.ndarray, name: str, role: str, kind: str) -> None:
     distinct = np.unique(values)
     if not np.all(np.isin(distinct, (0.0, 1.0))):
@@ -150,58 +136,6 @@ def _check_binary(values: np.ndarray, name: str, role: str, kind: str) -> None:
             f"distinct values ({shown})",
             hint=f"recode '{name}' as 0/1 (1 = the event of interest) or declare the {role} model 'linear'",
         )
-
-
-def _check_not_constant(values: np.ndarray, name: str, role: str) -> None:
-    if np.ptp(values) == 0:
-        raise DataError(
-            f"the {role} '{name}' is constant (every row is {values[0]:g}) and cannot be analysed",
-            hint=f"check the rows selected for the analysis or drop '{name}'",
-        )
-
-
-def _covariate_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Numeric covariates as they are; text or categorical ones as 0/1 indicators (first level: reference)."""
-    blocks: list[np.ndarray] = []
-    names: list[str] = []
-    for name in covariates:
-        column = frame[name]
-        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-            values = column.to_numpy(dtype=float)
-            if np.ptp(values) == 0:
-                raise DataError(
-                    f"the covariate '{name}' is constant (every row is {values[0]:g})",
-                    hint=f"drop '{name}' from the covariates",
-                )
-            blocks.append(values[:, None])
-            names.append(name)
-            continue
-        categorical = column.astype("category")
-        levels = list(categorical.cat.categories)
-        used = [level for level in levels if (categorical == level).any()]
-        if len(used) < 2:
-            raise DataError(
-                f"the covariate '{name}' has a single level ({used[0]!r}) in the analysed rows",
-                hint=f"drop '{name}' from the covariates",
-            )
-        for level in used[1:]:
-            blocks.append((categorical == level).to_numpy(dtype=float)[:, None])
-            names.append(f"{name}[{level}]")
-    if not blocks:
-        return np.empty((len(frame), 0)), []
-    return np.hstack(blocks), names
-
-
-def _check_full_rank(design: np.ndarray, names: Sequence[str], model: str) -> None:
-    if np.linalg.matrix_rank(design) == design.shape[1]:
-        return
-    # Name the first column that adds nothing to the ones before it.
-    for j in range(1, design.shape[1] + 1):
-        if np.linalg.matrix_rank(design[:, :j]) < j:
-            raise DataError(
-                f"in the {model} model, '{names[j - 1]}' is a linear combination of the other predictors",
-                hint=f"drop '{names[j - 1]}' or one of the variables it duplicates",
-            )
 
 
 def prepare_mediation_data(
@@ -221,71 +155,37 @@ def prepare_mediation_data(
     variable declared binary that is not 0/1, constant variables, collinear predictors, missing values when
     ``missing="raise"``, and too few complete rows.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if missing not in ("listwise", "raise"):
-        raise ValueError(f"missing must be 'listwise' or 'raise', got {missing!r}")
-    if isinstance(covariates, str):
-        covariates = (covariates,)
-    x = _check_name(data, x, "treatment x")
-    m = _check_name(data, m, "mediator m")
-    y = _check_name(data, y, "outcome y")
-    covariates = [_check_name(data, c, "covariate") for c in covariates]
-    roles = [x, m, y, *covariates]
-    duplicated = sorted({name for name in roles if roles.count(name) > 1})
-    if duplicated:
-        raise DataError(
-            f"column(s) {', '.join(map(repr, duplicated))} used in more than one role",
-            hint="treatment, mediator, outcome and covariates must be different columns",
-        )
-
-    frame = data[roles]
-    incomplete = frame.isna()
-    n_dropped = int(incomplete.any(axis=1).sum())
-    if n_dropped:
-        counts = incomplete.sum()
-        detail = ", ".join(f"{name}: {int(k)}" for name, k in counts.items() if k)
-        if missing == "raise":
-            raise DataError(
-                f"{n_dropped} row(s) have missing values ({detail})",
-                hint="impute them, drop them, or call with missing='listwise'",
-            )
-        frame = frame.loc[~incomplete.any(axis=1)]
-    if frame.empty:
-        raise DataError(
-            f"no complete rows: every row has a missing value in one of {', '.join(frame.columns)}",
-            hint="check that the variables were measured for the same rows (and at the same wave)",
-        )
-
-    x_values = _numeric_column(frame[x], x, "treatment")
-    m_values = _numeric_column(frame[m], m, "mediator")
-    y_values = _numeric_column(frame[y], y, "outcome")
+    data = _columns.data_frame(data)
+    _arguments.check(missing=missing)
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    roles = [("treatment x", x), ("mediator m", m), ("outcome y", y), *[("covariate", c) for c in covariates]]
+    _columns.check_columns(data, roles)
+    frame, n_dropped, note = _columns.complete_rows(data[[x, m, y, *covariates]], missing=missing)
+    x_values = _columns.numeric_values(frame[x], "treatment", x)
+    m_values = _columns.numeric_values(frame[m], "mediator", m)
+    y_values = _columns.numeric_values(frame[y], "outcome", y)
     for values, name, role, kind in (
         (x_values, x, "treatment", "linear"),
         (m_values, m, "mediator", mediator_model),
         (y_values, y, "outcome", outcome_model),
     ):
-        _check_not_constant(values, name, role)
+        _columns.check_not_constant(values, role, name)
         if kind in ("logit", "probit"):
             _check_binary(values, name, role, kind)
-    cov_matrix, cov_names = _covariate_matrix(frame, covariates)
+    covariate_columns = _columns.covariate_matrix(frame, covariates)
     prepared = PreparedMediationData(
         x=x_values,
         m=m_values,
         y=y_values,
-        covariates=cov_matrix,
-        covariate_names=tuple(cov_names),
+        covariates=covariate_columns.matrix,
+        covariate_names=tuple(covariate_columns.names),
         n_dropped=n_dropped,
         names=(x, m, y),
+        notes=(note,) if note else (),
     )
-    n_parameters = 4 + cov_matrix.shape[1]
-    if prepared.n < n_parameters + 2:
-        raise DataError(
-            f"only {prepared.n} complete rows for a model with {n_parameters} coefficients",
-            hint="collect more data or use fewer covariates",
-        )
-    _check_full_rank(prepared.mediator_design(), prepared.mediator_names(), "mediator")
-    _check_full_rank(prepared.outcome_design(False), prepared.outcome_names(False), "outcome")
+    _columns.check_enough_rows(prepared.n, 4 + covariate_columns.matrix.shape[1])
+    _columns.check_full_rank(prepared.mediator_design(), prepared.mediator_names(), "mediator")
+    _columns.check_full_rank(prepared.outcome_design(False), prepared.outcome_names(False), "outcome")
     return prepared
 
 
@@ -658,7 +558,7 @@ def _refit(
 # ------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CausalMediationResult(AnalysisResult):
     """Effects of a causal mediation analysis (Imai, Keele & Tingley 2010) with the fitted models.
 
@@ -673,6 +573,7 @@ class CausalMediationResult(AnalysisResult):
     outcome_model: pd.DataFrame | None = None
 
     title = "Causal mediation analysis"
+    headline = ("acme", "ade", "total")
 
     def diagram(self, digits: int = 2) -> PathDiagram:
         """The fitted model as a `moclab.analysis.diagram.PathDiagram`.
@@ -782,13 +683,13 @@ def mediate_glm(
     interaction: bool = False,
     treat_value: float = 1.0,
     control_value: float = 0.0,
-    method: Literal["quasi_bayes", "bootstrap"] = "quasi_bayes",
-    sims: int = 1000,
+    ci: Literal["monte_carlo", "percentile", "bca"] = "monte_carlo",
+    n_mc: int = 1000,
+    n_boot: int = 1000,
     level: float = 0.95,
     robust_se: bool = False,
-    ci: Literal["percentile", "bca"] = "percentile",
     missing: Literal["listwise", "raise"] = "listwise",
-    seed: int | np.random.Generator | None = None,
+    seed: SeedLike = None,
 ) -> CausalMediationResult:
     """Causal mediation analysis with linear, logit or probit mediator and outcome models.
 
@@ -811,14 +712,15 @@ def mediate_glm(
         between the control and treated conditions.
     treat_value, control_value : the two treatment values compared (for a continuous treatment, any two
         values).
-    method : "quasi_bayes" (draw coefficients from their asymptotic normal distribution) or "bootstrap"
-        (nonparametric resampling of rows with both models refitted; intervals as chosen by `ci`).
-    sims : number of quasi-Bayesian draws or bootstrap resamples.
+    ci : "monte_carlo" (the quasi-Bayesian Monte Carlo approximation: draw the coefficients from their
+        asymptotic normal distribution, percentile intervals of the draws; the R package mediation's default),
+        or the nonparametric bootstrap (rows resampled, both models refitted) with "percentile" (the
+        package's ``boot = TRUE``) or "bca" (bias-corrected and accelerated, the acceleration from a
+        jackknife over rows; n more refits) intervals.
+    n_mc : number of quasi-Bayesian Monte Carlo draws (``ci="monte_carlo"``; ``sims`` in R).
+    n_boot : number of bootstrap resamples (``ci="percentile"`` or ``"bca"``; ``sims`` in R).
     level : confidence level of the intervals.
-    ci : bootstrap interval: "percentile" (the mediation package's default) or "bca" (bias-corrected and
-        accelerated, with the acceleration from a jackknife over rows; n more refits). The quasi-Bayesian
-        method always gives percentile intervals of its draws.
-    robust_se : quasi-Bayesian draws from HC3 sandwich covariances instead of the model-based ones (as
+    robust_se : Monte Carlo draws from HC3 sandwich covariances instead of the model-based ones (as
         ``robustSE = TRUE`` in the R package mediation); ignored by the bootstrap.
     missing : "listwise" drops incomplete rows (reported in ``info["n_dropped"]`` and a warning); "raise"
         refuses.
@@ -876,26 +778,25 @@ def mediate_glm(
     >>> m = 0.5 * x + rng.normal(size=400)
     >>> y = (rng.random(400) < 1 / (1 + np.exp(-(-0.5 + 0.4 * x + 0.8 * m)))).astype(int)
     >>> df = pd.DataFrame({"coaching": x, "trust": m, "adopted": y})
-    >>> res = mediate_glm(df, x="coaching", m="trust", y="adopted", outcome_model="logit", sims=200, seed=2)
+    >>> res = mediate_glm(df, x="coaching", m="trust", y="adopted", outcome_model="logit", n_mc=200, seed=2)
     >>> res.info["scale"]
     'probability scale'
     >>> round(res.effect("acme").estimate, 3)
     0.049
     """
-    if mediator_model not in MODEL_KINDS:
-        raise ValueError(f"mediator_model must be one of {MODEL_KINDS}, got {mediator_model!r}")
-    if outcome_model not in MODEL_KINDS:
-        raise ValueError(f"outcome_model must be one of {MODEL_KINDS}, got {outcome_model!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if not isinstance(sims, int | np.integer) or sims < 2:
-        raise ValueError(f"sims must be an integer >= 2, got {sims!r}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
+    _arguments.choice("mediator_model", mediator_model, MODEL_KINDS)
+    _arguments.choice("outcome_model", outcome_model, MODEL_KINDS)
+    bootstrap = ci in ("percentile", "bca")
+    _arguments.check(level=level, ci=ci, allowed_ci=CI_METHODS, seed=seed, missing=missing)
+    if bootstrap:
+        _arguments.check(n_boot=n_boot, min_boot=2)
+    else:
+        _arguments.check(n_mc=n_mc, min_mc=2)
     if treat_value == control_value:
-        raise ValueError("treat_value and control_value must differ")
-    if ci not in ("percentile", "bca"):
-        raise ValueError(f"ci must be 'percentile' or 'bca', got {ci!r}")
+        raise DataError(
+            f"treat_value and control_value must differ (both are {treat_value!r})",
+            hint="give the two values of the treatment to compare, e.g. treat_value=1, control_value=0",
+        )
 
     prepared = prepare_mediation_data(
         data,
@@ -908,10 +809,8 @@ def mediate_glm(
         missing=missing,
     )
     if interaction:
-        _check_full_rank(prepared.outcome_design(True), prepared.outcome_names(True), "outcome")
-    notes: list[str] = []
-    if prepared.n_dropped:
-        notes.append(f"{prepared.n_dropped} row(s) with missing values dropped (listwise deletion)")
+        _columns.check_full_rank(prepared.outcome_design(True), prepared.outcome_names(True), "outcome")
+    notes: list[str] = list(prepared.notes)
     for value, label in ((treat_value, "treat_value"), (control_value, "control_value")):
         if not prepared.x.min() <= value <= prepared.x.max():
             notes.append(f"{label} = {value:g} lies outside the observed range of '{x}' (extrapolation)")
@@ -931,30 +830,28 @@ def mediate_glm(
 
     rng = as_generator(seed)
     jackknife: dict[str, np.ndarray] | None = None
-    if method == "quasi_bayes":
-        theta_m = rng.multivariate_normal(fit_m.params, fit_m.cov, size=sims)
-        theta_y = rng.multivariate_normal(fit_y.params, fit_y.cov, size=sims)
+    if not bootstrap:
+        theta_m = rng.multivariate_normal(fit_m.params, fit_m.cov, size=n_mc)
+        theta_y = rng.multivariate_normal(fit_y.params, fit_y.cov, size=n_mc)
         q = potential_outcome_means(theta_m, theta_y, fit_m.sigma, prepared.covariates, spec)
-        ci_method = "quasi_bayesian"
         n_failed = 0
     else:
-        counts = bootstrap_counts(prepared.n, sims, rng)
+        counts = bootstrap_counts(prepared.n, n_boot, rng)
         theta_m, sigma_m, theta_y, ok = _refit(prepared, spec, fit_m, fit_y, counts)
         n_failed = int((~ok).sum())
         if ok.sum() < 2:
             raise DataError(
                 "almost no bootstrap resample could be refitted (separation or empty categories)",
-                hint="use method='quasi_bayes' or simplify the models",
+                hint="use ci='monte_carlo' or simplify the models",
             )
         if n_failed:
             notes.append(
-                f"{n_failed} of {sims} bootstrap resamples could not be refitted (separation, "
+                f"{n_failed} of {n_boot} bootstrap resamples could not be refitted (separation, "
                 "non-convergence or a category absent from the resample) and were left out"
             )
         q = potential_outcome_means(
             theta_m[ok], theta_y[ok], sigma_m[ok], prepared.covariates, spec, unit_weights=counts[ok]
         )
-        ci_method = ci
         if ci == "bca":
             leave_one_out = 1.0 - np.eye(prepared.n)
             jk_m, jk_sigma, jk_y, jk_ok = _refit(prepared, spec, fit_m, fit_y, leave_one_out)
@@ -990,7 +887,7 @@ def mediate_glm(
                 ci_low=float(low),
                 ci_high=float(high),
                 p=_simulation_p_value(values),
-                ci_method=ci_method,
+                ci_method=ci,
                 extra=extra,
             )
         )
@@ -999,7 +896,7 @@ def mediate_glm(
         notes.append("the total effect's interval includes zero, so the proportion mediated is unstable")
 
     info: dict[str, Any] = {
-        "method": "quasi-Bayesian Monte Carlo" if method == "quasi_bayes" else "nonparametric bootstrap",
+        "method": "nonparametric bootstrap" if bootstrap else "quasi-Bayesian Monte Carlo",
         "scale": scale,
         "n": prepared.n,
         "n_dropped": prepared.n_dropped,
@@ -1012,10 +909,11 @@ def mediate_glm(
         "interaction": interaction,
         "treat_value": float(treat_value),
         "control_value": float(control_value),
-        "sims": int(sims),
-        "ci": ci if method == "bootstrap" else "percentile",
+        "ci": ci,
+        "n_mc": None if bootstrap else int(n_mc),
+        "n_boot": int(n_boot) if bootstrap else None,
         "level": level,
-        "robust_se": bool(robust_se) if method == "quasi_bayes" else False,
+        "robust_se": bool(robust_se) and not bootstrap,
         "n_failed_resamples": n_failed,
         "reference": "Imai, Keele & Tingley (2010), Psychological Methods 15(4):309-334",
     }

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from moclab.analysis import _arguments
+
 SeedLike = int | np.integer | np.random.Generator | None
 Equation = tuple[int, Sequence[int]]
 
@@ -82,8 +84,7 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
 
 
 def _check_count(n_boot: int) -> int:
-    if int(n_boot) != n_boot or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive whole number, got {n_boot!r}")
+    _arguments.check(n_boot=n_boot, min_boot=1)
     return int(n_boot)
 
 

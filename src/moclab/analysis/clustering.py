@@ -37,7 +37,7 @@ ICC_ANOVA_ESTIMATOR = "ICC(1), one-way ANOVA estimator with n0 for unequal clust
 FEW_CLUSTERS = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class OnewayAnovaIcc:
     """The one-way random-effects ANOVA of a variable on clusters and the ICCs it gives.
 
@@ -79,6 +79,18 @@ class OnewayAnovaIcc:
 
     def to_dict(self) -> dict[str, Any]:
         return plain(dict(self.__dict__))
+
+    def summary(self) -> str:
+        """ICC(1), ICC(2) and the F test in one line, with the estimator."""
+        return (
+            f"ICC(1) = {self.icc1:.3f}, ICC(2) = {self.icc2:.3f}, F({self.df_between}, {self.df_within}) = "
+            f"{self.f:.2f}, p = {self.p:.3g}; {self.groups} groups, n = {self.n} ({self.estimator})"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"OnewayAnovaIcc(icc1 = {self.icc1:.4g}, icc2 = {self.icc2:.4g}, p = {self.p:.3g}; n = {self.n})"
+        )
 
 
 def oneway_anova_icc(values: np.ndarray, codes: np.ndarray) -> OnewayAnovaIcc:

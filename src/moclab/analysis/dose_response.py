@@ -20,7 +20,6 @@ line with its confidence band and the quadratic curve.
 
 from __future__ import annotations
 
-import difflib
 import html
 import math
 from collections.abc import Sequence
@@ -29,12 +28,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg as sla
 from scipy import special
 
+from moclab.analysis import _arguments, _columns
+from moclab.analysis._least_squares import ols, wald
 from moclab.analysis.bootstrap import factorize_clusters
-from moclab.analysis.clustering import FEW_CLUSTERS, cluster_robust_covariance
-from moclab.analysis.intervals import wald_interval
+from moclab.analysis.clustering import FEW_CLUSTERS
 from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
 
@@ -46,7 +45,7 @@ __all__ = ["DoseResponseResult", "dose_response"]
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DoseResponseResult(AnalysisResult):
     """Result of `dose_response`.
 
@@ -88,6 +87,7 @@ class DoseResponseResult(AnalysisResult):
     covariates: tuple[str, ...] = field(default_factory=tuple)
 
     title = "Dose-response"
+    headline = ("slope", "trend", "quadratic")
 
     def to_dict(self) -> dict[str, Any]:
         base = super().to_dict()
@@ -220,40 +220,12 @@ class DoseResponseResult(AnalysisResult):
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Fit:
-    coef: np.ndarray
-    covariance: np.ndarray
-    df: float
-
-
-def _ols(design: np.ndarray, response: np.ndarray, codes: np.ndarray | None) -> _Fit:
-    """OLS with classical or CR1 cluster-robust covariance (t with n - p or G - 1 df)."""
-    n, p = design.shape
-    q, r = np.linalg.qr(design)
-    r_inv = sla.solve_triangular(r, np.eye(p))
-    coef = r_inv @ (q.T @ response)
-    residual = response - design @ coef
-    if codes is None:
-        return _Fit(coef, residual @ residual / (n - p) * (r_inv @ r_inv.T), float(n - p))
-    return _Fit(coef, cluster_robust_covariance([design], [residual], codes), float(codes.max()))
-
-
-def _wald(fit: _Fit, vector: np.ndarray, level: float) -> tuple[float, float, float, float, float]:
-    estimate = float(vector @ fit.coef)
-    se = float(math.sqrt(max(vector @ fit.covariance @ vector, 0.0)))
-    low, high, p = wald_interval(estimate, se, level, fit.df)
-    return estimate, se, float(low), float(high), float(p)
-
-
 def _dose_groups(
     frame: pd.DataFrame, dose: str, groups: int | str | Sequence[float]
 ) -> tuple[pd.Series, list[str], str]:
     """Ordered group codes 0..k-1 per row, their labels, and a description of how they were formed."""
     values = frame[dose]
     if isinstance(groups, str):
-        if groups not in frame.columns:
-            raise DataError(f"the dose-group column '{groups}' is not in the data")
         column = frame[groups]
         if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.ordered:
             levels = [level for level in column.cat.categories if (column == level).any()]
@@ -414,44 +386,22 @@ def dose_response(
     >>> result.groups["n"].tolist()
     [100, 100, 100, 100]
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    if not 0.5 <= level < 1.0:
-        raise DataError(f"level must be between 0.5 and 1 (e.g. 0.95), not {level!r}")
-    if scores not in ("median", "rank"):
-        raise DataError(f"scores must be 'median' or 'rank', not {scores!r}")
+    data = _columns.data_frame(data)
+    _arguments.check(level=level)
+    _arguments.choice("scores", scores, ("median", "rank"))
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    roles: dict[str, Any] = {"dose": dose, "response": response}
-    roles.update({f"covariate {c}": c for c in covariates})
-    if cluster is not None:
-        roles["cluster"] = cluster
-    for role, name in roles.items():
-        if not isinstance(name, str) or name not in data.columns:
-            close = difflib.get_close_matches(str(name), [str(c) for c in data.columns], n=3)
-            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
-            raise DataError(f"the {role} column {name!r} is not in the data", hint=hint)
-    names = list(roles.values())
-    if len(set(names)) != len(names):
-        raise DataError("dose, response, covariates and cluster must be different columns")
-    used = names + ([groups] if isinstance(groups, str) else [])
-    frame = data[list(dict.fromkeys(used))]
-    notes: list[str] = []
-    incomplete = frame.isna().any(axis=1)
-    if incomplete.any():
-        notes.append(f"{int(incomplete.sum())} row(s) with missing values dropped (listwise deletion)")
-        frame = frame.loc[~incomplete]
-    for name in [dose, response, *covariates]:
-        column = frame[name]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise DataError(f"column '{name}' must be numeric, but has type {column.dtype}")
-        if len(column) and np.ptp(column.to_numpy(dtype=float)) == 0:
-            raise DataError(
-                f"'{name}' is constant in the analysed rows, so it carries no dose-response information"
-            )
+    roles = [("dose", dose), ("response", response), *[("covariate", c) for c in covariates]]
+    roles += [("cluster", cluster)] if cluster is not None else []
+    _columns.check_columns(data, roles)
+    if isinstance(groups, str) and groups not in data.columns:
+        _columns.check_columns(data, [("dose-group", groups)])
+    used = [name for _, name in roles] + ([groups] if isinstance(groups, str) else [])
+    frame, _, note = _columns.complete_rows(data[list(dict.fromkeys(used))])
+    notes: list[str] = [note] if note else []
+    for role, name in roles[: 2 + len(covariates)]:
+        _columns.check_not_constant(_columns.numeric_values(frame[name], role, name), role, name)
     n = len(frame)
-    n_params = 3 + len(covariates)
-    if n < n_params + 3:
-        raise DataError(f"too few complete rows ({n}) for the dose-response models", hint="need more units")
+    _columns.check_enough_rows(n, 3 + len(covariates))  # the quadratic model's coefficients
     x = frame[dose].to_numpy(dtype=float)
     y = frame[response].to_numpy(dtype=float)
     cov = frame[covariates].to_numpy(dtype=float) if covariates else np.empty((n, 0))
@@ -467,18 +417,15 @@ def dose_response(
                 f"about {FEW_CLUSTERS} (Cameron & Miller 2015); treat intervals as optimistic"
             )
     design = np.column_stack([np.ones(n), x, cov_centred])
-    if np.linalg.matrix_rank(design) < design.shape[1]:
-        raise DataError(
-            "the dose and the covariates are collinear", hint="drop a covariate that duplicates another"
-        )
+    _columns.check_full_rank(design, ["intercept", dose, *covariates], "dose-response")
     effects: list[Effect] = []
     se_kind = "cluster_t" if codes is not None else "t"
 
     # Linear slope.
-    linear = _ols(design, y, codes)
+    linear = ols(design, y, codes)
     unit_vector = np.zeros(design.shape[1])
     unit_vector[1] = 1.0
-    slope = _wald(linear, unit_vector, level)
+    slope = wald(linear, unit_vector, level)
     effects.append(Effect("slope", "slope", *slope[:4], slope[4], se_kind, {"df": linear.df}))
     std_factor = float(np.std(x, ddof=1) / np.std(y, ddof=1))
     effects.append(
@@ -510,11 +457,11 @@ def dose_response(
     cell_design = np.column_stack([indicators, cov_centred])
     if n - cell_design.shape[1] < 1:
         raise DataError("too few rows for one mean per dose group", hint="use fewer groups")
-    cells = _ols(cell_design, y, codes)
+    cells = ols(cell_design, y, codes)
     contrast = np.zeros(cell_design.shape[1])
     centred_scores = score_values - score_values.mean()
     contrast[:k] = centred_scores / np.sum(centred_scores**2)
-    trend = _wald(cells, contrast, level)
+    trend = wald(cells, contrast, level)
     binary = set(np.unique(y).tolist()) <= {0.0, 1.0}
     trend_test = "linear_contrast"
     trend_extra: dict[str, Any] = {"df": cells.df, "scores": score_values.tolist(), "groups": group_labels}
@@ -580,10 +527,10 @@ def dose_response(
         if np.linalg.matrix_rank(square_design) < square_design.shape[1]:
             notes.append("the quadratic check is skipped: the dose takes too few distinct values")
         else:
-            squares = _ols(square_design, y, codes)
+            squares = ols(square_design, y, codes)
             vector = np.zeros(square_design.shape[1])
             vector[2] = 1.0
-            curvature = _wald(squares, vector, level)
+            curvature = wald(squares, vector, level)
             b1, b2 = squares.coef[1], squares.coef[2]
             turn = centre - b1 / (2 * b2) if b2 != 0 else math.nan
             extra: dict[str, Any] = {"df": squares.df, "dose_centre": centre, "turning_point": float(turn)}

@@ -10,10 +10,13 @@ hazard ratios and standardized mean differences are first converted to approxima
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from moclab.analysis.results import plain
+import numpy as np
+
+from moclab.analysis import _arguments
+from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
 
 __all__ = ["EValueResult", "e_value"]
@@ -21,9 +24,12 @@ __all__ = ["EValueResult", "e_value"]
 SCALES = ("RR", "OR", "HR", "SMD")
 
 
-@dataclass(frozen=True)
-class EValueResult:
+@dataclass(frozen=True, repr=False)
+class EValueResult(AnalysisResult):
     """Result of `e_value`.
+
+    Effects: ``rr`` (the estimate on the approximate risk-ratio scale, with its interval), ``e_value`` (of
+    the estimate) and, with the relevant confidence limit, ``e_value_limit``.
 
     Attributes
     ----------
@@ -45,20 +51,23 @@ class EValueResult:
         "lower" or "upper": which limit ``limit`` belongs to.
     """
 
-    scale: str
-    estimate: float
-    ci_low: float | None
-    ci_high: float | None
-    se: float | None
-    true: float
-    rare: bool
-    rr: float
-    rr_low: float | None
-    rr_high: float | None
-    rr_true: float
-    point: float
-    limit: float | None
-    limit_side: str | None
+    scale: str = "RR"
+    estimate: float = math.nan
+    ci_low: float | None = None
+    ci_high: float | None = None
+    se: float | None = None
+    true: float = 1.0
+    rare: bool = False
+    rr: float = math.nan
+    rr_low: float | None = None
+    rr_high: float | None = None
+    rr_true: float = 1.0
+    point: float = math.nan
+    limit: float | None = None
+    limit_side: str | None = None
+
+    title = "E-value"
+    headline = ("e_value", "e_value_limit", "rr")
 
     @property
     def ci_includes_true(self) -> bool | None:
@@ -66,7 +75,10 @@ class EValueResult:
         return None if self.limit is None else self.limit == 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return plain({"type": type(self).__name__, **asdict(self)})
+        base = super().to_dict()
+        names = [f.name for f in fields(self) if f.name not in ("effects", "info", "warnings")]
+        base.update(plain({name: getattr(self, name) for name in names}))
+        return base
 
     def summary(self) -> str:
         """One paragraph in words."""
@@ -84,12 +96,45 @@ class EValueResult:
             )
         return text
 
-    def __str__(self) -> str:
-        return self.summary()
+    def plot(self, ax: Any = None) -> Any:
+        """The confounding that explains the estimate away: every pair of risk ratios RR_EU (confounder and
+        exposure) and RR_UD (confounder and outcome) whose bias factor RR_EU·RR_UD/(RR_EU + RR_UD − 1)
+        equals the estimate's risk ratio relative to the true value (Ding & VanderWeele 2016), with the
+        E-value where the two are equal, and the same curve for the confidence limit. Returns the Axes.
 
-    def __repr__(self) -> str:
-        limit = "None" if self.limit is None else f"{self.limit:.4g}"
-        return f"EValueResult({self.scale}={self.estimate:g}: point={self.point:.4g}, limit={limit})"
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> ax = e_value(3.9, 1.8, 8.7).plot()
+        >>> ax.get_xlabel()
+        'RR_EU: risk ratio of the confounder with the exposure'
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.5, 4.5))
+        top = 2.5 * self.point + 1.0
+        curves = [("estimate", self.point, "black", "-")]
+        if self.limit is not None and self.limit > 1.0:
+            curves.append((f"{self.limit_side} confidence limit", self.limit, "0.45", "--"))
+        for label, e, colour, style in curves:
+            ratio = e * e / (2 * e - 1)  # the bias factor whose equal-strength solution is e
+            x = np.linspace(ratio * (1 + 1e-6), top, 400)
+            y = ratio * (x - 1) / (x - ratio)
+            shown = y <= top
+            ax.plot(x[shown], y[shown], color=colour, ls=style, lw=1.4, label=f"explains away the {label}")
+            ax.plot([e], [e], "o", color=colour)
+            ax.annotate(f"E-value {e:.3g}", (e, e), textcoords="offset points", xytext=(6, 6), fontsize=8)
+        ax.set_xlim(1.0, top)
+        ax.set_ylim(1.0, top)
+        ax.set_xlabel("RR_EU: risk ratio of the confounder with the exposure")
+        ax.set_ylabel("RR_UD: risk ratio of the confounder with the outcome")
+        ax.set_title(
+            f"{self.title} of {self.scale} = {self.estimate:g} (true value {self.true:g})", fontsize=10
+        )
+        ax.legend(frameon=False, fontsize="small")
+        return ax
 
 
 def _threshold(rr: float, rr_true: float) -> float:
@@ -108,16 +153,6 @@ def _to_risk_ratio(value: float, scale: str, rare: bool) -> float:
     if scale == "OR":
         return math.sqrt(value)
     return (1.0 - 0.5 ** math.sqrt(value)) / (1.0 - 0.5 ** math.sqrt(1.0 / value))
-
-
-def _number(value: Any, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise DataError(f"{name} must be a number, not {value!r}") from error
-    if not math.isfinite(number):
-        raise DataError(f"{name} must be a finite number, not {value!r}")
-    return number
 
 
 def e_value(
@@ -210,14 +245,13 @@ def e_value(
     >>> round(result.rr, 4), round(result.point, 3), result.limit
     (0.8944, 1.481, 1.0)
     """
-    if scale not in SCALES:
-        raise DataError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
-    estimate = _number(estimate, "estimate")
-    low = None if ci_low is None else _number(ci_low, "ci_low")
-    high = None if ci_high is None else _number(ci_high, "ci_high")
-    se_value = None if se is None else _number(se, "se")
+    _arguments.choice("scale", scale, SCALES)
+    estimate = _arguments.number("estimate", estimate)
+    low = None if ci_low is None else _arguments.number("ci_low", ci_low)
+    high = None if ci_high is None else _arguments.number("ci_high", ci_high)
+    se_value = None if se is None else _arguments.number("se", se)
     ratio_scale = scale != "SMD"
-    true_value = (1.0 if ratio_scale else 0.0) if true is None else _number(true, "true")
+    true_value = (1.0 if ratio_scale else 0.0) if true is None else _arguments.number("true", true)
 
     if ratio_scale:
         if se_value is not None:
@@ -268,7 +302,22 @@ def e_value(
         limit = 1.0 if (rr_low is not None or rr_high is not None) else None
     if limit is None and rr_low is None and rr_high is None:
         side = None
+    effects = [
+        Effect("rr", "risk_ratio", rr, None, rr_low, rr_high, None, None, {"scale": scale, "true": rr_true}),
+        Effect("e_value", "e_value", point),
+    ]
+    if limit is not None:
+        effects.append(Effect("e_value_limit", "e_value", limit, extra={"side": side}))
+    info = {
+        "method": "E-value (VanderWeele & Ding 2017)"
+        + ("" if scale == "RR" else f"; {scale} converted to an approximate risk ratio"),
+        "scale": scale,
+        "rare": bool(rare),
+        "reference": "VanderWeele & Ding (2017), Annals of Internal Medicine 167(4):268-274",
+    }
     return EValueResult(
+        effects=tuple(effects),
+        info=info,
         scale=scale,
         estimate=estimate,
         ci_low=low,

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from moclab.analysis import _arguments, _columns
+from moclab.analysis._least_squares import least_squares
 from moclab.analysis.meta import complete_cluster_rows
 from moclab.analysis.results import AnalysisResult, Effect
 from moclab.errors import DataError
@@ -34,7 +36,7 @@ from moclab.errors import DataError
 __all__ = ["VarianceRatioResult", "arm_variance_ratio"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class VarianceRatioResult(AnalysisResult):
     """Result of `arm_variance_ratio`.
 
@@ -50,6 +52,7 @@ class VarianceRatioResult(AnalysisResult):
     table: pd.DataFrame | None = None
 
     title = "Spread of site means by arm (heterogeneity of a site-level strategy's effect)"
+    headline = ("ratio", "tau2_difference")
 
 
 def arm_variance_ratio(
@@ -115,14 +118,14 @@ def arm_variance_ratio(
     >>> bool(result.effect("ratio").p < 0.05)
     True
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    if not 0 < level < 1:
-        raise DataError(f"level must lie between 0 and 1, not {level!r}")
+    _arguments.check(level=level)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    frame, _ = complete_cluster_rows(data, {"arm": arm, "response y": y}, covariates, cluster)
+    frame, notes = complete_cluster_rows(data, {"arm": arm, "response y": y}, covariates, cluster)
     if not set(np.unique(frame[arm])) <= {0.0, 1.0}:
-        raise DataError(f"the arm '{arm}' must be coded 0 (control) and 1 (strategy)")
+        raise DataError(
+            f"the arm '{arm}' must be coded 0 (control) and 1 (strategy)",
+            hint=f"recode '{arm}' as 1 = the strategy arm, 0 = the control arm",
+        )
     per_cluster = frame.groupby(cluster, observed=True)[arm].nunique()
     if (per_cluster > 1).any():
         raise DataError(
@@ -133,8 +136,8 @@ def arm_variance_ratio(
     response = frame[y].to_numpy(dtype=np.float64)
     if covariates:
         design = np.column_stack([np.ones(len(frame)), frame[covariates].to_numpy(dtype=np.float64)])
-        coefficients, *_ = np.linalg.lstsq(design, response, rcond=None)
-        response = response - design @ coefficients
+        _columns.check_full_rank(design, ["intercept", *covariates], "covariate adjustment")
+        response = least_squares(design, response).residuals
     table = (
         pd.DataFrame({"cluster": frame[cluster].astype(str).to_numpy(), "arm": frame[arm], "value": response})
         .groupby("cluster", observed=True, sort=False)
@@ -170,4 +173,4 @@ def arm_variance_ratio(
         "covariates": covariates,
         "level": level,
     }
-    return VarianceRatioResult(effects=effects, info=info, table=table)
+    return VarianceRatioResult(effects=effects, info=info, warnings=tuple(notes), table=table)

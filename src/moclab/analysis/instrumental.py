@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from moclab.analysis.binary import _check_full_rank
+from moclab.analysis import _arguments, _columns
+from moclab.analysis._least_squares import OlsFit, least_squares, ols, wald
 from moclab.analysis.clustering import cluster_robust_covariance
-from moclab.analysis.dose_response import _Fit, _ols, _wald
 from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.analysis.robustness import partial_r_squared, prepare_regression_rows
 from moclab.errors import DataError
@@ -31,7 +31,7 @@ __all__ = ["WEAK_INSTRUMENT_F", "InstrumentalResult", "instrumental_effect"]
 WEAK_INSTRUMENT_F = 10.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class InstrumentalResult(AnalysisResult):
     """Result of `instrumental_effect`.
 
@@ -70,14 +70,7 @@ class InstrumentalResult(AnalysisResult):
     covariates: tuple[str, ...] = field(default_factory=tuple)
 
     title = "Instrumental-variable (2SLS) effect"
-
-    def __repr__(self) -> str:
-        iv = self.effect("iv")
-        return (
-            f"InstrumentalResult({self.outcome} ~ {self.endogenous} | {self.instrument}: "
-            f"iv={iv.estimate:.4g} [{iv.ci_low:.4g}, {iv.ci_high:.4g}], "
-            f"first-stage F={self.first_stage_f:.3g}, n={self.n})"
-        )
+    headline = ("iv", "first_stage", "ols")
 
     def to_dict(self) -> dict[str, Any]:
         base = super().to_dict()
@@ -114,15 +107,10 @@ class InstrumentalResult(AnalysisResult):
 
 def _instrument_values(column: pd.Series, name: str) -> tuple[np.ndarray, tuple[Any, Any], str]:
     """The instrument as 0/1, the levels coded 0 and 1, and a sentence saying which is which."""
-    constant = DataError(
-        f"the instrument '{name}' is constant in the analysed rows (every row is in one arm)",
-        hint="an instrument needs units in both arms; check the rows selected for the analysis",
-    )
+    _columns.check_not_constant(column.to_numpy(), "instrument", name)
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-        values = column.to_numpy(dtype=float)
+        values = _columns.numeric_values(column, "instrument", name)
         distinct = np.unique(values)
-        if distinct.size < 2:
-            raise constant
         if not np.all(np.isin(distinct, (0.0, 1.0))):
             shown = ", ".join(f"{v:g}" for v in distinct[:6]) + (", ..." if distinct.size > 6 else "")
             raise DataError(
@@ -135,8 +123,6 @@ def _instrument_values(column: pd.Series, name: str) -> tuple[np.ndarray, tuple[
             used = [level for level in column.cat.categories if (column == level).any()]
         else:
             used = sorted(pd.unique(column).tolist(), key=str)
-        if len(used) < 2:
-            raise constant
         if len(used) > 2:
             shown = ", ".join(repr(v) for v in used[:6])
             raise DataError(
@@ -256,8 +242,7 @@ def instrumental_effect(
     >>> round(result.effect("ols").estimate, 2), round(result.first_stage_f)
     (0.75, 200)
     """
-    if not 0.0 < level < 1.0:
-        raise DataError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    _arguments.check(level=level)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     rows = prepare_regression_rows(
         data,
@@ -274,15 +259,15 @@ def instrumental_effect(
     covariate_names = list(rows.covariate_names)
     instruments = np.column_stack([np.ones(n), z, rows.covariates])
     regressors = np.column_stack([np.ones(n), d, rows.covariates])
-    _check_full_rank(instruments, ["intercept", instrument, *covariate_names], "first-stage")
-    _check_full_rank(regressors, ["intercept", endogenous, *covariate_names], "outcome")
+    _columns.check_full_rank(instruments, ["intercept", instrument, *covariate_names], "first-stage")
+    _columns.check_full_rank(regressors, ["intercept", endogenous, *covariate_names], "outcome")
     k = regressors.shape[1]
     codes = rows.codes
     unit = np.zeros(k)
     unit[1] = 1.0
 
-    first = _ols(instruments, d, codes)
-    first_stage = _wald(first, unit, level)
+    first = ols(instruments, d, codes)
+    first_stage = wald(first, unit, level)
     fitted = regressors.copy()
     fitted[:, 1] = instruments @ first.coef
     if first_stage[1] == 0 or np.linalg.matrix_rank(fitted) < k:
@@ -294,17 +279,18 @@ def instrumental_effect(
     f_statistic = (first_stage[0] / first_stage[1]) ** 2
     partial_r2 = partial_r_squared(instruments, d, [1])
 
-    coef, *_ = np.linalg.lstsq(fitted, outcome, rcond=None)
+    second = least_squares(fitted, outcome)
+    coef = second.coef
     residual = outcome - regressors @ coef  # structural residuals, with the observed regressor
     if codes is None:
-        covariance = residual @ residual / (n - k) * np.linalg.inv(fitted.T @ fitted)
+        covariance = residual @ residual / (n - k) * second.xtx_inv
         df = float(n - k)
     else:
         covariance = cluster_robust_covariance([fitted], [residual], codes)
         df = float(rows.n_clusters - 1)
-    iv = _wald(_Fit(coef, covariance, df), unit, level)
-    reduced = _wald(_ols(instruments, outcome, codes), unit, level)
-    ols = _wald(_ols(regressors, outcome, codes), unit, level)
+    iv = wald(OlsFit(coef, covariance, df), unit, level)
+    reduced = wald(ols(instruments, outcome, codes), unit, level)
+    association = wald(ols(regressors, outcome, codes), unit, level)
 
     se_kind = "cluster_t" if codes is not None else "t"
     effects = (
@@ -318,7 +304,7 @@ def instrumental_effect(
             {"df": df, "F": f_statistic, "partial_r2": partial_r2},
         ),
         Effect("reduced_form", "reduced_form", *reduced[:4], reduced[4], se_kind, {"df": df}),
-        Effect("ols", "association", *ols[:4], ols[4], se_kind, {"df": df}),
+        Effect("ols", "association", *association[:4], association[4], se_kind, {"df": df}),
     )
     notes = list(rows.notes)
     if f_statistic < WEAK_INSTRUMENT_F:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import special
 
+from moclab.analysis import _arguments
 from moclab.analysis.bootstrap import SeedLike, as_generator
 
 __all__ = [
@@ -31,8 +32,7 @@ __all__ = [
 
 
 def _check_level(level: float) -> float:
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    _arguments.check(level=level)
     return float(level)
 
 
@@ -180,7 +180,7 @@ def bca_interval(
 
 
 def monte_carlo_draws(
-    mean: np.ndarray, covariance: np.ndarray, n_draws: int = 20_000, seed: SeedLike = None
+    mean: np.ndarray, covariance: np.ndarray, n_mc: int = 20_000, seed: SeedLike = None
 ) -> np.ndarray:
     """Draws of a parameter vector from its estimated asymptotic normal distribution N(mean, covariance).
 
@@ -190,15 +190,15 @@ def monte_carlo_draws(
         Parameter estimates (p,).
     covariance : numpy.ndarray
         Their covariance matrix (p, p) (positive semi-definite).
-    n_draws : int
-        Number of draws.
+    n_mc : int
+        Number of Monte Carlo draws.
     seed : int, numpy.random.Generator or None
         Source of randomness.
 
     Returns
     -------
     numpy.ndarray
-        (n_draws, p).
+        (n_mc, p).
 
     Notes
     -----
@@ -215,7 +215,7 @@ def monte_carlo_draws(
     rng = as_generator(seed)
     eigenvalues, eigenvectors = np.linalg.eigh((covariance + covariance.T) / 2)
     root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
-    return mean + rng.standard_normal((int(n_draws), mean.size)) @ root.T
+    return mean + rng.standard_normal((int(n_mc), mean.size)) @ root.T
 
 
 def monte_carlo_interval(
@@ -223,7 +223,7 @@ def monte_carlo_interval(
     covariance: np.ndarray,
     statistic: Callable[[np.ndarray], np.ndarray],
     *,
-    n_draws: int = 20_000,
+    n_mc: int = 20_000,
     level: float = 0.95,
     seed: SeedLike = None,
 ) -> tuple[np.ndarray | float, np.ndarray | float]:
@@ -234,9 +234,9 @@ def monte_carlo_interval(
     mean, covariance : numpy.ndarray
         Parameter estimates (p,) and their covariance (p, p).
     statistic : callable
-        Maps draws (n_draws, p) to the statistic, (n_draws,) or (n_draws, k), vectorized over rows;
+        Maps draws (n_mc, p) to the statistic, (n_mc,) or (n_mc, k), vectorized over rows;
         e.g. ``lambda t: t[:, 0] * t[:, 1]`` for an indirect effect a·b.
-    n_draws : int
+    n_mc : int
         Number of Monte Carlo draws (Preacher & Selig use 20,000).
     level : float
         Confidence level.
@@ -267,7 +267,7 @@ def monte_carlo_interval(
     >>> bool(0 < low < 0.12 < high)
     True
     """
-    draws = statistic(monte_carlo_draws(mean, covariance, n_draws, seed))
+    draws = statistic(monte_carlo_draws(mean, covariance, n_mc, seed))
     return percentile_interval(draws, None, level)
 
 

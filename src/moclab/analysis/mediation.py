@@ -20,7 +20,6 @@ c = c' + Σ specific indirect effects.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -32,6 +31,8 @@ import pandas as pd
 from scipy import linalg as sla
 from scipy import special
 
+from moclab.analysis import _arguments, _columns
+from moclab.analysis._least_squares import least_squares
 from moclab.analysis.bootstrap import (
     SeedLike,
     as_generator,
@@ -75,7 +76,7 @@ ColumnOrArray = str | Sequence[float] | np.ndarray | pd.Series
 # ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class MediationResult(AnalysisResult):
     """Result of `mediate`: effects with intervals, the fitted regressions, clustering diagnostics.
 
@@ -138,6 +139,7 @@ class MediationResult(AnalysisResult):
     draws: pd.DataFrame | None = None
 
     title = "Mediation analysis"
+    headline = ("indirect", "total_indirect", "direct", "total")
 
     # -- tables ------------------------------------------------------------------------------------------
 
@@ -312,8 +314,38 @@ def _effect_dict(effect: Effect) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Input handling
+# Arguments and data preparation
 # ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Inference:
+    """How the intervals are computed (the arguments of `mediate` of that name, checked)."""
+
+    ci: str
+    level: float
+    n_boot: int
+    n_mc: int
+    seed: SeedLike
+    chunk_size: int | None
+    keep_draws: bool
+
+    @property
+    def bootstrap(self) -> bool:
+        return self.ci in ("bca", "percentile")
+
+
+def _check_options(model: str, x_type: str, missing: str, inference: _Inference) -> None:
+    """The options of `mediate`, checked before the data are touched."""
+    _arguments.choice("model", model, MODELS)
+    _arguments.choice("x_type", x_type, ("auto", "arm", "dose"))
+    _arguments.check(
+        level=inference.level, ci=inference.ci, allowed_ci=CI_METHODS, seed=inference.seed, missing=missing
+    )
+    if inference.bootstrap:
+        _arguments.check(n_boot=inference.n_boot)
+    if inference.ci == "monte_carlo":
+        _arguments.check(n_mc=inference.n_mc)
 
 
 @dataclass
@@ -334,14 +366,6 @@ class _Prepared:
     notes: list[str]
 
 
-def _did_you_mean(name: str, columns: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, [str(c) for c in columns], n=3, cutoff=0.6)
-    if close:
-        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-    shown = ", ".join(f"'{c}'" for c in list(columns)[:12])
-    return f"available columns: {shown}" + (", ..." if len(columns) > 12 else "")
-
-
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -360,81 +384,69 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _gather_frame(
-    data: pd.DataFrame | Mapping[str, Any] | None,
-    x: Any,
-    m: Any,
-    y: Any,
-    covariates: Any,
-    cluster: Any,
-) -> tuple[pd.DataFrame, str, list[str], str, list[str], str | None]:
-    """Put every variable into one DataFrame and return it with the role names."""
-    if data is not None and not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(dict(data))
-    mediators = _as_list(m)
-    covariate_list = _as_list(covariates)
-    if not mediators:
-        raise DataError("no mediator given", hint="pass m='column' or m=['M1', 'M2']")
-    if data is not None:
-        columns = list(data.columns)
-        roles: list[tuple[str, Any]] = [("strategy x", x), ("outcome y", y)]
-        roles += [("mediator", v) for v in mediators] + [("covariate", v) for v in covariate_list]
-        for role, value in roles:
-            if not isinstance(value, str):
-                raise DataError(
-                    f"with data=DataFrame, the {role} must be a column name, not {type(value).__name__}",
-                    hint="pass column names, or leave data=None and pass arrays",
-                )
-            if value not in data.columns:
-                raise DataError(
-                    f"the {role} '{value}' is not a column of the data", hint=_did_you_mean(value, columns)
-                )
-        names = [x, y, *mediators, *covariate_list]
-        seen: dict[str, int] = {}
-        for name in names:
-            seen[name] = seen.get(name, 0) + 1
-        repeated = [name for name, count in seen.items() if count > 1]
-        if repeated:
-            raise DataError(
-                f"variable '{repeated[0]}' is given in more than one role",
-                hint="strategy, mediators, outcome and covariates must be different columns",
-            )
-        frame = data[names].copy()
-        cluster_name = None
-        if cluster is not None:
-            if isinstance(cluster, str):
-                if cluster not in data.columns:
-                    raise DataError(
-                        f"the cluster variable '{cluster}' is not a column of the data",
-                        hint=_did_you_mean(cluster, columns),
-                    )
-                if cluster in names:
-                    raise DataError(f"the cluster variable '{cluster}' is also used as a model variable")
-                frame["__cluster__"] = data[cluster].to_numpy()
-                cluster_name = cluster
-            else:
-                values = np.asarray(cluster)
-                if values.shape != (len(data),):
-                    raise DataError(f"cluster has {values.size} values but the data have {len(data)} rows")
-                frame["__cluster__"] = values
-                cluster_name = "cluster"
-        return frame, x, list(mediators), y, list(covariate_list), cluster_name
+@dataclass
+class _Gathered:
+    """Every variable in one DataFrame (the cluster as ``__cluster__``) and the names of their roles."""
+
+    frame: pd.DataFrame
+    x: str
+    mediators: list[str]
+    y: str
+    covariates: list[str]
+    cluster: str | None
+
+
+def _cluster_values(cluster: Any, n_rows: int) -> np.ndarray:
+    values = np.asarray(cluster)
+    if values.shape != (n_rows,):
+        raise DataError(
+            f"cluster has {values.size} values but the data have {n_rows} rows",
+            hint="pass one cluster label per row, or the name of a column",
+        )
+    return values
+
+
+def _gather_from_data(
+    data: pd.DataFrame, x: Any, mediators: list[Any], y: Any, covariates: list[Any], cluster: Any
+) -> _Gathered:
+    """Column names of `data` in their roles: checked, and copied into one frame."""
+    roles = [("strategy x", x), ("outcome y", y)]
+    roles += [("mediator", v) for v in mediators] + [("covariate", v) for v in covariates]
+    if isinstance(cluster, str):
+        roles.append(("cluster", cluster))
+    _columns.check_columns(data, roles)
+    names = [x, y, *mediators, *covariates]
+    frame = data[names].copy()
+    cluster_name = None
+    if isinstance(cluster, str):
+        frame["__cluster__"] = data[cluster].to_numpy()
+        cluster_name = cluster
+    elif cluster is not None:
+        frame["__cluster__"] = _cluster_values(cluster, len(data))
+        cluster_name = "cluster"
+    return _Gathered(frame, x, list(mediators), y, list(covariates), cluster_name)
+
+
+def _gather_from_arrays(
+    x: Any, mediators: list[Any], y: Any, covariates: list[Any], cluster: Any
+) -> _Gathered:
+    """Arrays or Series in their roles (Series names become variable names), as one frame."""
 
     def name_of(value: Any, default: str) -> str:
         return str(value.name) if isinstance(value, pd.Series) and value.name is not None else default
 
-    if any(isinstance(v, str) for v in [x, y, *mediators, *covariate_list]):
+    if any(isinstance(v, str) for v in [x, y, *mediators, *covariates]):
         raise DataError("column names were given but no data", hint="pass data=your_dataframe")
     m_names = [name_of(v, "m" if len(mediators) == 1 else f"m{j + 1}") for j, v in enumerate(mediators)]
-    c_names = [name_of(v, f"c{j + 1}") for j, v in enumerate(covariate_list)]
+    c_names = [name_of(v, f"c{j + 1}") for j, v in enumerate(covariates)]
     x_name, y_name = name_of(x, "x"), name_of(y, "y")
     names = [x_name, y_name, *m_names, *c_names]
     if len(set(names)) != len(names):  # Series sharing a name: fall back to positional names
         m_names = [f"m{j + 1}" if len(mediators) > 1 else "m" for j in range(len(mediators))]
-        c_names = [f"c{j + 1}" for j in range(len(covariate_list))]
+        c_names = [f"c{j + 1}" for j in range(len(covariates))]
         x_name, y_name = "x", "y"
         names = [x_name, y_name, *m_names, *c_names]
-    arrays = [x, y, *mediators, *covariate_list]
+    arrays = [x, y, *mediators, *covariates]
     lengths = {len(np.asarray(a)) for a in arrays}
     if len(lengths) != 1:
         detail = ", ".join(f"{name}: {len(np.asarray(a))}" for name, a in zip(names, arrays, strict=True))
@@ -444,185 +456,163 @@ def _gather_frame(
     frame = pd.DataFrame({name: np.asarray(a) for name, a in zip(names, arrays, strict=True)})
     cluster_name = None
     if cluster is not None:
-        values = np.asarray(cluster)
-        if values.shape != (len(frame),):
-            raise DataError(f"cluster has {values.size} values but the variables have {len(frame)} rows")
-        frame["__cluster__"] = values
+        frame["__cluster__"] = _cluster_values(cluster, len(frame))
         cluster_name = name_of(cluster, "cluster")
-    return frame, x_name, m_names, y_name, c_names, cluster_name
+    return _Gathered(frame, x_name, m_names, y_name, c_names, cluster_name)
+
+
+def _gather(data: Any, x: Any, m: Any, y: Any, covariates: Any, cluster: Any) -> _Gathered:
+    """Put every variable into one DataFrame and name the roles."""
+    mediators, covariate_list = _as_list(m), _as_list(covariates)
+    if not mediators:
+        raise DataError("no mediator given", hint="pass m='column' or m=['M1', 'M2']")
+    if data is None:
+        return _gather_from_arrays(x, mediators, y, covariate_list, cluster)
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    return _gather_from_data(frame, x, mediators, y, covariate_list, cluster)
 
 
 def _level_text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float | np.integer | np.floating) else str(value)
 
 
-def _numeric(series: pd.Series, role: str, name: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(np.float64).to_numpy()
-    if not pd.api.types.is_numeric_dtype(series):
-        example = series.iloc[0] if len(series) else ""
-        raise DataError(
-            f"the {role} '{name}' is not numeric (values such as {example!r})",
-            hint="recode it to numbers; binary mediators or outcomes need the binary-variable analysis",
-        )
-    return series.to_numpy(dtype=np.float64)
+def _code_strategy(series: pd.Series, name: str, x_type: str) -> tuple[np.ndarray, str, str | None]:
+    """The strategy as numbers, whether it is an arm or a dose, and the 0/1 coding of an arm.
 
-
-def _prepare(
-    data: Any,
-    x: Any,
-    m: Any,
-    y: Any,
-    covariates: Any,
-    cluster: Any,
-    x_type: str,
-    missing: str,
-) -> _Prepared:
-    frame, x_name, m_names, y_name, c_names, cluster_name = _gather_frame(data, x, m, y, covariates, cluster)
-    notes: list[str] = []
-    # Missing values: listwise deletion (the usual default for regression-based mediation), reported.
-    incomplete = frame.isna()
-    n_missing_rows = int(incomplete.any(axis=1).sum())
-    if n_missing_rows:
-        per_column = incomplete.sum()
-        per_column = per_column[per_column > 0].rename(index={"__cluster__": cluster_name or "cluster"})
-        detail = ", ".join(f"{name} {count}" for name, count in per_column.items())
-        if missing == "raise":
-            raise DataError(
-                f"{n_missing_rows} row(s) have missing values ({detail})",
-                hint="impute them or pass missing='listwise' to drop those rows",
-            )
-        frame = frame.loc[~incomplete.any(axis=1)].reset_index(drop=True)
-        notes.append(
-            f"{n_missing_rows} of {n_missing_rows + len(frame)} rows had missing values ({detail}) and were "
-            "dropped (listwise deletion); if missingness depends on the variables, consider multiple "
-            "imputation"
-        )
-
-    if frame.empty:
-        raise DataError(
-            f"no complete rows: every row has a missing value in one of {', '.join(frame.columns)}".replace(
-                "__cluster__", cluster_name or "cluster"
-            ),
-            hint="check that the variables were measured for the same rows (and at the same wave)",
-        )
-    # Strategy: a binary arm is coded 0/1 so that effects are arm contrasts.
-    x_series = frame[x_name]
-    levels = pd.unique(x_series)
-    if len(levels) < 2 and n_missing_rows:
-        raise DataError(
-            f"after dropping the {n_missing_rows} row(s) with missing values ({detail}), the strategy "
-            f"'{x_name}' has a single value ({_level_text(levels[0])}) in the {len(frame)} rows left",
-            hint="the other arm (or dose) has no complete row: check the missing values of its recipients",
-        )
-    x_coding = None
-    if x_type not in ("auto", "arm", "dose"):
-        raise DataError(f"x_type must be 'auto', 'arm' or 'dose', not {x_type!r}")
-    is_numeric_x = pd.api.types.is_numeric_dtype(x_series) or pd.api.types.is_bool_dtype(x_series)
+    A binary arm is coded 0/1 (the later-sorted value as 1) so that effects are arm contrasts.
+    """
+    levels = pd.unique(series)
+    is_numeric = pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
     if x_type == "arm" and len(levels) != 2:
         raise DataError(
-            f"the strategy '{x_name}' was declared a binary arm (x_type='arm') but has {len(levels)} "
+            f"the strategy '{name}' was declared a binary arm (x_type='arm') but has {len(levels)} "
             "distinct values",
             hint="code it with exactly two values, or use x_type='dose' for a continuous dose",
         )
-    if x_type == "dose" and not is_numeric_x:
-        raise DataError(f"the strategy '{x_name}' was declared a dose (x_type='dose') but is not numeric")
+    if x_type == "dose" and not is_numeric:
+        raise DataError(
+            f"the strategy '{name}' was declared a dose (x_type='dose') but is not numeric",
+            hint=f"recode '{name}' as numbers, or use x_type='arm' for two arms",
+        )
     if len(levels) == 2 and x_type != "dose":
         ordered = sorted(levels.tolist(), key=lambda v: (str(type(v)), v))
-        x_values = (x_series == ordered[1]).to_numpy(dtype=np.float64)
-        resolved_type = "arm"
-        x_coding = f"0 = {_level_text(ordered[0])}, 1 = {_level_text(ordered[1])}"
-    elif is_numeric_x:
-        x_values = x_series.to_numpy(dtype=np.float64)
-        resolved_type = "dose"
-    else:
+        coding = f"0 = {_level_text(ordered[0])}, 1 = {_level_text(ordered[1])}"
+        return (series == ordered[1]).to_numpy(dtype=np.float64), "arm", coding
+    if is_numeric:
+        return _columns.numeric_values(series, "strategy", name), "dose", None
+    raise DataError(
+        f"the strategy '{name}' is not numeric and has {len(levels)} distinct values",
+        hint="a strategy is a binary arm (two values) or a numeric dose; compare arms two at a time",
+    )
+
+
+def _prepare(
+    data: Any, x: Any, m: Any, y: Any, covariates: Any, cluster: Any, x_type: str, missing: str
+) -> _Prepared:
+    """The analysed rows as arrays: complete rows, strategy coded, covariates as numbers, cluster codes."""
+    gathered = _gather(data, x, m, y, covariates, cluster)
+    frame, n_dropped, note = _columns.complete_rows(
+        gathered.frame, missing=missing, labels={"__cluster__": gathered.cluster or "cluster"}
+    )
+    frame = frame.reset_index(drop=True)
+    notes = [note] if note else []
+    x_series = frame[gathered.x]
+    if n_dropped and x_series.nunique(dropna=False) < 2:
         raise DataError(
-            f"the strategy '{x_name}' is not numeric and has {len(levels)} distinct values",
-            hint="a strategy is a binary arm (two values) or a numeric dose; compare arms two at a time",
+            f"after dropping the {n_dropped} row(s) with missing values, the strategy '{gathered.x}' has a "
+            f"single value ({_level_text(x_series.iloc[0])}) in the {len(frame)} rows left",
+            hint="the other arm (or dose) has no complete row: check the missing values of its recipients",
         )
-
-    mediators = np.column_stack([_numeric(frame[name], "mediator", name) for name in m_names])
-    y_values = _numeric(frame[y_name], "outcome", y_name)
-    covariate_columns: list[np.ndarray] = []
-    covariate_names: list[str] = []
-    for name in c_names:
-        series = frame[name]
-        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-            covariate_columns.append(series.to_numpy(dtype=np.float64))
-            covariate_names.append(name)
-            continue
-        # Categorical covariate: dummy (treatment) coding against its first level.
-        dummies = pd.get_dummies(series.astype("category"), prefix=name, prefix_sep="[", drop_first=True)
-        if dummies.shape[1] == 0:
-            raise DataError(
-                f"the covariate '{name}' has a single value after dropping missing rows; remove it"
-            )
-        for column in dummies.columns:
-            covariate_columns.append(dummies[column].to_numpy(dtype=np.float64))
-            covariate_names.append(f"{column}]")
-        notes_level = series.astype("category").cat.categories[0]
-        notes.append(f"covariate '{name}' is categorical: dummy-coded against '{notes_level}'")
-    covariate_matrix = np.column_stack(covariate_columns) if covariate_columns else np.empty((len(frame), 0))
-
+    x_values, x_type_found, x_coding = _code_strategy(x_series, gathered.x, x_type)
+    mediators = np.column_stack(
+        [_columns.numeric_values(frame[name], "mediator", name) for name in gathered.mediators]
+    )
+    y_values = _columns.numeric_values(frame[gathered.y], "outcome", gathered.y)
+    covariates_found = _columns.covariate_matrix(frame, gathered.covariates)
+    notes += [
+        f"covariate '{name}' is categorical: dummy-coded against '{reference}'"
+        for name, reference in covariates_found.references.items()
+    ]
     codes = None
-    if cluster_name is not None:
+    if gathered.cluster is not None:
         codes, _ = factorize_clusters(frame["__cluster__"].to_numpy())
     return _Prepared(
-        x_name,
-        list(m_names),
-        y_name,
-        covariate_names,
+        gathered.x,
+        list(gathered.mediators),
+        gathered.y,
+        covariates_found.names,
         x_values,
         mediators,
         y_values,
-        covariate_matrix,
+        covariates_found.matrix,
         codes,
-        cluster_name,
-        resolved_type,
+        gathered.cluster,
+        x_type_found,
         x_coding,
-        n_missing_rows,
+        n_dropped,
         notes,
     )
 
 
 def _check_design(prep: _Prepared) -> None:
     """Constant or collinear variables and too few rows, each named, before anything is fitted."""
-    n = prep.x.size
     named = [("strategy", prep.x_name, prep.x)]
     named += [("mediator", name, prep.mediators[:, j]) for j, name in enumerate(prep.m_names)]
     named += [("outcome", prep.y_name, prep.y)]
-    named += [("covariate", name, prep.covariates[:, j]) for j, name in enumerate(prep.covariate_names)]
     for role, name, values in named:
-        if np.ptp(values) == 0:
-            raise DataError(
-                f"the {role} '{name}' is constant (every analysed row is {values[0]:g})",
-                hint="a constant variable carries no information; remove it or check the data",
-            )
-        if not np.isfinite(values).all():
-            raise DataError(f"the {role} '{name}' contains infinite values", hint="replace or drop them")
-    n_params = 2 + len(prep.covariate_names) + len(prep.m_names)
-    if n < n_params + 2:
+        _columns.check_not_constant(values, role, name)
+    _columns.check_enough_rows(prep.x.size, 2 + len(prep.covariate_names) + len(prep.m_names))
+    design = np.column_stack([np.ones(prep.x.size), prep.x, prep.covariates, prep.mediators])
+    names = ["intercept", prep.x_name, *prep.covariate_names, *prep.m_names]
+    _columns.check_full_rank(design, names, "outcome")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Clustering: diagnostics always, robust inference unless switched off
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Clustering:
+    use_cluster: bool  # cluster-robust SEs and cluster resampling
+    n_clusters: int | None = None
+    icc: dict[str, float] | None = None
+    design_effect: dict[str, float] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _clustering(prep: _Prepared, cluster_se: bool | None) -> _Clustering:
+    """Number of clusters, ICC(1) and design effect of every mediator and the outcome, and the warnings."""
+    if prep.codes is None:
+        if cluster_se:
+            raise DataError("cluster_se=True needs cluster membership", hint="pass cluster='site' (a column)")
+        return _Clustering(False)
+    n_clusters = int(prep.codes.max()) + 1
+    if n_clusters < 2:
         raise DataError(
-            f"too few rows: {n} complete row(s) for an outcome model with {n_params} coefficients",
-            hint=f"need at least {n_params + 2} rows (more for trustworthy intervals)",
+            f"only {n_clusters} cluster in '{prep.cluster_name}' after dropping missing rows",
+            hint="clustered inference needs many clusters; drop cluster= for a single site",
         )
-    # Collinearity: add predictors of the outcome model one at a time (centered, scaled); a column that does
-    # not raise the rank is a linear combination of the ones before it.
-    columns = [("strategy", prep.x_name, prep.x)]
-    columns += [("covariate", name, prep.covariates[:, j]) for j, name in enumerate(prep.covariate_names)]
-    columns += [("mediator", name, prep.mediators[:, j]) for j, name in enumerate(prep.m_names)]
-    design = np.ones((n, 1))
-    for role, name, values in columns:
-        scaled = (values - values.mean()) / values.std()
-        candidate = np.column_stack([design, scaled])
-        singular_values = np.linalg.svd(candidate, compute_uv=False)
-        if singular_values[-1] <= singular_values[0] * 1e-9 * max(n, 10):
-            raise DataError(
-                f"the {role} '{name}' is (nearly) a linear combination of the strategy, covariates or "
-                "mediators before it",
-                hint="remove it or one of the variables it duplicates",
-            )
-        design = candidate
+    sizes = np.bincount(prep.codes)
+    icc = {name: icc_oneway(prep.mediators[:, j], prep.codes) for j, name in enumerate(prep.m_names)}
+    icc[prep.y_name] = icc_oneway(prep.y, prep.codes)
+    deff = {name: design_effect(value, sizes) for name, value in icc.items()}
+    result = _Clustering(cluster_se is not False, n_clusters, icc, deff)
+    if n_clusters < FEW_CLUSTERS:
+        result.warnings.append(
+            f"only {n_clusters} clusters: with fewer than about {FEW_CLUSTERS} clusters cluster-robust "
+            "standard errors and the cluster bootstrap understate uncertainty (Cameron & Miller 2015; "
+            "McNeish & Stapleton 2016); treat intervals as optimistic, or use small-sample corrections"
+        )
+    if sizes.max() == 1:
+        result.warnings.append("every cluster has one row: clustering has no effect on these data")
+    if not result.use_cluster:
+        worst = max(deff.values())
+        result.warnings.append(
+            "cluster_se=False: standard errors and resampling ignore the clustering"
+            + (f" (largest design effect {worst:.2f})" if np.isfinite(worst) else "")
+        )
+    return result
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -665,19 +655,31 @@ class _Structure:
     indirect: list[_EffectSpec]
     specs: list[_EffectSpec]  # all effects except paths, in report order
 
+    @property
+    def direct_index(self) -> int:
+        """Position of c' (the strategy's coefficient in the outcome equation) in θ."""
+        return self.specs[-2].terms[0][1][0]
 
-def _structure(prep: _Prepared, model: str, contrasts: bool) -> _Structure:
+
+def _equations(prep: _Prepared, model: str) -> tuple[list[str], list[tuple[str, int, list[int]]]]:
+    """The columns of Z and the equations: one per mediator (after the earlier ones when serial), then Y."""
     k, c = len(prep.m_names), len(prep.covariate_names)
-    columns = ["(intercept)", prep.x_name, *prep.covariate_names, *prep.m_names, prep.y_name]
+    names = ["(intercept)", prep.x_name, *prep.covariate_names, *prep.m_names, prep.y_name]
     base = [0, 1, *range(2, 2 + c)]
     m_cols = list(range(2 + c, 2 + c + k))
-    y_col = 2 + c + k
     equations: list[tuple[str, int, list[int]]] = []
     for j, col in enumerate(m_cols):
         predictors = base + (m_cols[:j] if model == "serial" else [])
         equations.append((f"mediator: {prep.m_names[j]}", col, predictors))
-    equations.append((f"outcome: {prep.y_name}", y_col, base + m_cols))
-    offsets = list(np.cumsum([0] + [len(p) for _, _, p in equations])[:-1])
+    equations.append((f"outcome: {prep.y_name}", 2 + c + k, base + m_cols))
+    return names, equations
+
+
+def _paths(
+    prep: _Prepared, model: str, equations: list[tuple[str, int, list[int]]], offsets: list[int]
+) -> tuple[dict[str, int], dict[str, tuple[str, str]], int]:
+    """Where each path coefficient (a, d, b) and c' sit in θ, and which variables each path joins."""
+    k, first_mediator = len(prep.m_names), 2 + len(prep.covariate_names)
 
     def position(equation: int, column: int) -> int:
         return int(offsets[equation] + equations[equation][2].index(column))
@@ -691,13 +693,17 @@ def _structure(prep: _Prepared, model: str, contrasts: bool) -> _Structure:
         for j in range(k):
             for i in range(j):
                 label = f"d[{prep.m_names[i]}->{prep.m_names[j]}]"
-                path_index[label] = position(j, m_cols[i])
+                path_index[label] = position(j, first_mediator + i)
                 path_ends[label] = (prep.m_names[i], prep.m_names[j])
     for j, name in enumerate(prep.m_names):
-        path_index[f"b[{name}]"] = position(k, m_cols[j])
+        path_index[f"b[{name}]"] = position(k, first_mediator + j)
         path_ends[f"b[{name}]"] = (name, prep.y_name)
-    direct_index = position(k, 1)
+    return path_index, path_ends, position(k, 1)
 
+
+def _indirect_specs(m_names: list[str], model: str, path_index: dict[str, int]) -> list[_EffectSpec]:
+    """Every specific indirect effect: one per mediator, or one per chain of mediators when serial."""
+    k = len(m_names)
     chains: list[tuple[int, ...]]
     if model == "serial":
         chains = sorted(
@@ -707,13 +713,18 @@ def _structure(prep: _Prepared, model: str, contrasts: bool) -> _Structure:
         chains = [(j,) for j in range(k)]
     indirect: list[_EffectSpec] = []
     for chain in chains:
-        names = [prep.m_names[j] for j in chain]
+        names = [m_names[j] for j in chain]
         paths = [f"a[{names[0]}]"]
         paths += [f"d[{names[i]}->{names[i + 1]}]" for i in range(len(names) - 1)]
         paths += [f"b[{names[-1]}]"]
         label = "->".join(names)
         indices = tuple(path_index[p] for p in paths)
         indirect.append(_EffectSpec(f"indirect[{label}]", "indirect", ((1.0, indices),), tuple(paths), label))
+    return indirect
+
+
+def _effect_specs(indirect: list[_EffectSpec], direct_index: int, contrasts: bool) -> list[_EffectSpec]:
+    """Indirect effects, their total and contrasts (two or more mediators), the direct and total effects."""
     all_terms = tuple(term for spec in indirect for term in spec.terms)
     specs = list(indirect)
     if len(indirect) > 1:
@@ -731,7 +742,81 @@ def _structure(prep: _Prepared, model: str, contrasts: bool) -> _Structure:
                 )
     specs.append(_EffectSpec("direct", "direct", ((1.0, (direct_index,)),), label="direct"))
     specs.append(_EffectSpec("total", "total", ((1.0, (direct_index,)), *all_terms), label="total"))
-    return _Structure(columns, equations, offsets, path_index, path_ends, indirect, specs)
+    return specs
+
+
+def _structure(prep: _Prepared, model: str, contrasts: bool) -> _Structure:
+    names, equations = _equations(prep, model)
+    offsets = [int(v) for v in np.cumsum([0] + [len(p) for _, _, p in equations])[:-1]]
+    path_index, path_ends, direct_index = _paths(prep, model, equations, offsets)
+    indirect = _indirect_specs(prep.m_names, model, path_index)
+    specs = _effect_specs(indirect, direct_index, contrasts)
+    return _Structure(names, equations, offsets, path_index, path_ends, indirect, specs)
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """Proportions mediated and standardized effects: functions of the effects and the SDs of X and Y."""
+
+    specs: list[_EffectSpec]
+    ratio_pairs: list[tuple[str, _EffectSpec]]  # (name, numerator) of every proportion mediated
+    standardized: list[_EffectSpec]  # the effects that get partially and completely standardized versions
+    total: _EffectSpec
+
+    @classmethod
+    def of(cls, structure: _Structure) -> _Derived:
+        specs = structure.specs
+        overall = next((s for s in specs if s.kind == "total_indirect"), structure.indirect[0])
+        ratio_pairs = [("proportion_mediated", overall)]
+        if len(structure.indirect) > 1:
+            ratio_pairs += [(f"proportion_mediated[{s.label}]", s) for s in structure.indirect]
+        standardized = [s for s in specs if s.kind in ("indirect", "total_indirect", "direct", "total")]
+        return cls(specs, ratio_pairs, standardized, next(s for s in specs if s.kind == "total"))
+
+    @property
+    def names(self) -> list[str]:
+        return (
+            [name for name, _ in self.ratio_pairs]
+            + [_std_name(s, "ps") for s in self.standardized]
+            + [_std_name(s, "cs") for s in self.standardized]
+        )
+
+    def evaluate(self, values: np.ndarray, sx: np.ndarray | float, sy: np.ndarray | float) -> np.ndarray:
+        """Proportions mediated and standardized effects from the effect values (last axis = specs)."""
+        by_name = {spec.name: values[..., i] for i, spec in enumerate(self.specs)}
+        columns_out = []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for _, spec in self.ratio_pairs:
+                columns_out.append(by_name[spec.name] / by_name[self.total.name])
+            for spec in self.standardized:
+                columns_out.append(by_name[spec.name] / sy)
+            for spec in self.standardized:
+                columns_out.append(by_name[spec.name] * sx / sy)
+        return np.stack(columns_out, axis=-1)
+
+    def gradients(self, gradients: np.ndarray, estimates: np.ndarray) -> list[np.ndarray]:
+        """Gradients of the proportions mediated (quotient rule); standardized effects are scaled instead."""
+        names = [s.name for s in self.specs]
+        t = names.index(self.total.name)
+        out = []
+        for _, spec in self.ratio_pairs:
+            i = names.index(spec.name)
+            out.append((gradients[i] * estimates[t] - estimates[i] * gradients[t]) / estimates[t] ** 2)
+        out.extend(np.zeros_like(gradients[0]) for _ in range(2 * len(self.standardized)))
+        return out
+
+
+def _std_name(spec: _EffectSpec, suffix: str) -> str:
+    if "[" in spec.name:
+        head, rest = spec.name.split("[", 1)
+        return f"{head}_{suffix}[{rest}"
+    return f"{spec.name}_{suffix}"
+
+
+def _std_base(name: str) -> str:
+    for suffix in ("_ps", "_cs"):
+        name = name.replace(suffix + "[", "[") if suffix + "[" in name else name.removesuffix(suffix)
+    return name
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -751,53 +836,79 @@ class _Fit:
     sd: np.ndarray  # sample SD (n - 1) of every column of Z
 
 
-def _ols(design: np.ndarray, response: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coefficients, residuals and (X'X)⁻¹ via QR (better conditioned than the normal equations)."""
-    q, r = np.linalg.qr(design)
-    r_inv = np.linalg.inv(r)  # p x p upper triangular; tiny
-    coef = r_inv @ (q.T @ response)
-    return coef, response - design @ coef, r_inv @ r_inv.T
-
-
 def _fit(z: np.ndarray, structure: _Structure, codes: np.ndarray | None, cluster_se: bool) -> _Fit:
     n = z.shape[0]
     coefs, residuals, designs, blocks, dfs = [], [], [], [], []
     for _, response, predictors in structure.equations:
         design = z[:, predictors]
-        coef, residual, xtx_inv = _ols(design, z[:, response])
+        fit = least_squares(design, z[:, response])
         df = n - len(predictors)
-        coefs.append(coef)
-        residuals.append(residual)
+        coefs.append(fit.coef)
+        residuals.append(fit.residuals)
         designs.append(design)
-        blocks.append(residual @ residual / df * xtx_inv)
+        blocks.append(fit.residuals @ fit.residuals / df * fit.xtx_inv)
         dfs.append(np.full(len(predictors), float(df)))
     theta = np.concatenate(coefs)
     # The total-effect model: the outcome model without the mediators (intercept, x, covariates).
     k = len(structure.equations) - 1
     total_predictors = structure.equations[-1][2][: len(structure.equations[-1][2]) - k]
     total_design = z[:, total_predictors]
-    total_coef, total_residual, total_inv = _ols(total_design, z[:, structure.equations[-1][1]])
+    total = least_squares(total_design, z[:, structure.equations[-1][1]])
     total_df = float(n - len(total_predictors))
     if cluster_se and codes is not None:
         covariance = cluster_robust_covariance(designs, residuals, codes)
         n_clusters = int(codes.max()) + 1
         df_all = np.full(theta.size, float(n_clusters - 1))
-        total_cov = cluster_robust_covariance([total_design], [total_residual], codes)
+        total_cov = cluster_robust_covariance([total_design], [total.residuals], codes)
         total_df = float(n_clusters - 1)
     else:
         covariance = sla.block_diag(*blocks)
         df_all = np.concatenate(dfs)
-        total_cov = total_residual @ total_residual / total_df * total_inv
+        total_cov = total.residuals @ total.residuals / total_df * total.xtx_inv
     return _Fit(
         theta=theta,
         covariance=covariance,
         se=np.sqrt(np.diag(covariance)),
         df=df_all,
-        total_coef=total_coef,
+        total_coef=total.coef,
         total_se=np.sqrt(np.diag(total_cov)),
         total_df=total_df,
         sd=z.std(axis=0, ddof=1),
     )
+
+
+@dataclass
+class _Estimates:
+    """The point estimates every interval and effect is built from."""
+
+    z: np.ndarray  # (n, v): intercept, x, covariates, mediators, y
+    fit: _Fit
+    values: np.ndarray  # every effect of `structure.specs`
+    derived: np.ndarray  # every derived quantity of `_Derived.names`
+    path_p: dict[str, float]  # t (or cluster-robust t) p-value of every path
+
+    @property
+    def sd_x(self) -> float:
+        return float(self.fit.sd[1])
+
+    @property
+    def sd_y(self) -> float:
+        return float(self.fit.sd[-1])
+
+
+def _estimate(
+    prep: _Prepared, structure: _Structure, derived: _Derived, clustering: _Clustering
+) -> _Estimates:
+    z = np.column_stack([np.ones(prep.x.size), prep.x, prep.covariates, prep.mediators, prep.y])
+    codes = prep.codes if clustering.use_cluster else None
+    fit = _fit(z, structure, codes, clustering.use_cluster)
+    values = np.array([spec.evaluate(fit.theta) for spec in structure.specs])
+    path_p = {
+        name: float(2 * special.stdtr(fit.df[i], -abs(fit.theta[i] / fit.se[i])))
+        for name, i in structure.path_index.items()
+    }
+    sd_x, sd_y = fit.sd[1], fit.sd[z.shape[1] - 1]
+    return _Estimates(z, fit, values, derived.evaluate(values, sd_x, sd_y), path_p)
 
 
 def _unscale(
@@ -827,8 +938,147 @@ def _resampled_sd(variances: np.ndarray, weight_total: np.ndarray, scale: np.nda
 
 
 # ----------------------------------------------------------------------------------------------------
-# Entry point
+# Resampling and intervals
 # ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Intervals:
+    """Interval ends and SE of every effect and derived quantity, by name, with what produced them."""
+
+    bounds: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # name -> (low, high, se)
+    draws: pd.DataFrame | None = None
+    n_used: int | None = None
+    method: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, names: list[str], low: Any, high: Any, se: Any, draws: Any, keep: bool) -> _Intervals:
+        bounds = {name: (float(low[i]), float(high[i]), float(se[i])) for i, name in enumerate(names)}
+        return cls(bounds, pd.DataFrame(draws, columns=names) if keep else None)
+
+
+def _bootstrap_intervals(
+    est: _Estimates,
+    structure: _Structure,
+    derived: _Derived,
+    codes: np.ndarray | None,
+    inference: _Inference,
+    rng: np.random.Generator,
+) -> _Intervals:
+    """Percentile or BCa intervals from `n_boot` resamples of rows (or clusters), all solved at once."""
+    z, specs, ci, n_boot = est.z, structure.specs, inference.ci, int(inference.n_boot)
+    x_column, y_column = 1, z.shape[1] - 1
+    center, scale = z.mean(axis=0), z.std(axis=0)
+    center[0], scale[0] = 0.0, 1.0
+    zs = (z - center) / scale
+    equations = [(response, predictors) for _, response, predictors in structure.equations]
+    boot = bootstrap_regressions(zs, equations, n_boot, rng, clusters=codes, chunk_size=inference.chunk_size)
+    theta_boot = _unscale(boot.coefficients, structure, center, scale)
+    sds = _resampled_sd(boot.variances, boot.weight_total, scale)
+    keep = ~boot.singular
+    n_used = int(keep.sum())
+    warnings = []
+    if boot.n_singular:
+        advice = "; with this many, the bootstrap is unreliable here: use ci='monte_carlo'"
+        warnings.append(
+            f"{boot.n_singular} of {n_boot} bootstrap resamples could not be estimated (a variable "
+            "was constant in the resample, e.g. only one arm drawn) and were dropped"
+            + (advice if boot.n_singular / n_boot > 0.05 else "")
+        )
+    if n_used < 50:
+        raise DataError(
+            f"only {n_used} bootstrap resamples could be estimated",
+            hint="the data are too small or too unbalanced for the bootstrap; use ci='monte_carlo'",
+        )
+    effect_boot = np.stack([spec.evaluate(theta_boot[keep]) for spec in specs], axis=1)
+    derived_boot = derived.evaluate(effect_boot, sds[keep, x_column], sds[keep, y_column])
+    all_boot = np.concatenate([effect_boot, derived_boot], axis=1)
+    all_hat = np.concatenate([est.values, est.derived])
+    if ci == "bca":
+        all_jack = _jackknife(zs, equations, codes, structure, derived, center, scale)
+        low, high = bca_interval(all_boot, all_hat, all_jack, inference.level)
+    else:
+        low, high = percentile_interval(all_boot, all_hat, inference.level)
+    with np.errstate(invalid="ignore"):
+        se_boot = np.nanstd(all_boot, axis=0, ddof=1)
+    names = [s.name for s in specs] + derived.names
+    result = _Intervals.of(names, low, high, se_boot, all_boot, inference.keep_draws)
+    unit = "clusters" if codes is not None else "rows"
+    result.method = f", {n_boot} resamples of {unit}"
+    if ci == "bca" and codes is not None:
+        result.method += " (acceleration from leave-one-cluster-out)"
+    result.n_used, result.warnings = n_used, warnings
+    return result
+
+
+def _jackknife(
+    zs: np.ndarray,
+    equations: list[tuple[int, list[int]]],
+    codes: np.ndarray | None,
+    structure: _Structure,
+    derived: _Derived,
+    center: np.ndarray,
+    scale: np.ndarray,
+) -> np.ndarray:
+    """Every effect and derived quantity leaving out one row (or cluster) at a time (BCa's acceleration)."""
+    jack = jackknife_regressions(zs, equations, clusters=codes)
+    if jack.n_singular:
+        raise DataError(
+            "leaving out one row (or cluster) makes a model inestimable, so BCa is undefined",
+            hint="use ci='percentile'",
+        )
+    theta_jack = _unscale(jack.coefficients, structure, center, scale)
+    jack_sds = _resampled_sd(jack.variances, jack.weight_total, scale)
+    effect_jack = np.stack([spec.evaluate(theta_jack) for spec in structure.specs], axis=1)
+    y_column = zs.shape[1] - 1
+    return np.concatenate(
+        [effect_jack, derived.evaluate(effect_jack, jack_sds[:, 1], jack_sds[:, y_column])], axis=1
+    )
+
+
+def _monte_carlo_intervals(
+    est: _Estimates,
+    structure: _Structure,
+    derived: _Derived,
+    inference: _Inference,
+    rng: np.random.Generator,
+) -> _Intervals:
+    """Percentile intervals of `n_mc` draws of the coefficients from their joint normal distribution."""
+    theta_mc = monte_carlo_draws(est.fit.theta, est.fit.covariance, int(inference.n_mc), rng)
+    effect_mc = np.stack([spec.evaluate(theta_mc) for spec in structure.specs], axis=1)
+    derived_mc = derived.evaluate(effect_mc, est.sd_x, est.sd_y)
+    all_mc = np.concatenate([effect_mc, derived_mc], axis=1)
+    low, high = percentile_interval(all_mc, None, inference.level)
+    se_mc = np.nanstd(all_mc, axis=0, ddof=1)
+    names = [s.name for s in structure.specs] + derived.names
+    result = _Intervals.of(names, low, high, se_mc, all_mc, inference.keep_draws)
+    result.method = f", {int(inference.n_mc)} draws; SDs of X and Y treated as fixed in standardized effects"
+    return result
+
+
+def _intervals(
+    est: _Estimates,
+    structure: _Structure,
+    derived: _Derived,
+    clustering: _Clustering,
+    codes: np.ndarray | None,
+    inference: _Inference,
+) -> _Intervals:
+    """The intervals `ci` asks for, and the sentence describing the inference."""
+    ci, level = inference.ci, inference.level
+    rng = as_generator(inference.seed)
+    if ci in ("bca", "percentile"):
+        result = _bootstrap_intervals(est, structure, derived, codes, inference, rng)
+    elif ci == "monte_carlo":
+        result = _monte_carlo_intervals(est, structure, derived, inference, rng)
+    else:
+        result = _Intervals(method="; SDs of X and Y treated as fixed in standardized effects")
+    result.method = _CI_LABELS[ci] + result.method
+    if clustering.use_cluster:
+        result.method += f"; cluster-robust (CR1) SEs, t with {clustering.n_clusters - 1} df"
+    result.method += f"; {level:.0%} intervals"
+    return result
 
 
 def mediate(
@@ -986,317 +1236,39 @@ def mediate(
     >>> round(float(result.to_frame().loc["total", "estimate"]), 3)
     0.217
     """
-    if model not in MODELS:
-        raise DataError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
-    if ci not in CI_METHODS:
-        raise DataError(f"ci must be one of {', '.join(CI_METHODS)}, not {ci!r}")
-    if not 0.5 <= level < 1.0:
-        raise DataError(f"level must be between 0.5 and 1 (e.g. 0.95), not {level!r}")
-    if missing not in ("listwise", "raise"):
-        raise DataError(f"missing must be 'listwise' or 'raise', not {missing!r}")
-    bootstrap = ci in ("bca", "percentile")
-    if bootstrap and (int(n_boot) != n_boot or n_boot < 100):
-        raise DataError(
-            f"n_boot must be a whole number of at least 100, not {n_boot!r}", hint="5000 is usual"
-        )
-    if ci == "monte_carlo" and (int(n_mc) != n_mc or n_mc < 100):
-        raise DataError(f"n_mc must be a whole number of at least 100, not {n_mc!r}", hint="20000 is usual")
-
+    inference = _Inference(ci, level, n_boot, n_mc, seed, chunk_size, keep_draws)
+    _check_options(model, x_type, missing, inference)
     prep = _prepare(data, x, m, y, covariates, cluster, x_type, missing)
     if model == "serial" and len(prep.m_names) < 2:
         raise DataError(
             "a serial model needs at least two mediators in causal order", hint="or use 'parallel'"
         )
     _check_design(prep)
-    warnings = list(prep.notes)
-    n = prep.x.size
-    rng = as_generator(seed)
-    alpha = 1.0 - level
-
-    # Clustering: diagnostics always, robust inference unless switched off.
-    clustered = prep.codes is not None
-    if cluster_se and not clustered:
-        raise DataError("cluster_se=True needs cluster membership", hint="pass cluster='site' (a column)")
-    use_cluster = clustered and cluster_se is not False
-    n_clusters = icc = deff = None
-    if clustered:
-        assert prep.codes is not None
-        n_clusters = int(prep.codes.max()) + 1
-        if n_clusters < 2:
-            raise DataError(
-                f"only {n_clusters} cluster in '{prep.cluster_name}' after dropping missing rows",
-                hint="clustered inference needs many clusters; drop cluster= for a single site",
-            )
-        sizes = np.bincount(prep.codes)
-        icc = {name: icc_oneway(prep.mediators[:, j], prep.codes) for j, name in enumerate(prep.m_names)}
-        icc[prep.y_name] = icc_oneway(prep.y, prep.codes)
-        deff = {name: design_effect(value, sizes) for name, value in icc.items()}
-        if n_clusters < FEW_CLUSTERS:
-            warnings.append(
-                f"only {n_clusters} clusters: with fewer than about {FEW_CLUSTERS} clusters cluster-robust "
-                "standard errors and the cluster bootstrap understate uncertainty (Cameron & Miller 2015; "
-                "McNeish & Stapleton 2016); treat intervals as optimistic, or use small-sample corrections"
-            )
-        if sizes.max() == 1:
-            warnings.append("every cluster has one row: clustering has no effect on these data")
-        if not use_cluster:
-            worst = max(deff.values())
-            warnings.append(
-                "cluster_se=False: standard errors and resampling ignore the clustering"
-                + (f" (largest design effect {worst:.2f})" if np.isfinite(worst) else "")
-            )
-
+    clustering = _clustering(prep, cluster_se)
     structure = _structure(prep, model, contrasts)
-    z = np.column_stack([np.ones(n), prep.x, prep.covariates, prep.mediators, prep.y])
-    codes = prep.codes if use_cluster else None
-    fit = _fit(z, structure, codes, use_cluster)
-    theta_hat = fit.theta
-    specs = structure.specs
-    estimates = np.array([spec.evaluate(theta_hat) for spec in specs])
-    path_p = {
-        name: float(2 * special.stdtr(fit.df[i], -abs(theta_hat[i] / fit.se[i])))
-        for name, i in structure.path_index.items()
-    }
-    x_column, y_column = 1, z.shape[1] - 1
-    sd_x, sd_y = fit.sd[x_column], fit.sd[y_column]
-
-    # Names of the effects that get standardized versions, and the pairs of the proportions mediated.
-    std_specs = [s for s in specs if s.kind in ("indirect", "total_indirect", "direct", "total")]
-    total_spec = next(s for s in specs if s.kind == "total")
-    overall_indirect = next((s for s in specs if s.kind == "total_indirect"), structure.indirect[0])
-    ratio_pairs = [("proportion_mediated", overall_indirect)]
-    if len(structure.indirect) > 1:
-        ratio_pairs += [(f"proportion_mediated[{s.label}]", s) for s in structure.indirect]
-
-    def derived(values: np.ndarray, sx: np.ndarray | float, sy: np.ndarray | float) -> np.ndarray:
-        """Proportions mediated and standardized effects from the effect values (last axis = specs)."""
-        by_name = {spec.name: values[..., i] for i, spec in enumerate(specs)}
-        columns = []
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for _, spec in ratio_pairs:
-                columns.append(by_name[spec.name] / by_name[total_spec.name])
-            for spec in std_specs:
-                columns.append(by_name[spec.name] / sy)
-            for spec in std_specs:
-                columns.append(by_name[spec.name] * sx / sy)
-        return np.stack(columns, axis=-1)
-
-    derived_names = [name for name, _ in ratio_pairs]
-    derived_names += [_std_name(s, "ps") for s in std_specs] + [_std_name(s, "cs") for s in std_specs]
-    derived_hat = derived(estimates, sd_x, sd_y)
-
-    draw_matrix = None
-    intervals: dict[str, tuple[float, float, float | None]] = {}  # name -> (low, high, se)
-    n_used = None
-    method_text = _CI_LABELS[ci]
-    if bootstrap:
-        center = z.mean(axis=0)
-        scale = z.std(axis=0)
-        center[0], scale[0] = 0.0, 1.0
-        zs = (z - center) / scale
-        equations = [(response, predictors) for _, response, predictors in structure.equations]
-        boot = bootstrap_regressions(zs, equations, int(n_boot), rng, clusters=codes, chunk_size=chunk_size)
-        theta_boot = _unscale(boot.coefficients, structure, center, scale)
-        sds = _resampled_sd(boot.variances, boot.weight_total, scale)
-        keep = ~boot.singular
-        n_used = int(keep.sum())
-        if boot.n_singular:
-            share = boot.n_singular / int(n_boot)
-            warnings.append(
-                f"{boot.n_singular} of {int(n_boot)} bootstrap resamples could not be estimated (a variable "
-                "was constant in the resample, e.g. only one arm drawn) and were dropped"
-                + (
-                    "; with this many, the bootstrap is unreliable here: use ci='monte_carlo'"
-                    if share > 0.05
-                    else ""
-                )
-            )
-        if n_used < 50:
-            raise DataError(
-                f"only {n_used} bootstrap resamples could be estimated",
-                hint="the data are too small or too unbalanced for the bootstrap; use ci='monte_carlo'",
-            )
-        effect_boot = np.stack([spec.evaluate(theta_boot[keep]) for spec in specs], axis=1)
-        derived_boot = derived(effect_boot, sds[keep, x_column], sds[keep, y_column])
-        all_boot = np.concatenate([effect_boot, derived_boot], axis=1)
-        all_hat = np.concatenate([estimates, derived_hat])
-        if ci == "bca":
-            jack = jackknife_regressions(zs, equations, clusters=codes)
-            if jack.n_singular:
-                raise DataError(
-                    "leaving out one row (or cluster) makes a model inestimable, so BCa is undefined",
-                    hint="use ci='percentile'",
-                )
-            theta_jack = _unscale(jack.coefficients, structure, center, scale)
-            jack_sds = _resampled_sd(jack.variances, jack.weight_total, scale)
-            effect_jack = np.stack([spec.evaluate(theta_jack) for spec in specs], axis=1)
-            all_jack = np.concatenate(
-                [effect_jack, derived(effect_jack, jack_sds[:, x_column], jack_sds[:, y_column])], axis=1
-            )
-            low, high = bca_interval(all_boot, all_hat, all_jack, level)
-        else:
-            low, high = percentile_interval(all_boot, all_hat, level)
-        with np.errstate(invalid="ignore"):
-            se_boot = np.nanstd(all_boot, axis=0, ddof=1)
-        names = [s.name for s in specs] + derived_names
-        for i, name in enumerate(names):
-            intervals[name] = (float(low[i]), float(high[i]), float(se_boot[i]))
-        draw_matrix = pd.DataFrame(all_boot, columns=names) if keep_draws else None
-        unit = "clusters" if codes is not None else "rows"
-        method_text += f", {int(n_boot)} resamples of {unit}"
-        if ci == "bca" and codes is not None:
-            method_text += " (acceleration from leave-one-cluster-out)"
-    elif ci == "monte_carlo":
-        theta_mc = monte_carlo_draws(theta_hat, fit.covariance, int(n_mc), rng)
-        effect_mc = np.stack([spec.evaluate(theta_mc) for spec in specs], axis=1)
-        derived_mc = derived(effect_mc, sd_x, sd_y)
-        all_mc = np.concatenate([effect_mc, derived_mc], axis=1)
-        low, high = percentile_interval(all_mc, None, level)
-        se_mc = np.nanstd(all_mc, axis=0, ddof=1)
-        names = [s.name for s in specs] + derived_names
-        for i, name in enumerate(names):
-            intervals[name] = (float(low[i]), float(high[i]), float(se_mc[i]))
-        draw_matrix = pd.DataFrame(all_mc, columns=names) if keep_draws else None
-        method_text += f", {int(n_mc)} draws; SDs of X and Y treated as fixed in standardized effects"
-    else:
-        method_text += "; SDs of X and Y treated as fixed in standardized effects"
-    if use_cluster:
-        method_text += f"; cluster-robust (CR1) SEs, t with {n_clusters - 1} df"
-    method_text += f"; {level:.0%} intervals"
+    derived = _Derived.of(structure)
+    est = _estimate(prep, structure, derived, clustering)
+    codes = prep.codes if clustering.use_cluster else None
+    intervals = _intervals(est, structure, derived, clustering, codes, inference)
 
     # Delta-method SEs for everything (reported for comparison; the interval when ci="delta").
-    gradients = np.array([spec.gradient(theta_hat) for spec in specs])
-    delta_se = np.atleast_1d(delta_method_se(gradients, fit.covariance))
-    z_crit = float(special.ndtri(0.5 + level / 2))
-    direct_index = structure.specs[-2].terms[0][1][0]
-    total_stats = (fit.total_coef[1], fit.total_se[1], fit.total_df)
-
-    effects: list[Effect] = []
-    cluster_method = "cluster_t" if use_cluster else "t"
-    for name, index in structure.path_index.items():
-        est, se, df = theta_hat[index], fit.se[index], fit.df[index]
-        low_t, high_t, p_t = wald_interval(est, se, level, df)
-        source, target = structure.path_ends[name]
-        effects.append(
-            Effect(
-                name,
-                name.split("[")[0],
-                float(est),
-                float(se),
-                float(low_t),
-                float(high_t),
-                float(p_t),
-                cluster_method,
-                {"from": source, "to": target, "df": float(df)},
-            )
-        )
-    joint: dict[str, bool] = {}
-    for i, spec in enumerate(specs):
-        est = float(estimates[i])
-        d_se = float(delta_se[i])
-        d_p = float(2 * special.ndtr(-abs(est / d_se))) if d_se > 0 else float("nan")
-        extra: dict[str, Any] = {"delta_se": d_se, "delta_p": d_p}
-        if spec.kind == "indirect":
-            significant, p_max = _joint(spec.paths, path_p, alpha)
-            joint[spec.name] = significant
-            extra.update({"paths": list(spec.paths), "joint_significant": significant, "joint_p": p_max})
-        if spec.kind in ("direct", "total"):
-            if spec.kind == "direct":
-                reg_est, reg_se, reg_df = theta_hat[direct_index], fit.se[direct_index], fit.df[direct_index]
-            else:
-                reg_est, reg_se, reg_df = total_stats
-            low_t, high_t, p_t = wald_interval(reg_est, reg_se, level, reg_df)
-            extra.update({"se_regression": float(reg_se), "p_regression": float(p_t), "df": float(reg_df)})
-            if not bootstrap:
-                effects.append(
-                    Effect(
-                        spec.name, spec.kind, est, float(reg_se), low_t, high_t, p_t, cluster_method, extra
-                    )
-                )
-                continue
-            low, high, se = intervals[spec.name]
-            effects.append(Effect(spec.name, spec.kind, est, se, low, high, float(p_t), ci, extra))
-            continue
-        if ci == "delta":
-            effects.append(
-                Effect(
-                    spec.name,
-                    spec.kind,
-                    est,
-                    d_se,
-                    est - z_crit * d_se,
-                    est + z_crit * d_se,
-                    d_p,
-                    "delta",
-                    extra,
-                )
-            )
-        else:
-            low, high, se = intervals[spec.name]
-            effects.append(Effect(spec.name, spec.kind, est, se, low, high, None, ci, extra))
-
-    # Proportion mediated and standardized effects (intervals by the same method).
-    derived_effects: list[Effect] = []
-    derived_gradients = _derived_gradients(specs, gradients, estimates, ratio_pairs, std_specs, total_spec)
-    for i, name in enumerate(derived_names):
-        est = float(derived_hat[i])
-        if name.startswith("proportion_mediated"):
-            kind = "proportion_mediated"
-            grad = derived_gradients[i]
-            se_d = float(delta_method_se(grad, fit.covariance))
-        else:
-            kind = (
-                "partially_standardized"
-                if name.endswith("_ps") or "_ps[" in name
-                else "completely_standardized"
-            )
-            base_index = [s.name for s in specs].index(_std_base(name))
-            factor = 1 / sd_y if kind == "partially_standardized" else sd_x / sd_y
-            se_d = float(delta_se[base_index] * abs(factor))
-        extra = {}
-        if kind == "completely_standardized" and prep.x_type == "arm":
-            extra["note"] = "X is a binary arm: read the partially standardized effect instead"
-        if ci == "delta":
-            low_d, high_d = est - z_crit * se_d, est + z_crit * se_d
-            p_d = float(2 * special.ndtr(-abs(est / se_d))) if se_d > 0 else None
-            derived_effects.append(Effect(name, kind, est, se_d, low_d, high_d, p_d, "delta", extra))
-        else:
-            low, high, se = intervals[name]
-            derived_effects.append(Effect(name, kind, est, se, low, high, None, ci, extra))
+    gradients = np.array([spec.gradient(est.fit.theta) for spec in structure.specs])
+    delta_se = np.atleast_1d(delta_method_se(gradients, est.fit.covariance))
+    ci_method = "cluster_t" if clustering.use_cluster else "t"
+    effects = _path_effects(structure, est.fit, level, ci_method)
+    main, joint = _main_effects(structure, est, delta_se, intervals, inference, ci_method)
+    effects += main
+    derived_effects = _derived_effects(derived, est, gradients, delta_se, intervals, inference, prep.x_type)
     proportions = [e for e in derived_effects if e.kind == "proportion_mediated"]
     standardized = tuple(e for e in derived_effects if e.kind != "proportion_mediated")
-    warnings.extend(_proportion_caveats(effects, proportions, n))
-    effects.extend(proportions)
+    warnings = [*prep.notes, *clustering.warnings, *intervals.warnings]
+    warnings += _proportion_caveats(effects, proportions, prep.x.size)
+    effects += proportions
     if standardize:
-        effects.extend(standardized)
-
-    coefficients = _coefficient_table(structure, fit, level, use_cluster)
-    info: dict[str, Any] = {
-        "method": method_text,
-        "model": model,
-        "ci": ci,
-        "level": level,
-        "n": n,
-        "n_dropped": prep.n_dropped,
-        "x_type": prep.x_type,
-        "x_coding": prep.x_coding,
-        "n_boot": int(n_boot) if bootstrap else None,
-        "n_boot_used": n_used,
-        "n_mc": int(n_mc) if ci == "monte_carlo" else None,
-        "seed": int(seed) if isinstance(seed, int | np.integer) else None,
-        "cluster": prep.cluster_name,
-        "n_clusters": n_clusters,
-        "icc": icc,
-        "icc_estimator": ICC_ANOVA_ESTIMATOR if clustered else None,
-        "design_effect": deff,
-        "cluster_se": use_cluster,
-        "cluster_bootstrap": bool(use_cluster and bootstrap),
-        "joint_significance": joint,
-        "sd": {name: float(sd) for name, sd in zip(structure.columns[1:], fit.sd[1:], strict=True)},
-    }
+        effects += standardized
     return MediationResult(
         effects=tuple(effects),
-        info=info,
+        info=_info(prep, model, inference, clustering, intervals, joint, structure, est.fit),
         warnings=tuple(warnings),
         model=model,
         x=prep.x_name,
@@ -1304,54 +1276,167 @@ def mediate(
         y=prep.y_name,
         covariates=tuple(prep.covariate_names),
         x_type=prep.x_type,
-        coefficients=coefficients,
-        n=n,
+        coefficients=_coefficient_table(structure, est.fit, level, clustering.use_cluster),
+        n=prep.x.size,
         n_dropped=prep.n_dropped,
-        n_clusters=n_clusters,
-        icc=icc or {},
-        design_effect=deff or {},
+        n_clusters=clustering.n_clusters,
+        icc=clustering.icc or {},
+        design_effect=clustering.design_effect or {},
         joint_significance=joint,
         proportion_mediated=proportions[0] if proportions else None,
         standardized=standardized,
-        draws=draw_matrix,
+        draws=intervals.draws,
     )
 
 
-def _std_name(spec: _EffectSpec, suffix: str) -> str:
-    if "[" in spec.name:
-        head, rest = spec.name.split("[", 1)
-        return f"{head}_{suffix}[{rest}"
-    return f"{spec.name}_{suffix}"
+def _info(
+    prep: _Prepared,
+    model: str,
+    inference: _Inference,
+    clustering: _Clustering,
+    intervals: _Intervals,
+    joint: dict[str, bool],
+    structure: _Structure,
+    fit: _Fit,
+) -> dict[str, Any]:
+    """What was run: the method in words, the settings, the sample and the clustering."""
+    clustered = prep.codes is not None
+    seed = inference.seed
+    return {
+        "method": intervals.method,
+        "model": model,
+        "ci": inference.ci,
+        "level": inference.level,
+        "n": prep.x.size,
+        "n_dropped": prep.n_dropped,
+        "x_type": prep.x_type,
+        "x_coding": prep.x_coding,
+        "n_boot": int(inference.n_boot) if inference.bootstrap else None,
+        "n_boot_used": intervals.n_used,
+        "n_mc": int(inference.n_mc) if inference.ci == "monte_carlo" else None,
+        "seed": int(seed) if isinstance(seed, int | np.integer) else None,
+        "cluster": prep.cluster_name,
+        "n_clusters": clustering.n_clusters,
+        "icc": clustering.icc,
+        "icc_estimator": ICC_ANOVA_ESTIMATOR if clustered else None,
+        "design_effect": clustering.design_effect,
+        "cluster_se": clustering.use_cluster,
+        "cluster_bootstrap": bool(clustering.use_cluster and inference.bootstrap),
+        "joint_significance": joint,
+        "sd": {name: float(sd) for name, sd in zip(structure.columns[1:], fit.sd[1:], strict=True)},
+    }
 
 
-def _std_base(name: str) -> str:
-    for suffix in ("_ps", "_cs"):
-        name = name.replace(suffix + "[", "[") if suffix + "[" in name else name.removesuffix(suffix)
-    return name
+# ----------------------------------------------------------------------------------------------------
+# Effect assembly
+# ----------------------------------------------------------------------------------------------------
 
 
-def _joint(paths: Sequence[str], path_p: Mapping[str, float], alpha: float) -> tuple[bool, float]:
-    largest = max(path_p[p] for p in paths)
-    return bool(largest < alpha), float(largest)
+def _path_effects(structure: _Structure, fit: _Fit, level: float, ci_method: str) -> list[Effect]:
+    """The a, d and b paths: regression coefficients with their t (or cluster-robust t) intervals."""
+    effects = []
+    for name, index in structure.path_index.items():
+        est, se, df = fit.theta[index], fit.se[index], fit.df[index]
+        low, high, p = wald_interval(est, se, level, df)
+        source, target = structure.path_ends[name]
+        extra = {"from": source, "to": target, "df": float(df)}
+        effects.append(
+            Effect(name, name.split("[")[0], float(est), float(se), low, high, float(p), ci_method, extra)
+        )
+    return effects
 
 
-def _derived_gradients(
-    specs: Sequence[_EffectSpec],
+def _delta(estimate: float, se: float, z_crit: float) -> tuple[float, float, float | None]:
+    """Delta-method interval ends and normal p-value (None when the SE is 0)."""
+    p = float(2 * special.ndtr(-abs(estimate / se))) if se > 0 else None
+    return estimate - z_crit * se, estimate + z_crit * se, p
+
+
+def _main_effects(
+    structure: _Structure,
+    est: _Estimates,
+    delta_se: np.ndarray,
+    intervals: _Intervals,
+    inference: _Inference,
+    ci_method: str,
+) -> tuple[list[Effect], dict[str, bool]]:
+    """Indirect effects, their total and contrasts, the direct and total effects, and joint significance.
+
+    Direct and total effects are regression coefficients: without the bootstrap they keep their t interval;
+    the delta-method SE and p of every effect are in ``extra`` for comparison.
+    """
+    fit, level, ci = est.fit, inference.level, inference.ci
+    z_crit = float(special.ndtri(0.5 + level / 2))
+    regression = {
+        "direct": (fit.theta[structure.direct_index], fit.se[structure.direct_index],
+                   fit.df[structure.direct_index]),
+        "total": (fit.total_coef[1], fit.total_se[1], fit.total_df),
+    }  # fmt: skip
+    effects: list[Effect] = []
+    joint: dict[str, bool] = {}
+    for i, spec in enumerate(structure.specs):
+        value, d_se = float(est.values[i]), float(delta_se[i])
+        d_p = float(2 * special.ndtr(-abs(value / d_se))) if d_se > 0 else float("nan")
+        extra: dict[str, Any] = {"delta_se": d_se, "delta_p": d_p}
+        if spec.kind == "indirect":
+            largest = max(est.path_p[p] for p in spec.paths)
+            joint[spec.name] = bool(largest < 1.0 - level)
+            extra.update({"paths": list(spec.paths), "joint_significant": joint[spec.name]})
+            extra["joint_p"] = float(largest)
+        if spec.kind in regression:
+            reg_est, reg_se, reg_df = regression[spec.kind]
+            low_t, high_t, p_t = wald_interval(reg_est, reg_se, level, reg_df)
+            extra.update({"se_regression": float(reg_se), "p_regression": float(p_t), "df": float(reg_df)})
+            if inference.bootstrap:
+                low, high, se = intervals.bounds[spec.name]
+                effects.append(Effect(spec.name, spec.kind, value, se, low, high, float(p_t), ci, extra))
+            else:
+                effects.append(
+                    Effect(spec.name, spec.kind, value, float(reg_se), low_t, high_t, p_t, ci_method, extra)
+                )
+        elif ci == "delta":
+            low, high, _ = _delta(value, d_se, z_crit)
+            effects.append(Effect(spec.name, spec.kind, value, d_se, low, high, d_p, "delta", extra))
+        else:
+            low, high, se = intervals.bounds[spec.name]
+            effects.append(Effect(spec.name, spec.kind, value, se, low, high, None, ci, extra))
+    return effects, joint
+
+
+def _derived_effects(
+    derived: _Derived,
+    est: _Estimates,
     gradients: np.ndarray,
-    estimates: np.ndarray,
-    ratio_pairs: Sequence[tuple[str, _EffectSpec]],
-    std_specs: Sequence[_EffectSpec],
-    total_spec: _EffectSpec,
-) -> list[np.ndarray]:
-    """Gradients of the proportions mediated (quotient rule); standardized effects are handled by scaling."""
-    names = [s.name for s in specs]
-    t = names.index(total_spec.name)
-    out = []
-    for _, spec in ratio_pairs:
-        i = names.index(spec.name)
-        out.append((gradients[i] * estimates[t] - estimates[i] * gradients[t]) / estimates[t] ** 2)
-    out.extend(np.zeros_like(gradients[0]) for _ in range(2 * len(std_specs)))
-    return out
+    delta_se: np.ndarray,
+    intervals: _Intervals,
+    inference: _Inference,
+    x_type: str,
+) -> list[Effect]:
+    """Proportions mediated and standardized effects, with intervals by the same method as the effects."""
+    z_crit = float(special.ndtri(0.5 + inference.level / 2))
+    spec_names = [s.name for s in derived.specs]
+    derived_gradients = derived.gradients(gradients, est.values)
+    effects = []
+    for i, name in enumerate(derived.names):
+        value = float(est.derived[i])
+        if name.startswith("proportion_mediated"):
+            kind = "proportion_mediated"
+            se_d = float(delta_method_se(derived_gradients[i], est.fit.covariance))
+        else:
+            partial = name.endswith("_ps") or "_ps[" in name
+            kind = "partially_standardized" if partial else "completely_standardized"
+            factor = 1 / est.sd_y if partial else est.sd_x / est.sd_y
+            se_d = float(delta_se[spec_names.index(_std_base(name))] * abs(factor))
+        extra = {}
+        if kind == "completely_standardized" and x_type == "arm":
+            extra["note"] = "X is a binary arm: read the partially standardized effect instead"
+        if inference.ci == "delta":
+            low, high, p = _delta(value, se_d, z_crit)
+            effects.append(Effect(name, kind, value, se_d, low, high, p, "delta", extra))
+        else:
+            low, high, se = intervals.bounds[name]
+            effects.append(Effect(name, kind, value, se, low, high, None, inference.ci, extra))
+    return effects
 
 
 def _proportion_caveats(effects: Sequence[Effect], proportions: Sequence[Effect], n: int) -> list[str]:

@@ -19,7 +19,6 @@ HKSJ) and against metafor's published analysis of the BCG vaccine trials (REML).
 
 from __future__ import annotations
 
-import difflib
 import html
 import math
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from moclab.analysis import _arguments, _columns
 from moclab.analysis.bootstrap import crossproducts, factorize_clusters, solve_equations
 from moclab.analysis.intervals import wald_interval
 from moclab.analysis.results import AnalysisResult, Effect, plain
@@ -61,7 +61,7 @@ ArrayLike = str | Sequence[float] | np.ndarray | pd.Series
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MetaAnalysisResult(AnalysisResult):
     """Result of `meta_analysis`.
 
@@ -118,6 +118,7 @@ class MetaAnalysisResult(AnalysisResult):
     effect_label: str = "effect"
 
     title = "Random-effects meta-analysis"
+    headline = ("pooled", "tau2")
 
     @property
     def pooled(self) -> Effect:
@@ -343,10 +344,7 @@ def _as_values(data: pd.DataFrame | None, value: ArrayLike | None, role: str) ->
             raise DataError(
                 f"the {role} was given as a column name ('{value}') but no data", hint="pass data="
             )
-        if value not in data.columns:
-            close = difflib.get_close_matches(value, [str(c) for c in data.columns], n=3)
-            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
-            raise DataError(f"the {role} column '{value}' is not in the data", hint=hint)
+        _columns.check_columns(data, [(role, value)])
         return data[value].to_numpy()
     return np.asarray(value)
 
@@ -452,12 +450,10 @@ def meta_analysis(
     >>> round(result.tau2, 4), round(result.i2, 1)
     (0.0039, 26.6)
     """
-    if method not in METHODS:
-        raise DataError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    if not 0.5 <= level < 1.0:
-        raise DataError(f"level must be between 0.5 and 1 (e.g. 0.95), not {level!r}")
-    if data is not None and not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    _arguments.choice("method", method, METHODS)
+    _arguments.check(level=level)
+    if data is not None:
+        _columns.data_frame(data)
     raw_y = _as_values(data, estimate, "estimate")
     raw_se = _as_values(data, se, "se")
     raw_labels = _as_values(data, label, "label")
@@ -658,7 +654,7 @@ def meta_analysis(
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClusterEffectsResult(AnalysisResult):
     """Result of `cluster_indirect_effects`: the mediation paths estimated separately within each cluster.
 
@@ -672,6 +668,7 @@ class ClusterEffectsResult(AnalysisResult):
     names: dict[str, str] = field(default_factory=dict)
 
     title = "Per-cluster mediation paths"
+    headline = ("indirect",)
 
     def pool(
         self,
@@ -710,6 +707,13 @@ class ClusterEffectsResult(AnalysisResult):
         )
         return replace(result, warnings=tuple(dict.fromkeys([*self.warnings, *result.warnings])))
 
+    def plot(
+        self, ax: Any = None, effect: Literal["indirect", "a", "b", "direct"] = "indirect", **pool: Any
+    ) -> Any:
+        """Forest plot of one per-cluster effect with its random-effects pooled estimate and prediction
+        interval (`pool` then `MetaAnalysisResult.plot`); returns the matplotlib Axes."""
+        return self.pool(effect, **pool).plot(ax)
+
 
 def _per_cluster_ols(
     z: np.ndarray,
@@ -741,31 +745,16 @@ def complete_cluster_rows(
     data: pd.DataFrame, roles: dict[str, str], covariates: list[str], cluster: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """The complete rows of the named columns (checked: present, distinct, numeric) and the notes."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    named = {**roles, "cluster": cluster, **{f"covariate {c}": c for c in covariates}}
-    for role, name in named.items():
-        if not isinstance(name, str) or name not in data.columns:
-            close = difflib.get_close_matches(str(name), [str(c) for c in data.columns], n=3)
-            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
-            raise DataError(f"the {role} column {name!r} is not in the data", hint=hint)
-    names = [*roles.values(), *covariates]
-    if len(set([*names, cluster])) != len(names) + 1:
-        raise DataError(f"{', '.join(roles)}, cluster and the covariates must be different columns")
-    frame = data[[*names, cluster]]
-    incomplete = frame.isna().any(axis=1)
-    notes: list[str] = []
-    if incomplete.any():
-        notes.append(f"{int(incomplete.sum())} row(s) with missing values dropped (listwise deletion)")
-        frame = frame.loc[~incomplete]
-    for name in names:
-        column = frame[name]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise DataError(f"column '{name}' must be numeric, but has type {column.dtype}")
-    return frame, notes
+    data = _columns.data_frame(data)
+    named = [*roles.items(), *[("covariate", c) for c in covariates], ("cluster", cluster)]
+    _columns.check_columns(data, named)
+    frame, _, note = _columns.complete_rows(data[[name for _, name in named]])
+    for role, name in named[:-1]:
+        _columns.numeric_values(frame[name], role, name)
+    return frame, [note] if note else []
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClusterSlopesResult(AnalysisResult):
     """Result of `cluster_slopes`: one regression slope estimated separately within each cluster.
 
@@ -778,6 +767,7 @@ class ClusterSlopesResult(AnalysisResult):
     names: dict[str, str] = field(default_factory=dict)
 
     title = "Per-cluster slopes"
+    headline = ("slope",)
 
     def pool(
         self,
@@ -806,6 +796,11 @@ class ClusterSlopesResult(AnalysisResult):
             effect_label=f"slope of {self.names.get('y')} on {self.names.get('x')}",
         )
         return replace(result, warnings=tuple(dict.fromkeys([*self.warnings, *result.warnings])))
+
+    def plot(self, ax: Any = None, **pool: Any) -> Any:
+        """Forest plot of the per-cluster slopes with their random-effects pooled estimate and prediction
+        interval (`pool` then `MetaAnalysisResult.plot`); returns the matplotlib Axes."""
+        return self.pool(**pool).plot(ax)
 
 
 def cluster_slopes(
@@ -869,6 +864,7 @@ def cluster_slopes(
     >>> bool(pooled.pooled.ci_low < 0.4 < pooled.pooled.ci_high)
     True
     """
+    _arguments.check(level=level)
     if int(min_size) != min_size or min_size < 1:
         raise DataError(f"min_size must be a positive whole number, not {min_size!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -1022,8 +1018,7 @@ def cluster_indirect_effects(
     >>> bool(pooled.pooled.ci_low < 0.2 < pooled.pooled.ci_high)
     True
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    _arguments.check(level=level)
     if int(min_size) != min_size or min_size < 1:
         raise DataError(f"min_size must be a positive whole number, not {min_size!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)

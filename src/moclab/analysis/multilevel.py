@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
 
+from moclab.analysis import _arguments, _columns
 from moclab.analysis.bootstrap import SeedLike, as_generator
 from moclab.analysis.clustering import design_effect, icc_oneway
 from moclab.analysis.diagram import (
@@ -84,7 +85,7 @@ _RESIDUALS = ("heteroscedastic", "homoscedastic")
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MultilevelMediationResult(AnalysisResult):
     """Result of `multilevel_mediate`: effects at each level plus the clustering that shaped them.
 
@@ -105,6 +106,7 @@ class MultilevelMediationResult(AnalysisResult):
     """
 
     title = "Multilevel mediation"
+    headline = ("indirect", "direct", "total", "indirect_between")
 
     @property
     def design(self) -> str:
@@ -294,27 +296,6 @@ def _fmt(value: Any) -> str:
 # --------------------------------------------------------------------------------------------------------
 
 
-def _check_column(data: pd.DataFrame, name: object, role: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise DataError(f"{role} must be a column name, got {name!r}")
-    if name not in data.columns:
-        available = ", ".join(map(str, list(data.columns)[:12]))
-        raise DataError(f"{role} column '{name}' is not in the data", hint=f"available columns: {available}")
-    return name
-
-
-def _numeric(values: pd.Series, name: str, role: str) -> np.ndarray:
-    role = role.split(":")[0]  # "covariate:age" -> "covariate"
-    if values.dtype == bool:
-        return values.to_numpy(dtype=np.float64)
-    if not pd.api.types.is_numeric_dtype(values):
-        raise DataError(
-            f"{role} '{name}' must be numeric, but has type {values.dtype}",
-            hint="code a two-arm strategy as 0/1 and convert scores to numbers",
-        )
-    return values.to_numpy(dtype=np.float64)
-
-
 def _within_variation(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
     """Per cluster, whether the values vary (range larger than rounding noise)."""
     low = np.full(n_clusters, np.inf)
@@ -336,57 +317,42 @@ class _Prepared:
     labels: np.ndarray
     sizes: np.ndarray
     n_dropped: int
-    dropped_columns: tuple[str, ...]
+    note: str | None
+
+
+#: The role of every variable in the messages ("covariate:age" is a covariate).
+_ROLES = {"x": "strategy", "m": "mediator", "y": "outcome", "variable": "variable"}
 
 
 def _prepare(data: pd.DataFrame, columns: dict[str, str], cluster: str) -> _Prepared:
     """Listwise deletion, numeric checks and cluster codes (the one place raw data is validated)."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    cluster = _check_column(data, cluster, "cluster")
-    names = list(columns.values())
-    frame = data[[*dict.fromkeys([*names, cluster])]]
-    missing = frame.isna()
-    has_missing = missing.any(axis=1).to_numpy()
-    dropped_columns = tuple(str(c) for c in frame.columns[missing.any(axis=0).to_numpy()])
-    frame = frame.loc[~has_missing]
-    if frame.empty:
-        raise DataError(
-            "no complete rows: every row has a missing value in one of " + ", ".join([*names, cluster]),
-            hint="check the column names and how missing values are coded",
-        )
-    values = {role: _numeric(frame[name], name, role) for role, name in columns.items()}
+    data = _columns.data_frame(data)
+    roles = [(_ROLES.get(key, key.split(":")[0]), name) for key, name in columns.items()]
+    _columns.check_columns(data, [*roles, ("cluster", cluster)])
+    frame, n_dropped, note = _columns.complete_rows(data[[*columns.values(), cluster]])
+    values = {}
+    for (key, name), (role, _) in zip(columns.items(), roles, strict=True):
+        values[key] = _columns.numeric_values(frame[name], role, name)
+        _columns.check_not_constant(values[key], role, name)
     codes, labels = pd.factorize(frame[cluster], sort=True)
     sizes = np.bincount(codes).astype(np.float64)
-    return _Prepared(
-        values, codes.astype(np.int64), np.asarray(labels), sizes, int(has_missing.sum()), dropped_columns
-    )
+    return _Prepared(values, codes.astype(np.int64), np.asarray(labels), sizes, n_dropped, note)
 
 
 def _check_options(
-    design: str | None, center: str, residuals: str, n_mc: int, level: float, random_slopes: bool | None
+    design: str | None,
+    center: str,
+    residuals: str,
+    n_mc: int,
+    level: float,
+    seed: SeedLike,
+    random_slopes: bool | None,
 ) -> None:
-    if design is not None and design not in _DESIGNS:
-        raise DataError(f"design must be '1-1-1', '2-1-1' or None (infer it), got {design!r}")
-    if center not in _CENTERINGS:
-        raise DataError(f"center must be 'within' or 'none', got {center!r}")
-    if residuals not in _RESIDUALS:
-        raise DataError(f"residuals must be 'heteroscedastic' or 'homoscedastic', got {residuals!r}")
-    if int(n_mc) != n_mc or n_mc < 1000:
-        raise DataError(f"n_mc must be a whole number of at least 1000 Monte Carlo draws, got {n_mc!r}")
-    if not 0.0 < level < 1.0:
-        raise DataError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    if random_slopes not in (None, True, False):
-        raise DataError(f"random_slopes must be True, False or None, got {random_slopes!r}")
-
-
-def _check_full_rank(design: np.ndarray, names: Sequence[str], equation: str) -> None:
-    rank = np.linalg.matrix_rank(design)
-    if rank < design.shape[1]:
-        raise DataError(
-            f"the predictors of the {equation} equation are collinear ({', '.join(names)})",
-            hint="drop a covariate that duplicates another predictor or is constant within the data",
-        )
+    _arguments.choice("design", design, (*_DESIGNS, None))
+    _arguments.choice("center", center, _CENTERINGS)
+    _arguments.choice("residuals", residuals, _RESIDUALS)
+    _arguments.choice("random_slopes", random_slopes, (None, True, False))
+    _arguments.check(n_mc=n_mc, min_mc=1000, level=level, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -464,9 +430,7 @@ def icc(data: pd.DataFrame, variable: str, cluster: str, *, method: str = "reml"
     >>> round(icc(frame, "trust", "site", method="anova"), 3)
     0.994
     """
-    if method not in ("reml", "anova"):
-        raise DataError(f"method must be 'reml' or 'anova', got {method!r}")
-    variable = _check_column(data, variable, "variable")
+    _arguments.choice("method", method, ("reml", "anova"))
     prepared = _prepare(data, {"variable": variable}, cluster)
     values, codes, sizes = prepared.values["variable"], prepared.codes, prepared.sizes
     if sizes.size < 2:
@@ -476,8 +440,6 @@ def icc(data: pd.DataFrame, variable: str, cluster: str, *, method: str = "reml"
             f"every cluster of '{cluster}' has a single row, so within- and between-cluster variance cannot "
             "be separated"
         )
-    if np.ptp(values) == 0:
-        raise DataError(f"'{variable}' is constant, so it has no variance to partition")
     if method == "anova":
         if not np.any(_within_variation(values, codes, sizes.size)):
             return 1.0
@@ -670,7 +632,9 @@ def _mediate_111(
     exog = np.column_stack(columns)
     for equation, rows in ((m_name, slice(0, n)), (y_name, slice(n, 2 * n))):
         active = [t for t in terms.values() if t.equation == equation]
-        _check_full_rank(exog[rows][:, [t.index for t in active]], [t.label for t in active], f"'{equation}'")
+        _columns.check_full_rank(
+            exog[rows][:, [t.index for t in active]], [t.label for t in active], f"'{equation}'"
+        )
 
     re_columns = [sel_m, sel_y]
     re_names = [f"{m_name} intercept", f"{y_name} intercept"]
@@ -859,8 +823,8 @@ def _mediate_211(
     labels_m = ["intercept", x_name, *covariates]
     design_y = np.column_stack([np.ones(n), m_between, m_within, x, *covariate_columns])
     labels_y = ["intercept", f"{m_name} (cluster mean)", f"{m_name} (within)", x_name, *covariates]
-    _check_full_rank(design_m, labels_m, f"'{m_name}'")
-    _check_full_rank(design_y, labels_y, f"'{y_name}'")
+    _columns.check_full_rank(design_m, labels_m, f"'{m_name}'")
+    _columns.check_full_rank(design_y, labels_y, f"'{y_name}'")
     fit_m = _fit_random_intercept(m, design_m, codes, labels_m)
     fit_y = _fit_random_intercept(y, design_y, codes, labels_y)
     beta_m, cov_m, beta_y, cov_y = fit_m.fe_params, fit_m.fe_cov, fit_y.fe_params, fit_y.fe_cov
@@ -1059,40 +1023,14 @@ def multilevel_mediate(
     >>> bool(effect.ci_low < effect.estimate < effect.ci_high)
     True
     """
-    _check_options(design, center, residuals, n_mc, level, random_slopes)
+    _check_options(design, center, residuals, n_mc, level, seed, random_slopes)
     covariates = list(covariates) if not isinstance(covariates, str) else [covariates]
-    names = {
-        "x": _check_column(data, x, "x"),
-        "m": _check_column(data, m, "m"),
-        "y": _check_column(data, y, "y"),
-    }
-    cluster = _check_column(data, cluster, "cluster")
-    roles = [x, m, y, cluster, *covariates]
-    duplicates = sorted({name for name in roles if roles.count(name) > 1})
-    if duplicates:
-        raise DataError(
-            "x, m, y, cluster and the covariates must be different columns; repeated: "
-            + ", ".join(duplicates)
-        )
-    columns = dict(names)
-    for c in covariates:
-        columns[f"covariate:{_check_column(data, c, 'covariate')}"] = c
+    names = {"x": x, "m": m, "y": y}
+    columns = {**names, **{f"covariate:{c}": c for c in covariates}}
     prepared = _prepare(data, columns, cluster)
     codes, sizes = prepared.codes, prepared.sizes
     n_clusters = int(sizes.size)
-    notes: list[str] = []
-    if prepared.n_dropped:
-        notes.append(
-            f"{prepared.n_dropped} of {prepared.n_dropped + codes.size} rows had missing values (in "
-            f"{', '.join(prepared.dropped_columns)}) and were dropped (listwise deletion)"
-        )
-
-    for role, name in columns.items():
-        if np.ptp(prepared.values[role]) == 0:
-            raise DataError(
-                f"'{name}' is constant (after dropping missing rows)",
-                hint="a constant cannot predict or be predicted",
-            )
+    notes: list[str] = [prepared.note] if prepared.note else []
     if n_clusters < MIN_CLUSTERS:
         raise DataError(
             f"'{cluster}' has only {n_clusters} clusters; a multilevel model needs at least {MIN_CLUSTERS} "

@@ -23,7 +23,6 @@ effects; both models also assume that the lag between waves matches the lag at w
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from moclab.analysis import _arguments, _columns
+from moclab.analysis._least_squares import least_squares
 from moclab.analysis.bootstrap import SeedLike, as_generator, bootstrap_regressions, factorize_clusters
 from moclab.analysis.clustering import FEW_CLUSTERS, cluster_robust_covariance
 from moclab.analysis.diagram import DiagramEdge, DiagramNode, PathDiagram, significance_stars
@@ -58,7 +59,7 @@ _EFFECT_KINDS = {
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CrossLaggedResult(AnalysisResult):
     """Result of `cross_lagged`.
 
@@ -102,6 +103,7 @@ class CrossLaggedResult(AnalysisResult):
     sd: dict[str, float] = field(default_factory=dict)
 
     title = "Cross-lagged panel model"
+    headline = ("cross_lagged", "difference")
 
     def to_dict(self) -> dict[str, Any]:
         base = super().to_dict()
@@ -219,27 +221,6 @@ class CrossLaggedResult(AnalysisResult):
 # --------------------------------------------------------------------------------------------------------
 
 
-def _check_columns(data: pd.DataFrame, roles: dict[str, Any]) -> None:
-    for role, name in roles.items():
-        if not isinstance(name, str) or name not in data.columns:
-            close = difflib.get_close_matches(str(name), [str(c) for c in data.columns], n=3)
-            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
-            raise DataError(f"the {role} column {name!r} is not in the data", hint=hint)
-    names = list(roles.values())
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise DataError(f"column(s) {', '.join(map(repr, repeated))} used in more than one role")
-
-
-def _numeric(frame: pd.DataFrame, name: str, role: str) -> None:
-    column = frame[name]
-    if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-        raise DataError(
-            f"the {role} '{name}' must be numeric, but has type {column.dtype}",
-            hint="dummy-code categorical covariates (0/1 columns) before the analysis",
-        )
-
-
 @dataclass
 class _Lagged:
     """All lag pairs in long form: one row per person and lag pair with both waves' values."""
@@ -275,8 +256,8 @@ def _lagged(
             f"{int(duplicated.sum())} rows share a ({unit}, {wave}) pair with another row, e.g. {shown}",
             hint="a panel has one row per person and wave: aggregate or remove the repeats",
         )
-    for name, role in [(m, "mechanism m"), (y, "outcome y"), *[(c, "covariate") for c in covariates]]:
-        _numeric(frame, name, role)
+    for name, role in [(m, "mechanism"), (y, "outcome"), *[(c, "covariate") for c in covariates]]:
+        _columns.numeric_values(frame[name], role, name)
     try:
         waves = sorted(pd.unique(frame[wave]).tolist())
     except TypeError as error:
@@ -354,13 +335,11 @@ def _fit_pair(design: np.ndarray, responses: np.ndarray, codes: np.ndarray | Non
     clusters it is the stacked-score CR1 sandwich (`cluster_robust_covariance`).
     """
     n, p = design.shape
-    q, r = np.linalg.qr(design)
-    r_inv = np.linalg.inv(r)
-    coef = r_inv @ (q.T @ responses)
-    residuals = responses - design @ coef
+    fit = least_squares(design, responses)
+    coef, residuals = fit.coef, fit.residuals
     if codes is None:
         sigma = residuals.T @ residuals / (n - p)
-        return _PairFit(coef, np.kron(sigma, r_inv @ r_inv.T), float(n - p), None)
+        return _PairFit(coef, np.kron(sigma, fit.xtx_inv), float(n - p), None)
     covariance = cluster_robust_covariance([design, design], [residuals[:, 0], residuals[:, 1]], codes)
     groups = int(codes.max()) + 1
     return _PairFit(coef, covariance, float(groups - 1), groups)
@@ -475,18 +454,12 @@ def cross_lagged(
     >>> bool(result.effect("difference").p < 0.001)
     True
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    if not 0.5 <= level < 1.0:
-        raise DataError(f"level must be between 0.5 and 1 (e.g. 0.95), not {level!r}")
-    if int(n_boot) != n_boot or (n_boot != 0 and n_boot < 200):
-        raise DataError(f"n_boot must be 0 (no bootstrap) or a whole number of at least 200, not {n_boot!r}")
+    data = _columns.data_frame(data)
+    _arguments.check(level=level, n_boot=n_boot, min_boot=200, boot_optional=True, seed=seed)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    roles: dict[str, Any] = {"unit": unit, "wave": wave, "mechanism m": m, "outcome y": y}
-    roles.update({f"covariate {c}": c for c in covariates})
-    if cluster is not None:
-        roles["cluster"] = cluster
-    _check_columns(data, roles)
+    roles = [("unit", unit), ("wave", wave), ("mechanism", m), ("outcome", y)]
+    roles += [("covariate", c) for c in covariates] + ([("cluster", cluster)] if cluster is not None else [])
+    _columns.check_columns(data, roles)
     lagged = _lagged(data, unit, wave, m, y, covariates, cluster, within)
     pairs, notes = lagged.frame, list(lagged.notes)
     rng = as_generator(seed)
@@ -514,17 +487,10 @@ def cross_lagged(
                 + (f" in lag {lags[0]}" if suffix else ""),
                 hint="more persons with two consecutive complete waves are needed",
             )
-        for j in range(continuous.shape[1]):
-            if np.ptp(continuous[:, j]) == 0:
-                label = terms[len(lags) + j]
-                raise DataError(
-                    f"'{label}' is constant in the analysed rows{' of lag ' + lags[0] if suffix else ''}"
-                )
-        if np.linalg.matrix_rank(design) < p:
-            raise DataError(
-                "the predictors (M_t, Y_t and covariates) are collinear",
-                hint="drop a covariate that duplicates another predictor",
-            )
+        roles = ["mechanism", "outcome", *["covariate"] * len(covariates)]
+        for j, role in enumerate(roles):
+            _columns.check_not_constant(continuous[:, j], role, terms[len(lags) + j])
+        _columns.check_full_rank(design, terms, f"cross-lagged{' (lag ' + lags[0] + ')' if suffix else ''}")
         unit_codes, _ = factorize_clusters(rows[unit].to_numpy())
         if cluster is not None:
             codes, _ = factorize_clusters(rows[cluster].to_numpy())

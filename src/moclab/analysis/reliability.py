@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from moclab.analysis import _arguments
 from moclab.analysis.results import plain
 from moclab.errors import DataError
 
@@ -41,7 +42,7 @@ _MIN_UNIQUENESS = 0.005
 _BATCH = 256  # resamples refitted together (bounds memory: batch x n x k floats)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Reliability:
     """One reliability coefficient with its interval.
 
@@ -94,6 +95,16 @@ class Reliability:
             + "</div>"
         )
 
+    def summary(self) -> str:
+        """The coefficient, its interval and n in one line, then the warnings."""
+        return str(self) + "".join(f"\nwarning: {w}" for w in self.warnings)
+
+    def __repr__(self) -> str:
+        return (
+            f"Reliability({self.coefficient} = {self.estimate:.4g} [{self.ci_low:.4g}, {self.ci_high:.4g}]; "
+            f"n = {self.n}, k = {self.k})"
+        )
+
     def __str__(self) -> str:
         symbol = "α" if self.coefficient == "alpha" else "ω"
         if math.isnan(self.estimate):
@@ -123,8 +134,10 @@ def _matrix(data: Any) -> tuple[np.ndarray, tuple[str, ...]]:
     return values, names
 
 
-def _nan_result(coefficient: str, ci: float, method: str, n: int, k: int, items: tuple[str, ...], why: str):
-    return Reliability(coefficient, math.nan, math.nan, math.nan, ci, method, n, k, items, warnings=(why,))
+def _nan_result(
+    coefficient: str, level: float, method: str, n: int, k: int, items: tuple[str, ...], why: str
+):
+    return Reliability(coefficient, math.nan, math.nan, math.nan, level, method, n, k, items, warnings=(why,))
 
 
 def _alpha_from_cov(cov: np.ndarray) -> np.ndarray:
@@ -154,8 +167,8 @@ def _batched_cov(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
 def cronbach_alpha(
     data: Any,
     *,
-    ci: float = 0.95,
-    method: str = "feldt",
+    ci: str = "feldt",
+    level: float = 0.95,
     n_boot: int = 2000,
     seed: int | np.random.Generator | None = None,
     nan_policy: str = "listwise",
@@ -166,12 +179,12 @@ def cronbach_alpha(
     ----------
     data : array-like or DataFrame
         n respondents x k items, reverse-keyed items already reversed.
-    ci : float
-        Coverage of the interval.
-    method : {"feldt", "bootstrap"}
+    ci : {"feldt", "percentile"}
         Feldt's F-based interval, or the percentile interval of `n_boot` bootstrap resamples of respondents.
+    level : float
+        Confidence level of the interval.
     n_boot : int
-        Bootstrap resamples (method="bootstrap").
+        Bootstrap resamples (``ci="percentile"``).
     seed : int or numpy.random.Generator, optional
         Randomness of the bootstrap.
     nan_policy : {"listwise", "pairwise"}
@@ -202,37 +215,37 @@ def cronbach_alpha(
     >>> round(result.estimate, 3)
     0.926
     """
-    if method not in ("feldt", "bootstrap"):
-        raise DataError(f"unknown interval method '{method}'", hint="use 'feldt' or 'bootstrap'")
-    if nan_policy not in ("listwise", "pairwise"):
-        raise DataError(f"unknown nan_policy '{nan_policy}'", hint="use 'listwise' or 'pairwise'")
+    _arguments.check(ci=ci, allowed_ci=("feldt", "percentile"), level=level, seed=seed)
+    if ci == "percentile":
+        _arguments.check(n_boot=n_boot, min_boot=1)
+    _arguments.choice("nan_policy", nan_policy, ("listwise", "pairwise"))
     values, items = _matrix(data)
     k = values.shape[1]
-    ci_method = "feldt" if method == "feldt" else "bootstrap percentile"
-    if nan_policy == "listwise" or method == "bootstrap":
+    ci_method = "feldt" if ci == "feldt" else "bootstrap percentile"
+    if nan_policy == "listwise" or ci == "percentile":
         values = values[~np.isnan(values).any(axis=1)]
     else:
         values = values[~np.isnan(values).all(axis=1)]
     n = len(values)
     if n < MIN_RESPONDENTS:
-        return _nan_result("alpha", ci, ci_method, n, k, items, f"only {n} complete respondents")
+        return _nan_result("alpha", level, ci_method, n, k, items, f"only {n} complete respondents")
     cov = pd.DataFrame(values).cov().to_numpy()  # pairwise-complete when values have gaps
     if not np.isfinite(cov).all() or cov.sum() <= 0:
-        return _nan_result("alpha", ci, ci_method, n, k, items, "the items do not vary")
+        return _nan_result("alpha", level, ci_method, n, k, items, "the items do not vary")
     alpha = float(_alpha_from_cov(cov))
     details: dict[str, Any] = {}
-    if method == "feldt":
+    if ci == "feldt":
         df1, df2 = n - 1, (n - 1) * (k - 1)
-        tail = (1 - ci) / 2
+        tail = (1 - level) / 2
         low = 1 - (1 - alpha) * stats.f.isf(tail, df1, df2)
         high = 1 - (1 - alpha) * stats.f.isf(1 - tail, df1, df2)
     else:
         rng = np.random.default_rng(seed)
         boot = _alpha_from_cov(_batched_cov(values, _bootstrap_indices(rng, n, n_boot)))
         boot = boot[np.isfinite(boot)]
-        low, high = np.quantile(boot, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+        low, high = np.quantile(boot, [(1 - level) / 2, 1 - (1 - level) / 2])
         details["n_boot"] = n_boot
-    return Reliability("alpha", alpha, float(low), float(high), ci, ci_method, n, k, items, details)
+    return Reliability("alpha", alpha, float(low), float(high), level, ci_method, n, k, items, details)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -357,7 +370,7 @@ def _fit_one_factor(values: np.ndarray, items: tuple[str, ...]) -> tuple[np.ndar
 def mcdonald_omega(
     data: Any,
     *,
-    ci: float = 0.95,
+    level: float = 0.95,
     n_boot: int = 1000,
     seed: int | np.random.Generator | None = None,
 ) -> Reliability:
@@ -368,8 +381,8 @@ def mcdonald_omega(
     data : array-like or DataFrame
         n respondents x k items (at least 3 items; reverse-keyed items already reversed). Respondents with a
         missing item are left out.
-    ci : float
-        Coverage of the percentile interval.
+    level : float
+        Confidence level of the percentile interval.
     n_boot : int
         Bootstrap resamples of respondents (0 for no interval).
     seed : int or numpy.random.Generator, optional
@@ -401,17 +414,18 @@ def mcdonald_omega(
     Kolenikov S, Bollen KA. Testing negative error variances: is a Heywood case a symptom of
     misspecification? Sociological Methods & Research 2012;41(1):124-167.
     """
+    _arguments.check(level=level, n_boot=n_boot, min_boot=1, boot_optional=True, seed=seed)
     values, items = _matrix(data)
     values = values[~np.isnan(values).any(axis=1)]
     n, k = values.shape
     method = "bootstrap percentile"
     if k < 3:
-        return _nan_result("omega", ci, method, n, k, items, "a one-factor model needs at least 3 items")
+        return _nan_result("omega", level, method, n, k, items, "a one-factor model needs at least 3 items")
     if n < MIN_RESPONDENTS:
-        return _nan_result("omega", ci, method, n, k, items, f"only {n} complete respondents")
+        return _nan_result("omega", level, method, n, k, items, f"only {n} complete respondents")
     sd = values.std(axis=0, ddof=1)
     if (sd == 0).any():
-        return _nan_result("omega", ci, method, n, k, items, "an item does not vary")
+        return _nan_result("omega", level, method, n, k, items, "an item does not vary")
     loadings, psi, problems = _fit_one_factor(values, items)
     notes: list[str] = []
     if (loadings < 0).any():
@@ -419,7 +433,7 @@ def mcdonald_omega(
     details: dict[str, Any] = {"loadings": loadings.tolist(), "uniquenesses": psi.tolist(), "n_boot": n_boot}
     if problems:
         nan = math.nan
-        return Reliability("omega", nan, nan, nan, ci, method, n, k, items, details, (*problems, *notes))
+        return Reliability("omega", nan, nan, nan, level, method, n, k, items, details, (*problems, *notes))
     omega = float(_omega_raw(loadings, psi, sd))
     low = high = math.nan
     if n_boot:
@@ -439,8 +453,8 @@ def mcdonald_omega(
                 f"{_MIN_UNIQUENESS}); they are kept in the interval, which is therefore doubtful"
             )
         if len(boot):
-            low, high = (float(q) for q in np.quantile(boot, [(1 - ci) / 2, 1 - (1 - ci) / 2]))
-    return Reliability("omega", omega, low, high, ci, method, n, k, items, details, tuple(notes))
+            low, high = (float(q) for q in np.quantile(boot, [(1 - level) / 2, 1 - (1 - level) / 2]))
+    return Reliability("omega", omega, low, high, level, method, n, k, items, details, tuple(notes))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -448,7 +462,7 @@ def mcdonald_omega(
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ReliabilityTable:
     """Reliability of one or more scales per group (wave): one `Reliability` per scale, group, coefficient.
 
@@ -471,6 +485,22 @@ class ReliabilityTable:
     def to_dict(self) -> dict[str, Any]:
         return {"rows": [{"scale": s, "group": g, **r.to_dict()} for s, g, r in self.rows]}
 
+    def summary(self) -> str:
+        """The table as text (scale, group, coefficient, estimate, interval, n, k) and the warnings."""
+        frame = self.to_frame()
+        columns = ["scale", "group", "coefficient", "estimate", "ci_low", "ci_high", "ci_method", "n", "k"]
+        text = frame[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+        notes = [f"warning: {scale} {group or ''}: {w}" for scale, group, r in self.rows for w in r.warnings]
+        return "\n".join([text, *notes])
+
+    def __repr__(self) -> str:
+        shown = "; ".join(repr(result) for _, _, result in self.rows[:3])
+        more = f"; {len(self.rows) - 3} more" if len(self.rows) > 3 else ""
+        return f"ReliabilityTable({shown}{more})"
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def _repr_html_(self) -> str:
         frame = self.to_frame().drop(columns=["ci_level"])
         return (
@@ -486,7 +516,7 @@ def scale_reliability(
     scale: str = "scale",
     by: pd.Series | np.ndarray | Sequence[Any] | None = None,
     coefficients: Sequence[str] = ("alpha", "omega"),
-    ci: float = 0.95,
+    level: float = 0.95,
     n_boot: int = 1000,
     seed: int | np.random.Generator | None = None,
 ) -> ReliabilityTable:
@@ -501,7 +531,7 @@ def scale_reliability(
     by : array-like, optional
         Group of each row (a wave); one estimate per group, in order of appearance.
     coefficients : sequence of {"alpha", "omega"}
-    ci, n_boot, seed
+    level, n_boot, seed
         As in `cronbach_alpha` and `mcdonald_omega` (alpha uses Feldt's interval).
     """
     rng = np.random.default_rng(seed)
@@ -514,9 +544,9 @@ def scale_reliability(
     for label, frame in groups:
         for coefficient in coefficients:
             if coefficient == "alpha":
-                result = cronbach_alpha(frame, ci=ci)
+                result = cronbach_alpha(frame, level=level)
             elif coefficient == "omega":
-                result = mcdonald_omega(frame, ci=ci, n_boot=n_boot, seed=rng)
+                result = mcdonald_omega(frame, level=level, n_boot=n_boot, seed=rng)
             else:
                 raise DataError(f"unknown coefficient '{coefficient}'", hint="use 'alpha' or 'omega'")
             rows.append((scale, label, result))

@@ -1,8 +1,11 @@
 """The shape every analysis result shares: a table of effects plus what was run.
 
 Results are frozen dataclasses so a report, a notebook and the JSON output render the same object:
-`to_frame()` gives a tidy DataFrame (one row per effect), `to_dict()` plain JSON-ready values, and
-`_repr_html_()` a short table for notebooks.
+`to_frame()` gives a tidy DataFrame (one row per effect), `to_dict()` plain JSON-ready values, `summary()`
+a readable report, `_repr_html_()` a short table for notebooks and `repr()` one line: the type, the headline
+effects with their intervals and n. Every result dataclass is declared with ``repr=False`` so that it keeps
+this `__repr__` instead of the field-by-field one `dataclasses` would generate (thousands of characters for
+a result holding tables and draws).
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
+
+from moclab.plain import plain
 
 
 @dataclass(frozen=True)
@@ -36,32 +40,51 @@ class Effect:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays and nested containers into JSON-ready Python values (NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pd.DataFrame):
-        return plain(value.to_dict(orient="records"))
-    return value
+def _number(value: float | None) -> str:
+    return "NA" if value is None or not math.isfinite(value) else f"{value:.4g}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AnalysisResult:
-    """Base of every result object: `effects` plus `info` (method, n, settings, warnings)."""
+    """Base of every result object: `effects` plus `info` (method, n, settings, warnings).
+
+    Subclasses name their headline effects in `headline` (effect names or kinds, in the order `repr` shows
+    them); without it `repr` shows the first effects.
+    """
 
     effects: tuple[Effect, ...]
     info: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
     title = "Analysis result"
+    #: Names or kinds of the effects `repr` shows (at most `_HEADLINE_MAX` of them).
+    headline: ClassVar[tuple[str, ...]] = ()
+    _HEADLINE_MAX = 4
+
+    def headline_effects(self) -> list[Effect]:
+        """The effects `repr` shows: those named (or of a kind named) in `headline`, else the first ones."""
+        if not self.headline:
+            return list(self.effects[: self._HEADLINE_MAX])
+        chosen: dict[int, Effect] = {}
+        for key in self.headline:
+            chosen.update({id(e): e for e in self.effects if e.name == key or e.kind == key})
+        return list(chosen.values())[: self._HEADLINE_MAX]
+
+    def __repr__(self) -> str:
+        shown = self.headline_effects()
+        parts = []
+        for item in shown:
+            text = f"{item.name} = {_number(item.estimate)}"
+            if item.ci_low is not None and item.ci_high is not None:
+                text += f" [{_number(item.ci_low)}, {_number(item.ci_high)}]"
+            parts.append(text)
+        hidden = len(self.effects) - len(shown)
+        if hidden:
+            parts.append(f"{hidden} more effect{'s' if hidden > 1 else ''}")
+        n = self.info.get("n", getattr(self, "n", None))
+        if n is not None:
+            parts.append(f"n = {n}")
+        return f"{type(self).__name__}({'; '.join(parts)})"
 
     def effect(self, name: str) -> Effect:
         """The effect called `name` (KeyError listing the available names otherwise)."""

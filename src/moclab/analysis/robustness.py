@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from moclab.analysis.binary import _check_full_rank, _check_not_constant, _covariate_matrix, _numeric_column
+from moclab.analysis import _arguments, _columns
+from moclab.analysis._least_squares import least_squares, ols, wald
 from moclab.analysis.bootstrap import factorize_clusters
 from moclab.analysis.clustering import FEW_CLUSTERS
-from moclab.analysis.dose_response import _ols, _wald
 from moclab.analysis.intervals import wald_interval
-from moclab.analysis.panel import _check_columns
 from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
 
@@ -78,39 +77,18 @@ def prepare_regression_rows(
     constant columns, for fewer complete rows than coefficients + 2 (``n_parameters`` coefficients besides
     the covariates') and for fewer than three clusters.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    data = _columns.data_frame(data)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    roles: dict[str, Any] = dict(numeric)
-    roles.update(other or {})
-    roles.update({f"covariate {c}": c for c in covariates})
-    if cluster is not None:
-        roles["cluster"] = cluster
-    _check_columns(data, roles)
-    frame = data[list(roles.values())]
-    notes: list[str] = []
-    incomplete = frame.isna().any(axis=1)
-    if incomplete.any():
-        counts = frame.isna().sum()
-        detail = ", ".join(f"{name}: {int(k)}" for name, k in counts.items() if k)
-        notes.append(f"{int(incomplete.sum())} row(s) with missing values dropped ({detail})")
-        frame = frame.loc[~incomplete]
-    if len(frame) < n_parameters + len(covariates) + 2:
-        raise DataError(
-            f"only {len(frame)} complete rows for a model with {n_parameters + len(covariates)} coefficients",
-            hint="collect more data or use fewer covariates",
-        )
+    roles = [*numeric.items(), *(other or {}).items(), *[("covariate", c) for c in covariates]]
+    roles += [("cluster", cluster)] if cluster is not None else []
+    _columns.check_columns(data, roles)
+    frame, _, note = _columns.complete_rows(data[[name for _, name in roles]])
+    notes = [note] if note else []
+    _columns.check_enough_rows(len(frame), n_parameters + len(covariates))
     for role, name in numeric.items():
-        _check_not_constant(_numeric_column(frame[name], name, role), name, role)
-    blocks: list[np.ndarray] = []
-    names: list[str] = []
-    spans: dict[str, list[int]] = {}
-    for name in covariates:
-        block, block_names = _covariate_matrix(frame, [name])
-        spans[name] = list(range(len(names), len(names) + len(block_names)))
-        blocks.append(block)
-        names.extend(block_names)
-    matrix = np.hstack(blocks) if blocks else np.empty((len(frame), 0))
+        _columns.check_not_constant(_columns.numeric_values(frame[name], role, name), role, name)
+    found = _columns.covariate_matrix(frame, covariates)
+    matrix, names, spans = found.matrix, found.names, found.spans
     codes, n_clusters = None, None
     if cluster is not None:
         codes = factorize_clusters(frame[cluster].to_numpy())[0]
@@ -125,12 +103,7 @@ def prepare_regression_rows(
                 f"only {n_clusters} clusters: cluster-robust standard errors are too small with fewer than "
                 f"about {FEW_CLUSTERS} (Cameron & Miller 2015); treat intervals as optimistic"
             )
-    if len(frame) < n_parameters + len(names) + 2:
-        raise DataError(
-            f"only {len(frame)} complete rows for a model with {n_parameters + len(names)} coefficients "
-            "(a text covariate takes one coefficient per level but the first)",
-            hint="collect more data or use fewer covariates",
-        )
+    _columns.check_enough_rows(len(frame), n_parameters + len(names))  # a text covariate: levels - 1
     return RegressionRows(
         frame=frame,
         covariates=matrix,
@@ -171,8 +144,7 @@ def robustness_value(f_q: float, f_critical: float = 0.0) -> float:
 
 
 def _residual_ss(design: np.ndarray, response: np.ndarray) -> float:
-    coef, *_ = np.linalg.lstsq(design, response, rcond=None)
-    residual = response - design @ coef
+    residual = least_squares(design, response).residuals
     return float(residual @ residual)
 
 
@@ -198,7 +170,7 @@ def partial_r_squared(design: np.ndarray, response: np.ndarray, columns: Sequenc
 # --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RobustnessResult(AnalysisResult):
     """Result of `robustness`.
 
@@ -252,13 +224,7 @@ class RobustnessResult(AnalysisResult):
     covariates: tuple[str, ...] = field(default_factory=tuple)
 
     title = "Robustness to omitted-variable bias"
-
-    def __repr__(self) -> str:
-        return (
-            f"RobustnessResult({self.outcome} ~ {self.treatment}: estimate={self.estimate:.4g}, "
-            f"t={self.t:.3g}, partial_r2={self.partial_r2:.4g}, rv_q={self.rv_q:.4g}, "
-            f"rv_qa={self.rv_qa:.4g}, q={self.q:g}, n={self.n})"
-        )
+    headline = ("coefficient", "partial_r2", "rv_q", "rv_qa")
 
     def to_dict(self) -> dict[str, Any]:
         base = super().to_dict()
@@ -285,6 +251,61 @@ class RobustnessResult(AnalysisResult):
             )
         )
         return base
+
+    def plot(self, ax: Any = None, *, limit: float | None = None) -> Any:
+        """Contours of the estimate adjusted for a confounder with partial R² ``r2dz_x`` with the treatment
+        (horizontal) and ``r2yz_dx`` with the outcome (vertical), as in Cinelli & Hazlett (2020, Fig. 2): the
+        contour where the adjusted estimate reaches (1 - q)·estimate dashed in red, the benchmark bounds as
+        points. ``limit`` is the largest partial R² shown (default: past RV_q and every bound). Returns the
+        matplotlib Axes.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> rng = np.random.default_rng(4)
+        >>> frame = pd.DataFrame({"trust": rng.normal(size=300), "readiness": rng.normal(size=300)})
+        >>> frame["adoption"] = 0.3 * frame.trust + 0.3 * frame.readiness + rng.normal(size=300)
+        >>> result = robustness(frame, y="adoption", treatment="trust", covariates=["readiness"],
+        ...                     benchmark="readiness")
+        >>> result.plot().get_xlabel()
+        'partial R² of the confounder with the treatment (trust)'
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.5, 5.0))
+        bounds = self.bounds if self.bounds is not None else pd.DataFrame(columns=["r2dz_x", "r2yz_dx"])
+        reach = [self.rv_q, *bounds["r2dz_x"], *bounds["r2yz_dx"]]
+        top = limit if limit is not None else min(0.99, max(0.4, 1.25 * max(reach)))
+        r2d, r2y = np.meshgrid(np.linspace(0.0, top, 121), np.linspace(0.0, top, 121))
+        se_classical = abs(self.estimate / self.t_classical)
+        bias = se_classical * np.sqrt(self.df * r2y * r2d / (1.0 - r2d))
+        adjusted = np.sign(self.estimate) * (abs(self.estimate) - bias)
+        # Contours at fractions of the estimate: it halves, vanishes and reverses along them.
+        fractions = np.array([-2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 0.75])
+        levels = np.sort(fractions * self.estimate)
+        lines = ax.contour(r2d, r2y, adjusted, levels=levels, colors="0.45", linewidths=0.8)
+        ax.clabel(lines, fontsize=7, fmt="%.3g")
+        target = (1.0 - self.q) * self.estimate
+        if adjusted.min() <= target <= adjusted.max():
+            ax.contour(r2d, r2y, adjusted, levels=[target], colors="tab:red", linestyles="--", linewidths=1.4)
+        ax.plot([0.0], [0.0], "^", color="black")
+        ax.annotate(
+            f"unadjusted ({self.estimate:.3g})", (0.0, 0.0), xytext=(5, 5), textcoords="offset points"
+        )
+        for row in bounds.itertuples(index=False):
+            ax.plot([row.r2dz_x], [row.r2yz_dx], "o", color="tab:red")
+            text = f"{row.k:g}x {row.benchmark} ({row.adjusted_estimate:.3g})"
+            ax.annotate(
+                text, (row.r2dz_x, row.r2yz_dx), xytext=(5, 5), textcoords="offset points", fontsize=8
+            )
+        ax.set_xlim(0.0, top)
+        ax.set_ylim(0.0, top)
+        ax.set_xlabel(f"partial R² of the confounder with the treatment ({self.treatment})")
+        ax.set_ylabel(f"partial R² of the confounder with the outcome ({self.outcome})")
+        ax.set_title(f"Estimate adjusted for a confounder (RV_q = {self.rv_q:.3f})", fontsize=9)
+        return ax
 
     def summary(self, digits: int = 4) -> str:
         """The coefficient, the sensitivity statistics in words, the benchmark bounds and warnings."""
@@ -444,8 +465,7 @@ def robustness(
     >>> result.bounds[columns].round(3).iloc[0].tolist()
     [1.0, 0.274, 0.114, 0.075, -0.004]
     """
-    if not 0.0 < level < 1.0:
-        raise DataError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    _arguments.check(level=level)
     if isinstance(q, bool) or not (isinstance(q, numbers.Real) and math.isfinite(q) and q > 0):
         raise DataError(f"q must be a positive number (1: explain the whole estimate away), not {q!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -471,11 +491,11 @@ def robustness(
     outcome = rows.frame[y].to_numpy(dtype=float)
     d = rows.frame[treatment].to_numpy(dtype=float)
     design = np.column_stack([np.ones(n), d, rows.covariates])
-    _check_full_rank(design, ["intercept", treatment, *rows.covariate_names], "outcome")
+    _columns.check_full_rank(design, ["intercept", treatment, *rows.covariate_names], "outcome")
     unit = np.zeros(design.shape[1])
     unit[1] = 1.0
 
-    classical = _ols(design, outcome, None)
+    classical = ols(design, outcome, None)
     df = classical.df
     if df < 2:
         raise DataError(
@@ -493,11 +513,11 @@ def robustness(
         )
     t_classical = estimate / se_classical
     if rows.codes is not None:
-        fit = _ols(design, outcome, rows.codes)
+        fit = ols(design, outcome, rows.codes)
         inference_df = fit.df
     else:
         fit, inference_df = classical, df
-    _, se, ci_low, ci_high, p = _wald(fit, unit, level)
+    _, se, ci_low, ci_high, p = wald(fit, unit, level)
     se_ratio = se / se_classical  # 1 without clusters
     t_stat = estimate / se
 

@@ -17,13 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from moclab.analysis import _arguments
+from moclab.analysis._least_squares import least_squares
 from moclab.analysis.binary import prepare_mediation_data
 from moclab.analysis.results import AnalysisResult, Effect
+from moclab.errors import DataError
 
 __all__ = ["SensitivityResult", "sensitivity"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SensitivityResult(AnalysisResult):
     """ACME as a function of the mediator-outcome error correlation rho, for linear mediator and outcome
     models.
@@ -49,6 +52,7 @@ class SensitivityResult(AnalysisResult):
     level: float = 0.95
 
     title = "Sensitivity of the ACME to mediator-outcome confounding"
+    headline = ("acme", "rho_at_zero", "r2_star_product", "r2_tilde_product")
 
     @property
     def sensitivity_region(self) -> pd.DataFrame:
@@ -100,8 +104,8 @@ class SensitivityResult(AnalysisResult):
 
 
 def _ols(design: np.ndarray, response: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    coef, *_ = np.linalg.lstsq(design, response, rcond=None)
-    return coef, response - design @ coef
+    fit = least_squares(design, response)
+    return fit.coef, fit.residuals
 
 
 def _r_squared(residual: np.ndarray, response: np.ndarray) -> float:
@@ -189,13 +193,18 @@ def sensitivity(
     (0.431, 0.186)
     >>> ax = res.plot()
     """
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
+    _arguments.check(level=level, missing=missing)
     if treat_value == control_value:
-        raise ValueError("treat_value and control_value must differ")
+        raise DataError(
+            f"treat_value and control_value must differ (both are {treat_value!r})",
+            hint="give the two values of the treatment to compare, e.g. treat_value=1, control_value=0",
+        )
     grid = np.round(np.linspace(-0.9, 0.9, 181), 10) if rho is None else np.asarray(rho, dtype=float).ravel()
     if grid.size == 0 or np.any(~np.isfinite(grid)) or np.any(np.abs(grid) >= 1.0):
-        raise ValueError("rho must be a non-empty grid of values strictly between -1 and 1")
+        raise DataError(
+            "rho must be a non-empty grid of values strictly between -1 and 1",
+            hint="e.g. rho=numpy.linspace(-0.9, 0.9, 181), the default",
+        )
 
     prepared = prepare_mediation_data(data, x=x, m=m, y=y, covariates=covariates, missing=missing)
     design = prepared.mediator_design()  # intercept, treatment, covariates
@@ -285,9 +294,7 @@ def sensitivity(
         Effect("r2_star_product", "sensitivity", star),
         Effect("r2_tilde_product", "sensitivity", star * factor),
     )
-    notes: list[str] = []
-    if prepared.n_dropped:
-        notes.append(f"{prepared.n_dropped} row(s) with missing values dropped (listwise deletion)")
+    notes = list(prepared.notes)
     info: dict[str, Any] = {
         "method": "sensitivity analysis for linear mediator and outcome models",
         "n": prepared.n,

@@ -21,7 +21,6 @@ Examples
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from moclab.analysis.clustering import ICC_ANOVA_ESTIMATOR
 from moclab.analysis.reliability import scale_reliability
 from moclab.catalog.instruments import Instrument
 from moclab.errors import MoclabError
+from moclab.plain import plain
 from moclab.study.scoring import StudyScores, score_study
 
 if TYPE_CHECKING:
@@ -44,14 +44,6 @@ __all__ = ["GROUP_LEVELS", "ScoreReport", "score_report"]
 GROUP_LEVELS = {"team": "team", "site": "cluster", "organization": "cluster"}
 #: Fewest respondents of a wave for an aggregation check.
 _MIN_AGGREGATED = 3
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [
-        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-        for row in clean.to_dict(orient="records")
-    ]
 
 
 @dataclass(frozen=True)
@@ -99,18 +91,20 @@ class ScoreReport:
     icc_estimator: str = ICC_ANOVA_ESTIMATOR
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "study": self.study,
-            "seed": self.seed,
-            "n_boot": self.n_boot,
-            "scores": _records(self.summary),
-            "reliability": _records(self.reliability),
-            "reliability_warnings": self.reliability_warnings,
-            "aggregation": _records(self.aggregation),
-            "icc_estimator": self.icc_estimator,
-            "aggregation_warnings": self.aggregation_warnings,
-            "issues": self.issues,
-        }
+        return plain(
+            {
+                "study": self.study,
+                "seed": self.seed,
+                "n_boot": self.n_boot,
+                "scores": self.summary,
+                "reliability": self.reliability,
+                "reliability_warnings": self.reliability_warnings,
+                "aggregation": self.aggregation,
+                "icc_estimator": self.icc_estimator,
+                "aggregation_warnings": self.aggregation_warnings,
+                "issues": self.issues,
+            }
+        )
 
     def _repr_html_(self) -> str:
         def table(frame: pd.DataFrame) -> str:
@@ -219,7 +213,7 @@ def score_report(study: Study, *, n_boot: int = 1000, seed: int | None = None) -
                         scores=scale_scores[rows].to_numpy(),
                         options=options,
                         measure=scale,
-                        level=level,
+                        group_level=level,
                     )
                 except MoclabError as exc:
                     aggregation_notes.append(f"{scale} at {wave}: {exc.message}")
