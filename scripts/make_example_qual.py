@@ -32,7 +32,7 @@ import numpy as np
 
 from moclab.qual import example_project_path, recipient_pathway_codebook, stable_guid
 from moclab.qual.project import Case, Coding, Note, Project, Selection, TextSource, User, Variable
-from moclab.qual.refi import write_qdpx
+from moclab.qual.refi.writer import write_qdpx
 
 SEED = 20240619  # the publication date of Metz et al. 2024
 START = datetime(2024, 9, 2, 9, 0, tzinfo=UTC)

@@ -12,7 +12,6 @@ located at the offending YAML line, with a "did you mean" for misspelt keys.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
-from moclab.errors import ConfigError, Problem, ValidationError, display_path
+from moclab.errors import ConfigError, Problem, ValidationError, did_you_mean, display_path
 
 T = TypeVar("T", bound=pydantic.BaseModel)
 
@@ -219,12 +218,10 @@ def problems_from_pydantic(
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = _allowed_keys(model, loc)
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             message = f"unknown key '{key}'"
-            if close:
-                hint = f"did you mean '{close[0]}'?"
-            elif allowed:
-                hint = "allowed keys: " + ", ".join(sorted(allowed))
+            hint = did_you_mean(key, allowed) or (
+                "allowed keys: " + ", ".join(sorted(allowed)) if allowed else None
+            )
         elif kind == "missing":
             message = f"'{path}' is required but missing"
         else:

@@ -80,7 +80,7 @@ def test_show_unknown_raises_with_suggestion() -> None:
     result = invoke("show", "eric:facilitaton")
     assert result.exit_code == 1
     assert isinstance(result.exception, CatalogError)
-    assert result.exception.hint == "did you mean eric:facilitation?"
+    assert result.exception.hint == "did you mean 'eric:facilitation'?"
 
 
 def test_search_ranks_typos_and_filters() -> None:

@@ -58,10 +58,10 @@ def test_unknown_entry_suggests_close_ids(catalog: Catalog) -> None:
     with pytest.raises(CatalogError) as caught:
         catalog.get("eric:facilitaton")
     assert caught.value.message == "no catalog entry 'eric:facilitaton'"
-    assert caught.value.hint == "did you mean eric:facilitation?"
+    assert caught.value.hint == "did you mean 'eric:facilitation'?"
     with pytest.raises(CatalogError) as caught:
         catalog.get("cfir2:tension-for-chnage")
-    assert caught.value.hint == "did you mean cfir2:tension-for-change?"
+    assert caught.value.hint == "did you mean 'cfir2:tension-for-change'?"
     assert catalog.resolve("eric:facilitaton") is None
 
 

@@ -65,7 +65,7 @@ def test_scored_measures_behave_like_any_other(study) -> None:
     assert not any(name.startswith(("aim_", "psafe_")) for name in study.measure_names)
     variables = study.node_variables()
     assert variables["psych_safety"] == "psych_safety" and variables["acceptability"] == "acceptability"
-    summary = study.summary().measures.set_index("measure")
+    summary = study.describe().measures.set_index("measure")
     scores = score_study(study).table
     safety = scores[scores["measure"] == "psych_safety"]["value"]
     assert summary.loc["psych_safety", "n"] == safety.notna().sum()

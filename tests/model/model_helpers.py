@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moclab.errors import CatalogError, Problem, ValidationError
+from moclab.errors import CatalogError, Problem, ValidationError, suggestion_hint
 from moclab.model import loads_model
 
 #: A small model that uses every node and edge type; tests change one line of it to break one thing.
@@ -45,7 +45,7 @@ class FakeCatalog:
         if ref in self.known:
             return ref
         close = [k for k in self.known if k.split(":")[0] == ref.split(":")[0]]
-        raise CatalogError(f"no catalog entry '{ref}'", hint=f"did you mean {close[0]}?" if close else None)
+        raise CatalogError(f"no catalog entry '{ref}'", hint=suggestion_hint(close[:1]))
 
 
 class ResolveOnly:

@@ -141,7 +141,7 @@ def test_find_model_accepts_files_folders_and_template_names(tmp_path: Path, wri
 def test_find_model_explains_what_is_wrong(tmp_path: Path, write):
     with pytest.raises(ModelError) as info:
         find_model("recipient-pathwy")
-    assert info.value.hint == "did you mean the template 'recipient-pathway'?"
+    assert info.value.hint == "did you mean 'recipient-pathway'?"
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match=r"a folder without moclab\.yaml"):
         find_model(tmp_path / "empty")

@@ -294,7 +294,7 @@ def test_unresolved_reference_uses_the_catalogs_suggestion():
     text = VALID.replace("ref: eric:facilitation", "ref: eric:facilitaton")
     problem = only_error(text, catalog=FakeCatalog())
     assert problem.message == "node 'coaching': catalog reference 'eric:facilitaton' not found"
-    assert problem.hint == "did you mean eric:facilitation?"
+    assert problem.hint == "did you mean 'eric:facilitation'?"
     assert problem.line == line_of(text, "eric:facilitaton")
 
 
@@ -321,7 +321,7 @@ def test_references_resolve_against_the_bundled_catalog():
     assert model.node("coaching").all_refs == ("eric:facilitation",)
     problem = only_error(VALID.replace("proctor:acceptability", "proctor:aceptability"), catalog="default")
     assert "'proctor:aceptability' not found" in problem.message
-    assert problem.hint == "did you mean proctor:acceptability?"
+    assert problem.hint == "did you mean 'proctor:acceptability'?"
 
 
 def test_reference_by_number_or_alias_resolves_with_a_warning_to_write_the_id():

@@ -60,7 +60,7 @@ def test_by_source_and_long_form(project):
     long = matrix.to_frame()
     row = long[(long["code"] == "Affect/Trust") & (long["unit"] == "int1")].iloc[0]
     assert (row["count"], row["coverage_chars"]) == (2, 16)
-    assert matrix.summary().loc["Affect/Trust", "units"] == 3
+    assert matrix.by_code().loc["Affect/Trust", "units"] == 3
     assert matrix.to_dict()["counts"][1] == [2, 1, 0, 1]
     assert "<table" in matrix._repr_html_()
 

@@ -11,7 +11,7 @@ from refi_helpers import make_zip, minimal_qde, selection_xml
 
 from moclab.errors import QualError, ValidationError
 from moclab.qual import read_project, validate_file
-from moclab.qual.refi import read_qdpx
+from moclab.qual.refi.reader import read_qdpx
 from moclab.qual.safety import Limits
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

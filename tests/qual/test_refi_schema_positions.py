@@ -12,7 +12,7 @@ from refi_helpers import make_zip, minimal_qde, sample, selection_xml
 
 from moclab.errors import QualError
 from moclab.qual import example_project_path, read_project, validate_file
-from moclab.qual.refi import normalise_newlines, utf16_to_codepoints
+from moclab.qual.refi.reader import normalise_newlines, utf16_to_codepoints
 
 
 def test_valid_files_have_no_schema_problems(tmp_path):

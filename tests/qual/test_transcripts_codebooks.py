@@ -18,7 +18,7 @@ from moclab.qual import (
 )
 from moclab.qual.codebooks import catalog_guid
 from moclab.qual.project import MOCLAB_NAMESPACE
-from moclab.qual.refi import codebook_xml
+from moclab.qual.refi.writer import codebook_xml
 from moclab.qual.schema import validate_xml
 
 YAML_CODEBOOK = """\

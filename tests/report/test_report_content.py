@@ -194,7 +194,7 @@ def test_the_thin_study_says_what_could_not_be_run(thin_evidence):
 
 
 def test_the_data_summary_is_the_studys(example_report, example_study):
-    summary = example_study.summary()
+    summary = example_study.describe()
     page = parse(example_report.html)
     data = page.find("section", id="data")
     facts = [dd.attrs.get("data-value") for dd in data.find("dl").find_all("dd")]

@@ -232,7 +232,7 @@ def test_tables_may_be_excel_or_parquet(study_copy: Path) -> None:
     study = load_study(study_copy, show_progress=False)
     assert study.problems == ()
     original = validate_study(Path(__file__).parents[2] / "src/moclab/study/example", show_progress=False)
-    pd.testing.assert_frame_equal(study.summary().measures, original.summary.measures)
+    pd.testing.assert_frame_equal(study.describe().measures, original.summary.measures)
 
 
 def test_a_recipients_file_with_a_bad_row_is_reported_and_the_rest_checked(study_copy: Path) -> None:

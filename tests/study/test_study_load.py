@@ -97,7 +97,7 @@ def test_node_variables(study: Study) -> None:
 
 
 def test_summary_numbers_match_the_raw_files(study: Study, raw_measures: pd.DataFrame) -> None:
-    summary = study.summary()
+    summary = study.describe()
     recipients = pd.read_csv(EXAMPLE / "data" / "recipients.csv")
     activities = pd.read_csv(EXAMPLE / "data" / "activities.csv")
     sizes = recipients.groupby("site").size()
@@ -128,7 +128,7 @@ def test_summary_numbers_match_the_raw_files(study: Study, raw_measures: pd.Data
 
 
 def test_summary_to_dict_is_json_and_renders(study: Study) -> None:
-    summary = study.summary()
+    summary = study.describe()
     data = json.loads(json.dumps(summary.to_dict()))
     assert data["n_clusters"] == 12 and data["synthetic"] is True
     assert data["missingness"][0]["measure"] == "positive_emotion"

@@ -20,9 +20,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from moclab.catalog.entries import Entry, Framework, slugify
-from moclab.catalog.loader import load_frameworks, suggest
+from moclab.catalog.loader import load_frameworks
 from moclab.catalog.search import DEFAULT_CUTOFF, SearchHit, SearchIndex
-from moclab.errors import CatalogError
+from moclab.errors import CatalogError, close_matches, did_you_mean, suggestion_hint
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,7 +104,7 @@ class Catalog:
             return self._frameworks[key]
         raise CatalogError(
             f"unknown framework '{framework_id}'",
-            hint=self._hint(key, self._frameworks) or "known frameworks: " + ", ".join(self._frameworks),
+            hint=did_you_mean(key, self._frameworks) or "known frameworks: " + ", ".join(self._frameworks),
         )
 
     # -- entries ---------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ class Catalog:
             if framework_id not in self._frameworks:
                 raise CatalogError(
                     f"unknown framework '{prefix}' in '{ref}'",
-                    hint=self._hint(framework_id, self._frameworks)
+                    hint=did_you_mean(framework_id, self._frameworks)
                     or "known frameworks: " + ", ".join(self._frameworks),
                 )
             text = key
@@ -178,9 +178,9 @@ class Catalog:
         close = [hit.entry.qualified_id for hit in hits if hit.score >= hits[0].score - 10]
         if not close:
             pool = self.entries(framework_id)
-            slugs = suggest(slugify(text), [e.id for e in pool])
+            slugs = close_matches(slugify(text), [e.id for e in pool])
             close = [e.qualified_id for slug in slugs for e in pool if e.id == slug][:3]
-        hint = ("did you mean " + " or ".join(close) + "?") if close else "try: moclab catalog search TEXT"
+        hint = suggestion_hint(close) or "try: moclab catalog search TEXT"
         raise CatalogError(f"no catalog entry '{ref}'", hint=hint)
 
     def __getitem__(self, ref: str) -> Entry:
@@ -280,11 +280,6 @@ class Catalog:
 
     def _named_in(self, framework_id: str, key: str) -> list[Entry]:
         return list(self._by_name.get((framework_id, slugify(key)), []))
-
-    @staticmethod
-    def _hint(key: str, choices: Iterable[str]) -> str | None:
-        close = suggest(key, choices)
-        return ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else None
 
     def __repr__(self) -> str:
         return f"Catalog({len(self._frameworks)} frameworks, {len(self)} entries)"

@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from moclab.catalog.entries import SETTLED_LEVELS, VERIFICATION_LEVELS, Verification
-from moclab.catalog.loader import did_you_mean, expand_paths, suggest, yaml_position
+from moclab.catalog.loader import expand_paths, yaml_position
 from moclab.catalog.schema import check_slug
-from moclab.errors import CatalogError, MoclabError, ProblemList, ValidationError, display_path
+from moclab.errors import CatalogError, MoclabError, ProblemList, ValidationError, did_you_mean, display_path
 from moclab.yamlio import YamlMap, load_yaml, parse_model
 
 #: Folder of the instrument files shipped with moclab.
@@ -190,11 +190,9 @@ class Instrument:
         for item in self.items:
             if item.id == item_id:
                 return item
-        close = suggest(item_id, self.item_ids)
-        hint = ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else None
         raise CatalogError(
             f"instrument '{self.id}' has no item '{item_id}'",
-            hint=hint or "its items: " + ", ".join(self.item_ids),
+            hint=did_you_mean(item_id, self.item_ids) or "its items: " + ", ".join(self.item_ids),
         )
 
     def items_of(self, subscale: str | None = None) -> tuple[Item, ...]:
@@ -202,13 +200,10 @@ class Instrument:
         if subscale is None:
             return self.items
         if subscale not in self.subscales:
-            close = suggest(subscale, self.subscales)
             known = ", ".join(self.subscales) or "none (the instrument is unidimensional)"
             raise CatalogError(
                 f"instrument '{self.id}' has no subscale '{subscale}'",
-                hint=("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
-                if close
-                else f"its subscales: {known}",
+                hint=did_you_mean(subscale, self.subscales) or f"its subscales: {known}",
             )
         members = set(self.subscales[subscale])
         return tuple(item for item in self.items if item.id in members)

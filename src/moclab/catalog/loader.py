@@ -24,11 +24,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from moclab.catalog.entries import SETTLED_LEVELS, Entry, Framework, Verification
 from moclab.catalog.schema import EntrySpec, FrameworkFile
-from moclab.errors import CatalogError, MoclabError, Problem, ProblemList, ValidationError, display_path
+from moclab.errors import (
+    CatalogError,
+    MoclabError,
+    Problem,
+    ProblemList,
+    ValidationError,
+    did_you_mean,
+    display_path,
+)
 from moclab.yamlio import YamlMap, load_yaml, locate, parse_model
 
 #: Environment variable naming extra framework files or folders, separated like PATH.
@@ -67,22 +73,6 @@ class _ParsedFile:
     data: YamlMap
     label: str
     bundled: bool
-
-
-def suggest(text: str, choices: Iterable[str], limit: int = 3, cutoff: float = 60) -> list[str]:
-    """Close matches of `text` among `choices`, best first, for "did you mean" hints."""
-    pool = list(dict.fromkeys(choices))
-    # plain edit similarity: ids and kinds are short, and WRatio's partial matching suggests unrelated ones
-    matches = process.extract(text, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff)
-    return [match for match, _score, _index in matches]
-
-
-def did_you_mean(text: str, choices: Iterable[str]) -> str | None:
-    """A hint naming the known choices closest to `text` (see `suggest`), or None when none is close."""
-    close = suggest(text, choices)
-    if not close:
-        return None
-    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
 
 
 def bundled_files() -> list[Path]:

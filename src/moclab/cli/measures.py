@@ -271,7 +271,7 @@ def score(
     if output is not None and report.scores is not None:
         report.scores.to_frame().to_csv(output, index=False, lineterminator="\n")
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        typer.echo(json.dumps(report.to_dict(), indent=2))
         return
     console = _console()
     console.print(

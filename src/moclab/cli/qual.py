@@ -102,7 +102,9 @@ def import_(
         project = read_project(file, codebook=codebook, positions=positions, newlines=newlines)  # type: ignore[arg-type]
     info = _summary(project)
     if as_json:
-        typer.echo(json.dumps(info, indent=2, default=str))
+        from moclab.plain import plain
+
+        typer.echo(json.dumps(plain(info), indent=2))
         return
     print_problems(out, project.warnings)
     counts = project.counts()

@@ -130,7 +130,9 @@ def redcap_check(
     if report is not None:
         source.report().to_csv(report, index=False, lineterminator="\n")
     if as_json:
-        typer.echo(json.dumps(source.to_dict(), indent=2, default=str))
+        from moclab.plain import plain
+
+        typer.echo(json.dumps(plain(source.to_dict()), indent=2))
         return
     console = _console()
     console.print(source.summary())

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from moclab.analysis.results import plain
 from moclab.design.scenario import PowerTarget
+from moclab.plain import plain
 
 __all__ = ["PowerResult", "SampleSizeResult", "quantity_label"]
 
@@ -123,7 +123,7 @@ class PowerResult:
             )
         return rows.reset_index(drop=True)
 
-    def summary(self, pathway: str | None = None) -> pd.DataFrame:
+    def table_of(self, pathway: str | None = None) -> pd.DataFrame:
         """A wide table: designs in rows, quantities (power ± SE as text) in columns."""
         pathway = pathway or self.pathway_ids[0]
         rows = self.table[(self.table["pathway"] == pathway) & self.table["estimated"]]
@@ -159,12 +159,29 @@ class PowerResult:
         )
         return f"<div>{head}{body}</div>"
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
+        """Readable report: per pathway, the designs and the power of every quantity (± Monte Carlo SE)."""
         lines = [f"{self.title} of {self.model_id} ({self.settings['reps']} replications per design)"]
         for pathway in self.pathway_ids:
             lines.append(f"pathway {pathway}")
-            lines.append(self.summary(pathway).to_string())
+            lines.append(self.table_of(pathway).to_string())
         return "\n".join(lines)
+
+    def plot(self, ax: Any = None, *, pathway: str | None = None, quantities: list[str] | None = None) -> Any:
+        """Power curves of one pathway (default: the first) against the varying design dimension, with 95%
+        Monte Carlo error bars; returns the matplotlib Axes (see `moclab.design.render.plot_power_curve`)."""
+        from moclab.design.render import plot_power_curve
+
+        return plot_power_curve(self, pathway=pathway, quantities=quantities, ax=ax)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"PowerResult(model={self.model_id!r}, pathways={len(self.targets)}, designs={len(self.points)}, "
+            f"reps={self.settings['reps']}, seed={self.settings['seed']})"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,6 +253,37 @@ class SampleSizeResult:
             }
         )
 
+    def summary(self) -> str:
+        """Readable report: the answer, the notes, then the grid it rests on."""
+        lines = [self.sentence(), *(f"note: {note}" for note in self.notes), self.grid.to_string(index=False)]
+        return "\n".join(lines)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Observed power (with 95% Monte Carlo error bars) and the fitted logistic curve against the size,
+        with the target; returns the matplotlib Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.5, 4.2))
+        size = self.dimension if self.dimension in self.grid.columns else self.grid.columns[0]
+        grid = self.grid.sort_values(size)
+        ax.errorbar(
+            grid[size], grid["power"], yerr=1.96 * grid["mc_se"], fmt="o", color="black", label="simulated"
+        )
+        ax.plot(grid[size], grid["fitted_power"], color="tab:blue", label="logistic fit")
+        ax.axhline(self.target, color="0.4", lw=0.8, ls="--", label=f"target {self.target:.2f}")
+        ax.set_xlabel(size.replace("_", " "))
+        ax.set_ylabel(f"power: {quantity_label(self.quantity)}")
+        ax.set_ylim(0, 1.02)
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
+    def __repr__(self) -> str:
+        return (
+            f"SampleSizeResult(dimension={self.dimension!r}, target={self.target}, required={self.required}, "
+            f"pathway={self.pathway!r})"
+        )
+
     def sentence(self) -> str:
         """The answer in one sentence."""
         what = quantity_label(self.quantity)
@@ -264,4 +312,4 @@ class SampleSizeResult:
         return f"<div><strong>{html.escape(self.title)}</strong>: {html.escape(self.sentence())}{body}</div>"
 
     def __str__(self) -> str:
-        return f"{self.sentence()}\n{self.grid.to_string(index=False)}"
+        return self.summary()

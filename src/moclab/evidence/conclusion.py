@@ -39,7 +39,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from moclab.evidence.verdicts import Status, Verdict, _number
+from moclab.evidence.verdicts import Status, Verdict
+from moclab.plain import plain
 
 __all__ = ["GRADES", "Assumption", "Conclusion", "conclude"]
 
@@ -96,7 +97,7 @@ class Conclusion:
     reasons: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _number(
+        return plain(
             {
                 "grade": self.grade,
                 "statement": self.statement,

@@ -34,33 +34,24 @@ and surfaces as one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from moclab.analysis import (
     AnalysisResult,
-    arm_variance_ratio,
-    cluster_indirect_effects,
-    cluster_slopes,
-    cross_lagged,
-    dose_response,
-    instrumental_effect,
     mediate,
-    meta_analysis,
     multilevel_mediate,
-    robustness,
-    sensitivity,
 )
 from moclab.analysis.results import Effect
 from moclab.errors import MoclabError
+from moclab.evidence.analysis_base import failure_text, numeric_covariates
 from moclab.evidence.backing import link_backing
+from moclab.evidence.causal_analyses import CausalAnalyses
 from moclab.evidence.conclusion import conclude
-from moclab.evidence.frames import PathwayData, StudyTables, timeline_facts
-from moclab.evidence.plan import PathwayPlan
+from moclab.evidence.consistency_analyses import ConsistencyAnalyses
+from moclab.evidence.frames import timeline_facts
+from moclab.evidence.panel_analyses import PanelAnalyses
 from moclab.evidence.rules import (
-    MechanismManipulation,
     PathSign,
     judge_consistency,
     judge_experimental_manipulation,
@@ -70,9 +61,8 @@ from moclab.evidence.rules import (
     judge_strong_association,
     judge_timeline,
 )
-from moclab.evidence.scorecard import PathwayEvidence, StudyEvidence
+from moclab.evidence.scorecard import PathwayEvidence
 from moclab.evidence.verdicts import QualitativeEvidence
-from moclab.study.evidence_settings import EvidenceSettings
 
 __all__ = ["ANALYSES", "PathwayAnalysis"]
 
@@ -80,117 +70,12 @@ __all__ = ["ANALYSES", "PathwayAnalysis"]
 ANALYSES = ("association", "specificity", "consistency", "timeline", "gradient", "robustness")
 
 
-def _numeric_covariates(frame: Any, covariates: Sequence[str]) -> tuple[Any, list[str]]:
-    """The frame with categorical covariates as 0/1 columns (first level as reference), for models that take
-    numeric predictors only (`multilevel_mediate`), and the names of the covariate columns to use."""
-    import pandas as pd
+class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
+    """Runs the analyses of one pathway and turns their results into verdicts and a conclusion.
 
-    names: list[str] = []
-    extra: dict[str, Any] = {}
-    for name in covariates:
-        column = frame[name]
-        if pd.api.types.is_numeric_dtype(column) and not isinstance(column.dtype, pd.CategoricalDtype):
-            names.append(name)
-            continue
-        dummies = pd.get_dummies(column, prefix=name, prefix_sep="=", drop_first=True, dtype=float)
-        dummies[column.isna()] = np.nan
-        extra.update({key: dummies[key] for key in dummies.columns})
-        names.extend(dummies.columns)
-    if not extra:
-        return frame, names
-    return frame.assign(**extra), names
-
-
-def _failure_text(error: MoclabError) -> str:
-    hint = getattr(error, "hint", None)
-    return error.message + (f" ({hint})" if hint else "")
-
-
-class PathwayAnalysis:
-    """Runs the analyses of one pathway and turns their results into verdicts and a conclusion."""
-
-    def __init__(
-        self,
-        study: Any,
-        plan: PathwayPlan,
-        data: PathwayData,
-        settings: EvidenceSettings,
-        seed: int,
-        replications: Sequence[StudyEvidence],
-        step: Callable[[str], None],
-        tables: StudyTables,
-    ) -> None:
-        self.study = study
-        self.tables = tables
-        self.plan = plan
-        self.data = data
-        self.settings = settings
-        self.seed = seed
-        self.replications = replications
-        self.step = step
-        self.level = settings.level
-        self.alpha = settings.alpha
-        self.results: dict[str, AnalysisResult] = {}
-        self.notes: list[str] = list(data.notes)
-        self.chain = "->".join(plan.mechanisms)
-        #: The competing mechanisms entered in the strong-association model (read by every verdict).
-        self.competitors: tuple[str, ...] = ()
-        #: The multilevel design ("2-1-1", "1-1-1") when strong association was judged on a multilevel model.
-        self.multilevel: str | None = None
-        #: Why the requested multilevel model was not used (the single-level model was, instead).
-        self.multilevel_fallback: str | None = None
-        #: Warnings of the analysis itself (not of a result object), for the study's list of warnings.
-        self.warnings: list[str] = []
-
-    # -- helpers -------------------------------------------------------------------------------------------
-
-    def attempt(
-        self, name: str, run: Callable[[], AnalysisResult]
-    ) -> tuple[AnalysisResult | None, str | None]:
-        """Run one analysis; keep its result, or return why the data could not answer it.
-
-        Only a `MoclabError` (the analysis layer's `DataError` for data that cannot answer) is caught: any
-        other exception is a bug and propagates, so it cannot turn into a verdict.
-        """
-        try:
-            result = run()
-        except MoclabError as error:
-            return None, _failure_text(error)
-        self.results[name] = result
-        return result, None
-
-    def mediation_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {
-            "ci": self.settings.ci,
-            "n_boot": self.settings.n_boot,
-            "level": self.level,
-            "seed": self.seed,
-            "x_type": "arm" if self.data.x_type == "arm" else "dose",
-        }
-        if self.data.cluster is not None:
-            options["cluster"] = self.data.cluster
-        return options
-
-    def covariates_for(self, *names: str) -> list[str]:
-        return [*self.data.covariates, *self.data.baseline_for(*names)]
-
-    def numeric_covariates_for(self, *names: str) -> list[str]:
-        """Numeric covariates and baselines of `names` (per-site models and trend tests take only those)."""
-        return [
-            c
-            for c in self.covariates_for(*names)
-            if c in self.data.numeric_covariates or c in self.data.baselines.values()
-        ]
-
-    def knapp_hartung(self, k: int) -> bool:
-        setting = self.settings.knapp_hartung
-        if setting == "auto":
-            return k < self.settings.thresholds.knapp_hartung_below
-        return bool(setting)
-
-    @property
-    def indirect_name(self) -> str:
-        return f"indirect[{self.chain}]"
+    The analyses of strong association and specificity are here; those of consistency, of the timeline and
+    gradient, and of the causal reading are in the mixins it inherits.
+    """
 
     # -- strong association and specificity ---------------------------------------------------------------
 
@@ -238,31 +123,6 @@ class PathwayAnalysis:
             ),
         )
 
-    def usable_competitors(self) -> tuple[str, ...]:
-        """The measured competing mechanisms that can enter the models: not constant, and measured for at
-        least `baseline_coverage` of the recipients who have the strategy, mechanism and outcome (a competitor
-        missing for most of them would drop those rows from every model). The others are named in a note."""
-        data, plan = self.data, self.plan
-        rows = data.frame.dropna(subset=[data.x, *plan.mechanisms, plan.outcome])
-        threshold = self.settings.thresholds.baseline_coverage
-        usable = []
-        for name in plan.alternatives:
-            values = rows[name]
-            coverage = float(values.notna().mean()) if len(rows) else 0.0
-            if values.nunique() < 2:
-                self.notes.append(
-                    f"competing mechanism '{name}' left out of the models: it does not vary at wave "
-                    f"{plan.mechanism_wave}"
-                )
-            elif coverage < threshold:
-                self.notes.append(
-                    f"competing mechanism '{name}' left out of the models: measured for {coverage:.0%} of "
-                    f"the analysed recipients (threshold {threshold:.0%}, thresholds.baseline_coverage)"
-                )
-            else:
-                usable.append(name)
-        return tuple(usable)
-
     def multilevel_association(self) -> tuple[AnalysisResult | None, str | None]:
         """`multilevel_mediate` of the pathway, or why it cannot be used (then nothing is kept).
 
@@ -276,7 +136,7 @@ class PathwayAnalysis:
         if len(plan.mechanisms) > 1:
             return None, "multilevel mediation takes a single mechanism, and this pathway has a chain"
         mechanism = plan.mechanisms[0]
-        frame, covariates = _numeric_covariates(data.frame, self.covariates_for(mechanism, plan.outcome))
+        frame, covariates = numeric_covariates(data.frame, self.covariates_for(mechanism, plan.outcome))
         try:
             result = multilevel_mediate(
                 frame,
@@ -289,7 +149,7 @@ class PathwayAnalysis:
                 seed=self.seed,
             )
         except MoclabError as error:
-            return None, "the multilevel model could not be estimated: " + _failure_text(error)
+            return None, "the multilevel model could not be estimated: " + failure_text(error)
         if not result.info.get("converged", True):
             return None, "the multilevel model did not converge"
         self.results["mediation"] = result
@@ -372,484 +232,6 @@ class PathwayAnalysis:
             else:
                 non_targets.append((name, result.effect(self.indirect_name)))
         return target, contrasts, non_targets, failures
-
-    # -- consistency ---------------------------------------------------------------------------------------
-
-    def consistency(self, indirect: Effect | None) -> dict[str, Any]:
-        """Is the effect the same across units: studies, sites (two designs) or subgroups, the first that
-        the data allow."""
-        self.step("consistency")
-        if self.replications:
-            return self._across_studies()
-        plan, data = self.plan, self.data
-        why_not_sites = None
-        if data.cluster is None:
-            why_not_sites = "the recipients are not nested in sites"
-        elif len(plan.mechanisms) > 1:
-            why_not_sites = "per-site paths are estimated for single-mechanism pathways only"
-        elif indirect is None:
-            why_not_sites = "the study's indirect effect could not be estimated"
-        else:
-            frame = data.frame[[data.x, data.cluster]].dropna()
-            varying = int((frame.groupby(data.cluster, observed=True)[data.x].nunique() > 1).sum())
-            if varying >= self.settings.thresholds.min_units:
-                found = self._across_sites_within(indirect)
-            elif varying == 0 and data.x_type == "arm":
-                found = self._across_sites_assigned(indirect)
-            else:
-                found = {
-                    "failure": f"the strategy varies within {varying} site(s) only, too few to compare sites"
-                }
-            if found.get("pooled") is not None:
-                return found
-            why_not_sites = found["failure"]
-        found = self._across_subgroups()
-        if found.get("pooled") is None:
-            reasons = [why_not_sites, found.get("failure")]
-            found["failure"] = "; ".join(r for r in reasons if r)
-            found["design_change"] = (
-                "randomize (or vary the dose) within sites so each site's paths can be estimated, declare "
-                "subgroups (evidence.subgroups, e.g. role or engagement length) with enough recipients each, "
-                "or analyse a replication study together with this one"
-            )
-        return found
-
-    def _meta_evidence(self, meta: AnalysisResult) -> dict[str, Any]:
-        return {
-            "tau2": meta.tau2,  # type: ignore[attr-defined]
-            "tau2_ci": list(meta.tau2_ci),  # type: ignore[attr-defined]
-            "i2": meta.i2,  # type: ignore[attr-defined]
-            "q": meta.q,  # type: ignore[attr-defined]
-            "q_p": meta.q_p,  # type: ignore[attr-defined]
-            "method": meta.info.get("method"),
-            "knapp_hartung": meta.knapp_hartung,  # type: ignore[attr-defined]
-        }
-
-    def _pooled(self, meta: AnalysisResult, unit_name: str) -> dict[str, Any]:
-        """Subgroups or studies: the meta-analysis of the per-unit indirect effects is the verdict's basis."""
-        self.results["consistency"] = meta
-        return {
-            "pooled": meta.effect("pooled"),
-            "units": [effect for effect in meta.effects if effect.kind == "study"],
-            "prediction": tuple(meta.prediction),  # type: ignore[attr-defined]
-            "unit_name": unit_name,
-            "evidence": self._meta_evidence(meta),
-        }
-
-    def _site_slopes(self, mechanism: str, with_strategy: bool) -> tuple[AnalysisResult | None, str | None]:
-        """Per-site b paths: the outcome on the mechanism given the competitors and baselines (and the
-        strategy when it varies within sites), pooled into ``consistency``."""
-        data, plan = self.data, self.plan
-        covariates = self.numeric_covariates_for(mechanism, *self.competitors, plan.outcome)
-        covariates = [*([data.x] if with_strategy else []), *self.competitors, *covariates]
-        slopes, failure = self.attempt(
-            "site_slopes",
-            lambda: cluster_slopes(
-                data.frame,
-                x=mechanism,
-                y=plan.outcome,
-                cluster=data.cluster,  # type: ignore[arg-type]
-                covariates=covariates,
-                level=self.level,
-                min_size=self.settings.thresholds.min_site_size,
-            ),
-        )
-        if slopes is None:
-            return None, f"per-site b paths could not be estimated: {failure}"
-        k = len(slopes.table)  # type: ignore[attr-defined]
-        if k < self.settings.thresholds.min_units:
-            return None, f"per-site b paths could be estimated in {k} site(s) only"
-        meta, failure = self.attempt(
-            "consistency",
-            lambda: slopes.pool(knapp_hartung=self.knapp_hartung(k), level=self.level),  # type: ignore[attr-defined]
-        )
-        if meta is None:
-            return None, f"the meta-analysis of the per-site b paths failed: {failure}"
-        return meta, None
-
-    def _across_sites_within(self, indirect: Effect) -> dict[str, Any]:
-        """The strategy varies within sites: each site's a and b paths, pooled separately."""
-        plan, data = self.plan, self.data
-        mechanism = plan.mechanisms[0]
-        sites, failure = self.attempt(
-            "site_effects",
-            lambda: cluster_indirect_effects(
-                data.frame,
-                x=data.x,
-                m=mechanism,
-                y=plan.outcome,
-                cluster=data.cluster,  # type: ignore[arg-type]
-                covariates=self.numeric_covariates_for(mechanism, plan.outcome),
-                level=self.level,
-                min_size=self.settings.thresholds.min_site_size,
-            ),
-        )
-        if sites is None:
-            return {"failure": f"per-site paths could not be estimated: {failure}"}
-        k = len(sites.table)  # type: ignore[attr-defined]
-        if k < self.settings.thresholds.min_units:
-            return {"failure": f"per-site models could be estimated in {k} site(s) only"}
-        a_meta, failure = self.attempt(
-            "consistency_a",
-            lambda: sites.pool("a", knapp_hartung=self.knapp_hartung(k), level=self.level),  # type: ignore[attr-defined]
-        )
-        if a_meta is None:
-            return {"failure": f"the meta-analysis of the per-site a paths failed: {failure}"}
-        b_meta, failure = self._site_slopes(mechanism, with_strategy=True)
-        if b_meta is None:
-            return {"failure": failure}
-        a_sign = self.plan.sign_between(plan.strategy, mechanism)
-        b_sign = self.plan.sign_between(mechanism, plan.outcome)
-        return {
-            "pooled": indirect,
-            "units": [e for e in sites.effects if e.kind == "indirect"],
-            "unit_name": "sites",
-            "path_predictions": {
-                "a": (tuple(a_meta.prediction), a_sign),  # type: ignore[attr-defined]
-                "b": (tuple(b_meta.prediction), b_sign),  # type: ignore[attr-defined]
-            },
-            "evidence": {
-                "a": self._meta_evidence(a_meta),
-                **self._meta_evidence(b_meta),
-                "pooled_a": a_meta.effect("pooled").estimate,
-                "pooled_b": b_meta.effect("pooled").estimate,
-            },
-        }
-
-    def _across_sites_assigned(self, indirect: Effect) -> dict[str, Any]:
-        """The strategy is assigned per site: each site's b path, and the spread of the strategy's effect on
-        the mechanism seen in the variance of site means by arm."""
-        plan, data = self.plan, self.data
-        mechanism = plan.mechanisms[0]
-        b_meta, failure = self._site_slopes(mechanism, with_strategy=False)
-        if b_meta is None:
-            return {"failure": failure}
-        spread, failure = self.attempt(
-            "arm_variance",
-            lambda: arm_variance_ratio(
-                data.frame,
-                arm=data.x,
-                y=mechanism,
-                cluster=data.cluster,  # type: ignore[arg-type]
-                covariates=self.numeric_covariates_for(mechanism),
-                level=self.level,
-            ),
-        )
-        if spread is None:
-            return {"failure": f"the spread of site means by arm could not be compared: {failure}"}
-        return {
-            "pooled": indirect,
-            "units": [e for e in b_meta.effects if e.kind == "study"],
-            "unit_name": "sites",
-            "path_predictions": {
-                "b": (tuple(b_meta.prediction), plan.sign_between(mechanism, plan.outcome)),  # type: ignore[attr-defined]
-            },
-            "heterogeneity": spread.effect("ratio"),
-            "limits": (
-                "the strategy was assigned per site, so no site's own effect of the strategy can be "
-                "estimated; its spread across sites is checked through the variance of site means by arm"
-            ),
-            "evidence": {
-                **self._meta_evidence(b_meta),
-                "pooled_b": b_meta.effect("pooled").estimate,
-                "tau2_a_moment": spread.effect("tau2_difference").estimate,
-            },
-        }
-
-    def _across_subgroups(self) -> dict[str, Any]:
-        plan, data = self.plan, self.data
-        if not data.subgroups:
-            return {
-                "failure": (
-                    "no subgroups are declared (evidence.subgroups) and the pathway has no "
-                    "categorical moderator"
-                )
-            }
-        minimum = self.settings.thresholds.min_subgroup_size
-        roles = [data.x, *plan.mechanisms, plan.outcome]
-        complete = data.frame.dropna(subset=roles)
-        failures = []
-        mediators = list(plan.mechanisms) + list(self.competitors)
-        for column in data.subgroups:
-            counts = complete[column].value_counts()
-            levels = [str(level) for level, count in counts.items() if count >= minimum]
-            small = [str(level) for level, count in counts.items() if count < minimum]
-            if small:
-                self.notes.append(
-                    f"subgroups of '{column}' with fewer than {minimum} recipients left out: "
-                    f"{', '.join(small)}"
-                )
-            estimates, ses, labels = [], [], []
-            for level in levels:
-                subset = data.frame.loc[(data.frame[column] == level).to_numpy()]
-                result, failure = self.attempt(
-                    f"subgroup[{column}={level}]",
-                    lambda subset=subset: mediate(
-                        subset,
-                        x=data.x,
-                        m=mediators,
-                        y=plan.outcome,
-                        covariates=self.covariates_for(*mediators, plan.outcome),
-                        model="serial" if len(plan.mechanisms) > 1 else "parallel",
-                        **self.mediation_options(),
-                    ),
-                )
-                if result is None:
-                    self.notes.append(f"subgroup {column} = {level} left out: {failure}")
-                    continue
-                effect = result.effect(self.indirect_name)
-                if effect.se is None or not effect.se > 0:
-                    continue
-                estimates.append(effect.estimate)
-                ses.append(effect.se)
-                labels.append(f"{column} = {level}")
-            if len(estimates) < 2:
-                failures.append(f"fewer than two subgroups of '{column}' could be analysed")
-                continue
-            k = len(estimates)
-            meta, failure = self.attempt(
-                "consistency",
-                lambda estimates=estimates, ses=ses, labels=labels, k=k, column=column: meta_analysis(
-                    estimate=estimates,
-                    se=ses,
-                    label=labels,
-                    knapp_hartung=self.knapp_hartung(k),
-                    level=self.level,
-                    effect_label=f"indirect effect by {column}",
-                ),
-            )
-            if meta is None:
-                failures.append(f"the meta-analysis across '{column}' failed: {failure}")
-                continue
-            return self._pooled(meta, f"subgroups of {column}")
-        return {"failure": "; ".join(failures) or "no subgroup could be analysed"}
-
-    def _across_studies(self) -> dict[str, Any]:
-        own = self.results.get("mediation")
-        estimates, ses, labels = [], [], []
-        if own is not None:
-            effect = own.effect(self.indirect_name)
-            estimates.append(effect.estimate)
-            ses.append(effect.se)
-            labels.append(str(self.study.title))
-        for other in self.replications:
-            try:
-                pathway = other.scorecard.pathway(self.plan.id)
-            except KeyError:
-                self.notes.append(f"replication '{other.study.get('title')}' has no pathway '{self.plan.id}'")
-                continue
-            result = pathway.results.get("mediation")
-            if result is None:
-                continue
-            try:
-                effect = result.effect(self.indirect_name)
-            except KeyError:
-                continue
-            estimates.append(effect.estimate)
-            ses.append(effect.se)
-            labels.append(str(other.study.get("title")))
-        if len(estimates) < 2:
-            return {"failure": "fewer than two studies have an estimate of this pathway's indirect effect"}
-        k = len(estimates)
-        # Studies may share a title (two waves of data collection, two copies); labels must be unique.
-        labels = [
-            label if labels.count(label) == 1 else f"{label} ({labels[: i + 1].count(label)})"
-            for i, label in enumerate(labels)
-        ]
-        meta, failure = self.attempt(
-            "consistency",
-            lambda: meta_analysis(
-                estimate=estimates,
-                se=ses,
-                label=labels,
-                knapp_hartung=self.knapp_hartung(k),
-                level=self.level,
-                effect_label="indirect effect by study",
-            ),
-        )
-        if meta is None:
-            return {"failure": f"the meta-analysis across studies failed: {failure}"}
-        return self._pooled(meta, "studies")
-
-    # -- timeline, gradient --------------------------------------------------------------------------------
-
-    def timeline(self) -> tuple[dict[str, Effect | None], str | None, tuple[str, ...]]:
-        self.step("timeline")
-        data, plan = self.data, self.plan
-        names = ("m_to_y", "y_to_m", "difference_std", "m_to_y_std", "y_to_m_std")
-        empty: dict[str, Effect | None] = dict.fromkeys(names)
-        if data.panel is None:
-            return empty, data.panel_failure, ()
-        panel = data.panel
-        competitors = tuple(c for c in self.competitors if c in panel.columns and panel[c].notna().any())
-        covariates = [*([data.x] if panel[data.x].nunique() > 1 else []), *competitors]
-        result, failure = self.attempt(
-            "panel",
-            lambda: cross_lagged(
-                panel,
-                unit="recipient",
-                wave="wave",
-                m=plan.mechanisms[-1],
-                y=plan.outcome,
-                covariates=covariates,
-                cluster=data.cluster,
-                level=self.level,
-            ),
-        )
-        if result is None:
-            return empty, failure, competitors
-        return {name: result.effect(name) for name in names}, None, competitors
-
-    def gradient(self) -> dict[str, Any]:
-        self.step("gradient")
-        data, plan, settings = self.data, self.plan, self.settings
-        found: dict[str, Any] = {}
-        # support received → (first) mechanism
-        mechanism = plan.mechanisms[0]
-        if data.dose is None:
-            found["dose_failure"] = data.dose_failure
-        else:
-            rows = data.frame
-            if settings.dose.within_arm and data.x_type == "arm":
-                rows = rows.loc[(rows[data.x] == 1).to_numpy()]
-            levels = rows.dropna(subset=[data.dose, mechanism])[data.dose].nunique()
-            if levels < settings.thresholds.min_dose_levels:
-                found["dose_failure"] = (
-                    f"the support received takes {levels} distinct value(s) among the analysed recipients"
-                    + (
-                        " of the non-control arm(s)"
-                        if settings.dose.within_arm and data.x_type == "arm"
-                        else ""
-                    )
-                    + f"; a dose-response needs at least {settings.thresholds.min_dose_levels}"
-                )
-            else:
-                cluster = self._cluster_for(rows)
-                result, failure = self.attempt(
-                    "dose_mechanism",
-                    lambda: dose_response(
-                        rows,
-                        dose=data.dose,  # type: ignore[arg-type]
-                        response=mechanism,
-                        covariates=data.baseline_for(mechanism),
-                        cluster=cluster,
-                        level=self.level,
-                    ),
-                )
-                if result is None:
-                    found["dose_failure"] = failure
-                else:
-                    found["dose_slope"], found["dose_trend"] = result.effect("slope"), result.effect("trend")
-        # (last) mechanism → outcome, given the strategy, the competitors and the baselines
-        last = plan.mechanisms[-1]
-        covariates = [data.x, *self.competitors, *data.baseline_for(last, *self.competitors, plan.outcome)]
-        if data.frame[data.x].nunique() < 2:
-            covariates = covariates[1:]
-        cluster = self._cluster_for(data.frame)
-        result, failure = self.attempt(
-            "mechanism_outcome",
-            lambda: dose_response(
-                data.frame,
-                dose=last,
-                response=plan.outcome,
-                covariates=covariates,
-                cluster=cluster,
-                level=self.level,
-            ),
-        )
-        if result is None:
-            found["mechanism_failure"] = failure
-        else:
-            found["mechanism_slope"], found["mechanism_trend"] = (
-                result.effect("slope"),
-                result.effect("trend"),
-            )
-        return found
-
-    def _cluster_for(self, rows: Any) -> str | None:
-        cluster = self.data.cluster
-        if cluster is None or rows[cluster].nunique() < 3:
-            return None
-        return cluster
-
-    # -- manipulation of the mechanism, robustness ---------------------------------------------------------
-
-    def mechanism_manipulation(self) -> MechanismManipulation | None:
-        """Two-stage least squares of the outcome on the mechanism, instrumented by the randomized factor
-        that targets it (design.manipulations)."""
-        data, plan = self.data, self.plan
-        spec = plan.manipulation
-        if spec is None or data.manipulation is None:
-            return None
-        mechanism = plan.mechanisms[0]
-        covariates = [
-            *([data.x] if data.frame[data.x].nunique() > 1 else []),
-            *self.numeric_covariates_for(mechanism, plan.outcome),
-        ]
-        result, failure = self.attempt(
-            "manipulation",
-            lambda: instrumental_effect(
-                data.frame,
-                y=plan.outcome,
-                endogenous=mechanism,
-                instrument=data.manipulation,  # type: ignore[arg-type]
-                covariates=covariates,
-                cluster=data.cluster,
-                level=self.level,
-            ),
-        )
-        sign = plan.sign_between(mechanism, plan.outcome)
-        if result is None:
-            return MechanismManipulation(spec.column, spec.level, sign=sign, failure=failure)
-        return MechanismManipulation(
-            spec.column,
-            spec.level,
-            first_stage=result.effect("first_stage"),
-            iv=result.effect("iv"),
-            f_stat=result.first_stage_f,  # type: ignore[attr-defined]
-            sign=sign,
-        )
-
-    def robustness(self) -> dict[str, Any]:
-        """Imai's ρ and the Cinelli-Hazlett robustness value of the mechanism → outcome link."""
-        self.step("robustness")
-        data, plan = self.data, self.plan
-        figures: dict[str, Any] = {}
-        if len(plan.mechanisms) != 1:
-            return figures
-        mechanism = plan.mechanisms[0]
-        covariates = [
-            *self.competitors,
-            *self.numeric_covariates_for(mechanism, *self.competitors, plan.outcome),
-        ]
-        with_strategy = [data.x, *covariates] if data.frame[data.x].nunique() > 1 else covariates
-        analyses = (
-            (
-                "sensitivity",
-                lambda: sensitivity(
-                    data.frame, x=data.x, m=mechanism, y=plan.outcome, covariates=covariates, level=self.level
-                ),
-                {"rho_at_zero": "rho_at_zero", "r2_star_product": "r2_star_product"},
-            ),
-            (
-                "robustness",
-                lambda: robustness(
-                    data.frame,
-                    y=plan.outcome,
-                    treatment=mechanism,
-                    covariates=with_strategy,
-                    level=self.level,
-                ),
-                {"robustness_value": "rv_q", "rv_alpha": "rv_qa", "partial_r2": "partial_r2"},
-            ),
-        )
-        for name, run, fields in analyses:
-            result, failure = self.attempt(name, run)
-            if result is None:
-                figures[f"{name}_failure"] = failure
-            else:
-                figures.update({key: getattr(result, attribute) for key, attribute in fields.items()})
-        return figures
 
     # -- verdicts ------------------------------------------------------------------------------------------
 

@@ -15,14 +15,13 @@ outcome (when measured for enough recipients) are adjusted for; with one wave ev
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from moclab.errors import ProblemList, StudyError, display_path
+from moclab.errors import ProblemList, StudyError, did_you_mean, display_path
 from moclab.model import ResolvedPathway
 from moclab.study.config import Manipulation
 from moclab.study.evidence_settings import AUTO, EvidenceSettings, PathwaySpec, WaveSpec
@@ -203,11 +202,6 @@ class _Locator:
         return {"file": model.source}
 
 
-def _close(word: str, choices: list[str]) -> str | None:
-    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
-    return f"did you mean {', '.join(repr(c) for c in close)}?" if close else None
-
-
 # --------------------------------------------------------------------------------------------------------
 # The planner
 # --------------------------------------------------------------------------------------------------------
@@ -283,7 +277,7 @@ class _Planner:
             if value not in (None, AUTO) and value not in ids:
                 self.problems.add(
                     f"evidence waves: '{value}' is not a wave of the study",
-                    hint=_close(str(value), ids) or f"waves: {', '.join(ids)}",
+                    hint=did_you_mean(str(value), ids) or f"waves: {', '.join(ids)}",
                     **self.where.config(*loc, key),
                 )
         baseline = spec.baseline
@@ -408,7 +402,7 @@ class _Planner:
             pair = (match.group(1), match.group(2))
             if pair not in edges:
                 unknown = [node for node in pair if node not in self.types]
-                hint = _close(unknown[0], list(self.types)) if unknown else None
+                hint = did_you_mean(unknown[0], list(self.types)) if unknown else None
                 self.problems.add(
                     f"evidence links: the model has no causal link {pair[0]} -> {pair[1]}",
                     hint=hint or "name a causal edge of the model (acts through, leads to)",
@@ -446,7 +440,7 @@ class _Planner:
             self.problems.add(
                 f"pathway '{pathway.id}': '{spec.outcome}' is not an outcome after the mechanism on this "
                 "pathway",
-                hint=_close(spec.outcome, list(pathway.nodes)) or f"on the pathway: {', '.join(after)}",
+                hint=did_you_mean(spec.outcome, list(pathway.nodes)) or f"on the pathway: {', '.join(after)}",
                 **self.where.config(*loc, "outcome"),
             )
             return None
@@ -463,7 +457,7 @@ class _Planner:
             if spec.alternatives is not None and node not in self.types:
                 self.problems.add(
                     f"pathway '{pathway.id}': the alternative '{node}' is not a node of the model",
-                    hint=_close(node, list(self.types)),
+                    hint=did_you_mean(node, list(self.types)),
                     **self.where.config(*loc, "alternatives"),
                 )
                 continue
@@ -488,7 +482,7 @@ class _Planner:
                 self.problems.add(
                     f"pathway '{pathway.id}': the non-target outcome '{name}' is not a measure or recipients "
                     "column of the study",
-                    hint=_close(name, sorted(self.measures | set(self.types))),
+                    hint=did_you_mean(name, sorted(self.measures | set(self.types))),
                     **self.where.config(*key),
                 )
                 continue
@@ -508,7 +502,7 @@ class _Planner:
             if name not in self.recipient_columns and name not in self.measures:
                 self.problems.add(
                     f"evidence covariates: '{name}' is not a recipients column or a measure",
-                    hint=_close(name, self.recipient_columns + sorted(self.measures)),
+                    hint=did_you_mean(name, self.recipient_columns + sorted(self.measures)),
                     **self.where.config(*key),
                 )
         subgroups = self.subgroups(pathway, spec, loc)
@@ -571,7 +565,7 @@ class _Planner:
             if column not in self.recipient_columns:
                 self.problems.add(
                     f"evidence subgroups: '{name}' is not a recipients column (or a node mapped to one)",
-                    hint=_close(name, self.recipient_columns),
+                    hint=did_you_mean(name, self.recipient_columns),
                     **self.where.config(*key),
                 )
                 continue
@@ -597,7 +591,7 @@ class _Planner:
                 if pathway is None:
                     self.problems.add(
                         f"evidence pathways: the model has no pathway '{spec.id}'",
-                        hint=_close(spec.id, list(by_id))
+                        hint=did_you_mean(spec.id, list(by_id))
                         or f"pathways: {', '.join(list(by_id)[:8])}" + (", ..." if len(by_id) > 8 else ""),
                         **self.where.config("pathways", index),
                     )

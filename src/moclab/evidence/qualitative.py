@@ -47,7 +47,6 @@ practices. Health Serv Res 48(6 Pt 2):2134-2156 (the joint display of `joint_dis
 
 from __future__ import annotations
 
-import difflib
 import functools
 import html
 import re
@@ -60,7 +59,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from moclab.errors import MoclabError, Problem, QualError, ValidationError, display_path
+from moclab.errors import MoclabError, Problem, QualError, ValidationError, did_you_mean, display_path
 from moclab.evidence.verdicts import QualitativeEvidence, QualitativeQuote
 from moclab.model import PathwayModel, ResolvedPathway
 from moclab.study.qualitative_settings import QualitativeSettings, parse_link, project_path
@@ -444,8 +443,7 @@ def _build(
 
 def _close_codes(project: Project, text: str) -> str | None:
     choices = [project.code_path(code.guid) for code in project.codes] + [code.name for code in project.codes]
-    close = difflib.get_close_matches(text, list(dict.fromkeys(choices)), n=3, cutoff=0.6)
-    return f"did you mean {', '.join(repr(c) for c in close)}?" if close else None
+    return did_you_mean(text, choices)
 
 
 def qualitative_support_from_project(

@@ -27,8 +27,8 @@ from moclab.evidence.verdicts import (
     QualitativeEvidence,
     Status,
     Verdict,
-    _number,
 )
+from moclab.plain import plain
 from moclab.study.evidence_settings import EvidenceSettings
 
 __all__ = ["EvidenceScorecard", "PathwayEvidence", "StudyEvidence"]
@@ -63,7 +63,7 @@ _HTML_COLOURS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PathwayEvidence:
     """The verdicts of one pathway, with the analyses behind them.
 
@@ -143,7 +143,7 @@ class PathwayEvidence:
         return {
             "id": self.id,
             "label": self.label,
-            "plan": _number(self.plan.to_dict()),
+            "plan": plain(self.plan.to_dict()),
             "n": self.n,
             "conclusion": self.conclusion.to_dict() if self.conclusion is not None else None,
             "verdicts": [verdict.to_dict() for verdict in self.verdicts],
@@ -152,6 +152,26 @@ class PathwayEvidence:
             "notes": list(self.notes),
             "qualitative": self.qualitative.to_dict(),
         }
+
+    def summary(self) -> str:
+        """Readable report: the conclusion, then each verdict with its headline number and reason."""
+        lines = [f"{self.label} [{self.id}, n = {self.n}]"]
+        if self.conclusion is not None:
+            lines.append(str(self.conclusion))
+        for verdict in self.verdicts:
+            headline = f"{verdict.headline()}. " if verdict.headline() else ""
+            lines.append(f"  {verdict.status.symbol} {verdict.name}: {headline}{verdict.reason}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        grade = self.conclusion.grade if self.conclusion is not None else "no conclusion"
+        met = sum(verdict.status is Status.MET for verdict in self.verdicts)
+        return (
+            f"PathwayEvidence({self.id!r}, {grade}, {met} of {len(self.verdicts)} criteria met, n={self.n})"
+        )
 
     def _repr_html_(self) -> str:
         frame = self.to_frame()[["status", "statistic", "estimate", "ci_low", "ci_high", "reason"]]
@@ -165,7 +185,7 @@ class PathwayEvidence:
         return f"<div><strong>{html.escape(self.label)}</strong> (n = {self.n}){conclusion}{body}</div>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EvidenceScorecard:
     """The pathway × criterion matrix of verdicts, with every pathway's evidence.
 
@@ -307,11 +327,22 @@ class EvidenceScorecard:
     def __rich__(self) -> Table:
         return self.rich_table()
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
+        """Readable report: the pathway × criterion matrix led by the conclusions."""
         return self.to_frame().to_string()
 
+    def __str__(self) -> str:
+        return self.summary()
 
-@dataclass(frozen=True)
+    def __repr__(self) -> str:
+        grades = ", ".join(
+            f"{grade} {count}"
+            for grade, count in self.to_frame()["Conclusion"].value_counts(sort=False).items()
+        )
+        return f"EvidenceScorecard({len(self.pathways)} pathways: {grades})"
+
+
+@dataclass(frozen=True, repr=False)
 class StudyEvidence:
     """Everything `moclab.evidence.analyze` found for one study: the scorecard, the settings and the design.
 
@@ -347,7 +378,7 @@ class StudyEvidence:
         """Every number and text of the analysis as JSON-ready data (the content of report.json)."""
         from moclab import __version__
 
-        return _number(
+        return plain(
             {
                 "moclab": __version__,
                 "study": self.study,
@@ -369,5 +400,18 @@ class StudyEvidence:
     def __rich__(self) -> Table:
         return self.scorecard.rich_table()
 
+    def summary(self) -> str:
+        """Readable report: the study, the settings, then every pathway's conclusion and verdicts."""
+        head = (
+            f"{self.study.get('title', '')}: {len(self.pathways)} pathway(s), {self.settings.level:.0%} "
+            f"intervals ({self.settings.ci}), {self.settings.n_boot} resamples, seed {self.settings.seed}"
+        )
+        return "\n\n".join([head, *(pathway.summary() for pathway in self.pathways)])
+
     def __str__(self) -> str:
-        return f"{self.study.get('title', '')}\n{self.scorecard}"
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"StudyEvidence({self.study.get('title', '')!r}, {self.scorecard!r}, seed={self.settings.seed})"
+        )

@@ -12,8 +12,10 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
+
+from moclab.plain import plain
 
 __all__ = [
     "CRITERIA",
@@ -115,21 +117,6 @@ def criterion(criterion_id: str) -> Criterion:
         raise KeyError(f"no criterion '{criterion_id}'; criteria: {', '.join(_BY_ID)}") from None
 
 
-def _number(value: Any) -> Any:
-    """JSON-ready copy: numpy scalars to Python, NaN and infinities to None, containers recursively."""
-    if isinstance(value, dict):
-        return {str(key): _number(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_number(item) for item in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
 @dataclass(frozen=True)
 class Verdict:
     """The judgement of one criterion for one pathway.
@@ -173,7 +160,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-ready values (NaN becomes null)."""
-        return _number(
+        return plain(
             {
                 "criterion": self.criterion,
                 "name": self.name,
@@ -287,7 +274,7 @@ class QualitativeEvidence:
             "status": self.status,
             "summary": self.summary,
             "sources": list(self.sources),
-            "counts": _number(dict(self.counts)),
+            "counts": plain(dict(self.counts)),
             "quotes": [quote.to_dict() for quote in self.quotes],
             "interviews": list(self.interviews),
         }

@@ -12,7 +12,6 @@ line of any node, edge or pathway (`PathwayModel.where`).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from itertools import pairwise
@@ -22,7 +21,7 @@ import networkx as nx
 import pydantic
 from pydantic_core import PydanticCustomError
 
-from moclab.errors import ModelError
+from moclab.errors import ModelError, did_you_mean
 from moclab.model.vocabulary import (
     EdgeType,
     Level,
@@ -336,9 +335,9 @@ class PathwayModel(_Record):
         for node in self.nodes:
             if node.id == node_id:
                 return node
-        close = difflib.get_close_matches(node_id, self.node_ids, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else None
-        raise ModelError(f"model '{self.id}' has no node '{node_id}'", hint=hint)
+        raise ModelError(
+            f"model '{self.id}' has no node '{node_id}'", hint=did_you_mean(node_id, self.node_ids)
+        )
 
     def has_node(self, node_id: str) -> bool:
         return any(node.id == node_id for node in self.nodes)

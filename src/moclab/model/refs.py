@@ -105,7 +105,7 @@ def check_refs(model: PathwayModel, resolver: RefResolver | None) -> list[Proble
     >>> for problem in check_refs(model, default_catalog()):
     ...     print(problem)
     coaching.yaml:4:36: node 'coaching': catalog reference 'eric:facilitaton' not found (did you mean
-    eric:facilitation?)
+    'eric:facilitation'?)
     """
     problems = []
     for index, node in enumerate(model.nodes):

@@ -7,10 +7,9 @@ A study folder names its model in ``moclab.yaml`` under ``model:``, a path relat
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
-from moclab.errors import ConfigError, ModelError, display_path
+from moclab.errors import ConfigError, ModelError, did_you_mean, display_path
 from moclab.model.templates import list_templates, template_path
 from moclab.yamlio import load_yaml
 
@@ -52,7 +51,7 @@ def find_model(source: str | Path) -> Path:
     ...     find_model("recipent-pathway")
     ... except ModelError as error:
     ...     print(error)
-    'recipent-pathway' is not a model file, a study folder or a template name (did you mean the template
+    'recipent-pathway' is not a model file, a study folder or a template name (did you mean
     'recipient-pathway'?)
     """
     path = Path(source)
@@ -63,8 +62,7 @@ def find_model(source: str | Path) -> Path:
     names = list_templates()
     if str(source).strip().lower().removesuffix(".yaml").replace("_", "-") in names:
         return template_path(str(source))
-    close = difflib.get_close_matches(str(source), names, n=1, cutoff=0.6)
-    hint = f"did you mean the template '{close[0]}'?" if close else f"templates: {', '.join(names)}"
+    hint = did_you_mean(str(source), names) or f"templates: {', '.join(names)}"
     raise ModelError(f"'{source}' is not a model file, a study folder or a template name", hint=hint)
 
 

@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection
 
 import networkx as nx
 
-from moclab.errors import Problem
+from moclab.errors import Problem, did_you_mean
 from moclab.model.pathway_model import Edge, PathwayModel
 from moclab.model.pathways import DERIVED_LIMIT, causal_graph, derive_pathways
 from moclab.model.refs import DEFAULT_CATALOG, RefResolver, check_refs, resolver_for
@@ -89,11 +88,6 @@ def _validate(
     return checker.problems
 
 
-def _did_you_mean(name: str, options: list[str]) -> str | None:
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
-
-
 class _Checker:
     """Holds the model, its lookups and the problems found; one method per family of checks."""
 
@@ -116,7 +110,7 @@ class _Checker:
         return node_id in self.types or node_id in self.unparsed
 
     def unknown_node(self, node_id: str, context: str, *loc: str | int) -> None:
-        hint = _did_you_mean(node_id, list(self.types)) or f"nodes are: {', '.join(self.types)}"
+        hint = did_you_mean(node_id, list(self.types)) or f"nodes are: {', '.join(self.types)}"
         self.error(f"{context}: unknown node '{node_id}'", *loc, hint=hint)
 
     # -- nodes -----------------------------------------------------------------------------------------------
@@ -177,7 +171,7 @@ class _Checker:
             elif not self.known(edge.target):
                 extra = "; to point at an edge write 'from->to'" if "->" in edge.target else ""
                 hint = (
-                    _did_you_mean(edge.target, list(self.types)) or f"nodes are: {', '.join(self.types)}"
+                    did_you_mean(edge.target, list(self.types)) or f"nodes are: {', '.join(self.types)}"
                 ) + extra
                 self.error(f"{name}: unknown node '{edge.target}'", "edges", index, "to", hint=hint)
                 ends_known = False

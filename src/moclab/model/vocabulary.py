@@ -13,10 +13,11 @@ the documentation and the error hints all read it, so the rule is written once.
 
 from __future__ import annotations
 
-import difflib
 import re
 from enum import StrEnum
 from typing import TypeVar
+
+from moclab.errors import close_matches, suggestion_hint
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -161,7 +162,7 @@ class UnknownWordError(ValueError):
         self.allowed = allowed
         self.suggestion = suggestion
         text = f"unknown {kind} '{given}'"
-        text += f"; did you mean '{suggestion}'?" if suggestion else f"; use one of: {', '.join(allowed)}"
+        text += f"; {suggestion_hint([suggestion])}" if suggestion else f"; use one of: {', '.join(allowed)}"
         super().__init__(text)
 
 
@@ -172,7 +173,7 @@ def _normalise(kind: str, value: str, enum: type[E], aliases: dict[str, E]) -> E
     if word in aliases:
         return aliases[word]
     allowed = [member.value for member in enum]
-    close = difflib.get_close_matches(word, allowed + list(aliases), n=1, cutoff=0.6)
+    close = close_matches(word, allowed + list(aliases), limit=1)
     suggestion = None
     if close:
         hit = close[0]

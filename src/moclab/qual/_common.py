@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -232,23 +231,6 @@ def check_choice(value: str, choices: Sequence[str], what: str) -> str:
     """`value` if it is one of `choices`, else a QualError naming them."""
     if value not in choices:
         raise QualError(f"unknown {what} '{value}'", hint=f"use one of: {', '.join(choices)}")
-    return value
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready Python values from numpy scalars, arrays, frames and nested containers (NaN -> None)."""
-    if isinstance(value, pd.DataFrame):
-        return plain(value.reset_index().to_dict(orient="records"))
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
     return value
 
 

@@ -43,13 +43,13 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 from statsmodels.stats.inter_rater import to_table
 
 from moclab.errors import DataError, QualError
+from moclab.plain import plain
 from moclab.qual._common import (
     PARAGRAPH_RULES,
     check_choice,
     code_order,
     coded_spans,
     frame_html,
-    plain,
     project_paragraphs,
     resolve_codes,
     spans_to_paragraphs,
@@ -468,7 +468,7 @@ class CoderAgreement:
                 "type": type(self).__name__,
                 "coders": list(self.coders),
                 "unit": self.unit,
-                "rows": self.table,
+                "rows": self.to_frame(),
                 "warnings": list(self.warnings),
                 "info": self.info,
             }

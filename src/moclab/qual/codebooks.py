@@ -384,7 +384,7 @@ def read_codebook(path: str | Path) -> Project:
     >>> book.code("Trust").guid == stable_guid("code", "Affective response/Trust")
     True
     """
-    from moclab.qual.refi import read_codebook_xml, read_qde, read_qdpx
+    from moclab.qual.refi.reader import read_codebook_xml, read_qde, read_qdpx
 
     file = Path(path)
     if not file.is_file():

@@ -34,13 +34,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from moclab.plain import plain
 from moclab.qual._common import (
     PARAGRAPH_RULES,
     check_choice,
     code_order,
     coded_spans,
     frame_html,
-    plain,
     project_paragraphs,
     resolve_codes,
     spans_to_paragraphs,

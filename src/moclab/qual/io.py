@@ -3,7 +3,7 @@
 =========================  =========================================================================
 file                       read as
 =========================  =========================================================================
-``.qdpx``                  REFI-QDA project archive (`moclab.qual.refi.read_qdpx`)
+``.qdpx``                  REFI-QDA project archive (`moclab.qual.refi.reader.read_qdpx`)
 ``.qde``                   REFI-QDA project file; sources from a ``sources/`` folder beside it
 ``.qdc``                   REFI-QDA codebook: a project with codes only
 ``.txt``, ``.docx``        one transcript, with an optional codebook: a project without codings
@@ -18,16 +18,8 @@ from pathlib import Path
 from moclab.errors import QualError, display_path
 from moclab.qual.codebooks import read_codebook
 from moclab.qual.project import Project
-from moclab.qual.refi import (
-    Newlines,
-    Positions,
-    read_codebook_xml,
-    read_qde,
-    read_qdpx,
-    write_codebook,
-    write_qde,
-    write_qdpx,
-)
+from moclab.qual.refi.reader import Newlines, Positions, read_codebook_xml, read_qde, read_qdpx
+from moclab.qual.refi.writer import write_codebook, write_qde, write_qdpx
 from moclab.qual.safety import DEFAULT_LIMITS, Limits
 from moclab.qual.transcripts import TRANSCRIPT_SUFFIXES, project_from_transcripts
 
@@ -67,7 +59,7 @@ def read_project(
     codebook : path or Project, optional
         For transcripts: a codebook file (`.qdc`, `.yaml`, `.csv`, a project file) or a `Project`.
     positions, newlines, limits
-        As in `moclab.qual.refi.read_qdpx` (project files only).
+        As in `moclab.qual.refi.reader.read_qdpx` (project files only).
 
     Examples
     --------

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from moclab.plain import plain
 from moclab.qual._common import (
     check_choice,
     code_order,
     coded_spans,
     frame_html,
-    plain,
     resolve_codes,
     unit_of_sources,
     unit_order,
@@ -27,7 +27,7 @@ from moclab.qual._common import (
 from moclab.qual.project import Project
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CodeCaseMatrix:
     """Counts, presence and coverage of every code (rows, code paths) in every unit (columns).
 
@@ -66,7 +66,7 @@ class CodeCaseMatrix:
         frame.index.names = ["code", "unit"]
         return frame.reset_index()
 
-    def summary(self) -> pd.DataFrame:
+    def by_code(self) -> pd.DataFrame:
         """Per code: units where present, total selections, mean coverage percent across units."""
         return pd.DataFrame(
             {
@@ -89,6 +89,19 @@ class CodeCaseMatrix:
                 "text_length": self.text_length.to_numpy(),
             }
         )
+
+    def summary(self) -> str:
+        """Readable report: the matrix's shape, then per code its units, selections and mean coverage."""
+        unit = self.info.get("unit", "case")
+        head = f"Code × {unit} matrix: {self.counts.shape[0]} codes, {self.counts.shape[1]} {unit}s"
+        return f"{head}\n{self.by_code().round(1).to_string()}"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        unit = self.info.get("unit", "case")
+        return f"CodeCaseMatrix({self.counts.shape[0]} codes × {self.counts.shape[1]} {unit}s)"
 
     def _repr_html_(self) -> str:
         return frame_html(f"Code × {self.info.get('unit', 'case')} matrix (counts)", self.counts)

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from moclab.errors import QualError
-from moclab.qual._common import check_choice, coded_spans, frame_html, plain, unit_of_sources, unit_order
+from moclab.plain import plain
+from moclab.qual._common import check_choice, coded_spans, frame_html, unit_of_sources, unit_order
 from moclab.qual.project import Project
 from moclab.qual.stages import StageMap, default_stage_map
 

@@ -28,12 +28,12 @@ from scipy import special, stats
 from statsmodels.stats.multitest import multipletests
 
 from moclab.errors import QualError
+from moclab.plain import plain
 from moclab.qual._common import (
     check_choice,
     code_order,
     coded_spans,
     frame_html,
-    plain,
     resolve_codes,
     unit_order,
 )

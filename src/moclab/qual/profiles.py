@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from moclab.errors import require
-from moclab.qual._common import check_choice, coded_spans, frame_html, plain, unit_of_sources, unit_order
+from moclab.plain import plain
+from moclab.qual._common import check_choice, coded_spans, frame_html, unit_of_sources, unit_order
 from moclab.qual.project import Project
 from moclab.qual.stages import StageMap, default_stage_map
 

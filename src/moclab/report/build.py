@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from moclab.analysis.results import plain
 from moclab.errors import MoclabError, display_path
+from moclab.plain import plain
 from moclab.report.content import (
     anchor,
     assumption_groups,
@@ -207,7 +207,7 @@ def build_report(
         progress.step("reading the study")
         if study is None:
             study, data_missing = _load_study(evidence, show_progress=False)
-        summary = study.summary() if study is not None else None
+        summary = study.describe() if study is not None else None
         model = study.model if study is not None else None
         labels = {node.id: node.display_label for node in model.nodes} if model is not None else {}
 

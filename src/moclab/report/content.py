@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from moclab.analysis.results import plain
 from moclab.evidence.verdicts import CRITERIA, Status
+from moclab.plain import plain
 
 if TYPE_CHECKING:
     from moclab.analysis import AnalysisResult, Effect

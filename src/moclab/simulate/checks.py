@@ -8,12 +8,11 @@ in the registry. All problems are collected and reported together, like every mo
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from moclab.errors import CatalogError, Problem
+from moclab.errors import CatalogError, Problem, did_you_mean
 from moclab.model import NodeType, PathwayModel
 from moclab.simulate.spec import SimulationSpec
 
@@ -37,11 +36,6 @@ def parse_edge_key(key: str) -> tuple[str, str] | None:
     """``"trust -> acceptability"`` as ``("trust", "acceptability")``; None when it is not of that form."""
     match = _EDGE_KEY.match(key)
     return (match.group(1), match.group(2)) if match else None
-
-
-def _hint(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    return f"did you mean {', '.join(repr(c) for c in close)}?" if close else None
 
 
 def level_rank(level: str) -> int:
@@ -69,11 +63,11 @@ class _Checker:
         """Report a name that is not a node of the wanted kind, suggesting close ids or listing them all."""
         plural = "strategies" if kind == "strategy" else f"{kind}s"
         everything = f"{plural}: {', '.join(ids) or 'none'}"
-        self.add(f"'{name}' is not a {kind} of the model", *loc, hint=_hint(name, ids) or everything)
+        self.add(f"'{name}' is not a {kind} of the model", *loc, hint=did_you_mean(name, ids) or everything)
 
     def node_hint(self, name: str, wanted: Iterable[NodeType] | None = None) -> str | None:
         ids = [n for n, t in self.types.items() if wanted is None or t in tuple(wanted)]
-        return _hint(name, ids)
+        return did_you_mean(name, ids)
 
     # -- design ------------------------------------------------------------------------------------------
 
@@ -173,7 +167,7 @@ class _Checker:
                         f"the model has no causal edge '{key}'",
                         "paths",
                         key,
-                        hint=_hint(f"{pair[0]}->{pair[1]}", self.causal_keys),
+                        hint=did_you_mean(f"{pair[0]}->{pair[1]}", self.causal_keys),
                     )
                 continue
             lag = getattr(value, "lag", None)
@@ -211,7 +205,7 @@ class _Checker:
                     f"a direct effect starts at a strategy; '{source}' is not one",
                     "direct",
                     key,
-                    hint=_hint(source, self.strategies),
+                    hint=did_you_mean(source, self.strategies),
                 )
             if self.types.get(target) not in OUTCOME_TYPES:
                 self.add(
@@ -319,7 +313,8 @@ class _Checker:
                 "variables",
                 node,
                 "subscale",
-                hint=_hint(subscale, names) or (f"subscales: {', '.join(names)}" if names else "it has none"),
+                hint=did_you_mean(subscale, names)
+                or (f"subscales: {', '.join(names)}" if names else "it has none"),
             )
 
     # -- moderators, preconditions, confounders ------------------------------------------------------------
@@ -344,7 +339,7 @@ class _Checker:
                             name,
                             "interaction",
                             key,
-                            hint=_hint(key, keys) or f"it moderates: {', '.join(keys) or 'nothing'}",
+                            hint=did_you_mean(key, keys) or f"it moderates: {', '.join(keys) or 'nothing'}",
                         )
 
     def preconditions(self) -> None:
@@ -384,7 +379,7 @@ class _Checker:
                         name,
                         "effects",
                         target,
-                        hint=_hint(target, dynamic),
+                        hint=did_you_mean(target, dynamic),
                     )
             if entry.exposure != 0 and rand.level != "none":
                 self.add(
@@ -431,7 +426,7 @@ class _Checker:
                     "dose",
                     "slopes",
                     node,
-                    hint=_hint(node, targets) or f"strategy targets: {', '.join(targets)}",
+                    hint=did_you_mean(node, targets) or f"strategy targets: {', '.join(targets)}",
                 )
             elif node in self.spec.null_mechanisms and slopes[node] != 0:
                 self.add(f"'{node}' is a null mechanism; its dose slope must be 0", "dose", "slopes", node)

@@ -118,7 +118,7 @@ class Truth:
     def to_dict(self) -> dict[str, Any]:
         """Everything as JSON-ready data (the content of truth.json)."""
         # imported here (as in `_icc`): moclab.analysis pulls in statsmodels, which simulating does not need
-        from moclab.analysis.results import plain
+        from moclab.plain import plain
 
         return plain(
             {

@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from moclab.errors import Problem, ValidationError, display_path
-from moclab.study.checks import CheckedStudy, StudyChecker, TablesChecker
+from moclab.study.checks.checker import CheckedStudy, StudyChecker
+from moclab.study.checks.in_memory import TablesChecker
 from moclab.study.config import find_config
 from moclab.study.progress import DelayedProgress
 from moclab.study.study import Study
@@ -93,7 +94,7 @@ def study_from_tables(
 ) -> Study:
     """Build a checked study from a config and tables held in memory, without reading or writing files.
 
-    The same checks as `load_study` run on the frames (`moclab.study.checks.TablesChecker`), and the
+    The same checks as `load_study` run on the frames (`moclab.study.checks.in_memory.TablesChecker`), and the
     typed tables are those `load_study` gives for the same data written as a folder (columns no declaration
     types are text, as read from a CSV file).
 
@@ -175,7 +176,7 @@ def validate_study(path: str | Path, *, show_progress: bool = True) -> StudyRepo
     1      usual          78         6
     """
     study = load_study(path, show_progress=show_progress)
-    return StudyReport(study=study, summary=study.summary())
+    return StudyReport(study=study, summary=study.describe())
 
 
 def _table(frame: pd.DataFrame | None) -> pd.DataFrame:

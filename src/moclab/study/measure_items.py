@@ -18,14 +18,13 @@ its line in moclab.yaml.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from moclab.catalog.instruments import Instrument, InstrumentRegistry, default_instruments
-from moclab.errors import MoclabError, Problem, ValidationError, display_path
+from moclab.errors import MoclabError, Problem, ValidationError, did_you_mean, display_path
 from moclab.study.scoring import scale_names
 
 Locator = Callable[..., dict[str, Any]]
@@ -166,13 +165,11 @@ class InstrumentPlan:
         fields = {item_id: item_id for item_id in scored}
         for item_id, field_name in (spec.items or {}).items():
             if item_id not in instrument.item_ids:
-                close = difflib.get_close_matches(item_id, instrument.item_ids, n=1, cutoff=0.6)
                 self.problems.append(
                     Problem(
                         f"measure '{measure}': '{item_id}' is not an item of instrument '{instrument.id}'",
-                        hint=f"did you mean '{close[0]}'?"
-                        if close
-                        else "its items: " + ", ".join(instrument.item_ids),
+                        hint=did_you_mean(item_id, instrument.item_ids)
+                        or "its items: " + ", ".join(instrument.item_ids),
                         **locate("measures", measure, "items", item_id),
                     )
                 )

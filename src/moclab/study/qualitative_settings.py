@@ -26,7 +26,6 @@ Example
 
 from __future__ import annotations
 
-import difflib
 import re
 import zipfile
 from collections.abc import Callable, Iterable
@@ -36,7 +35,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic import ConfigDict, Field
 
-from moclab.errors import Problem
+from moclab.errors import Problem, did_you_mean
 
 __all__ = ["PROJECT_SUFFIXES", "QualitativeSettings", "check_qualitative", "parse_link", "project_path"]
 
@@ -197,7 +196,7 @@ def check_qualitative(
                 problems.append(
                     Problem(
                         f"qualitative codes: '{node}' is not a node of the pathway model",
-                        hint=_choices(node, nodes),
+                        hint=did_you_mean(node, nodes) or "nodes: " + ", ".join(nodes),
                         **at("qualitative", "codes", node),
                     )
                 )
@@ -218,7 +217,7 @@ def check_qualitative(
                         Problem(
                             f"qualitative contradictions: '{node}' (in '{key}') is not a node of the pathway "
                             "model",
-                            hint=_choices(node, nodes),
+                            hint=did_you_mean(node, nodes) or "nodes: " + ", ".join(nodes),
                             **at("qualitative", "contradictions", key),
                         )
                     )
@@ -236,13 +235,6 @@ def _unreadable(path: Path) -> str | None:
     if path.suffix.lower() == ".qdpx" and not zipfile.is_zipfile(path):
         return "is not a REFI-QDA archive (a .qdpx file is a zip archive; this one is not)"
     return None
-
-
-def _choices(given: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(given, allowed, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "nodes: " + ", ".join(allowed)
 
 
 def project_path(settings: QualitativeSettings, folder: Path) -> Path:

@@ -189,7 +189,7 @@ class Study:
             frame = people.merge(frame, on=recipient_id, how="right", suffixes=("_recipient", ""))
         return frame.reset_index(drop=True)
 
-    def summary(self) -> StudySummary:
+    def describe(self) -> StudySummary:
         """Counts, cluster sizes, arms, waves, measures (n, mean, sd, missing per wave), support time."""
         from moclab.study.summary import summarize
 

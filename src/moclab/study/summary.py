@@ -9,6 +9,7 @@ measure at a wave is missing, whether or not a row was written for it.
 from __future__ import annotations
 
 import html
+import io
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +21,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from moclab.plain import plain
 from moclab.study.study import Study
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StudySummary:
     """The numbers `moclab validate` prints; every table is a DataFrame.
 
@@ -77,7 +79,7 @@ class StudySummary:
         def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
             if frame is None:
                 return None
-            return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+            return plain(frame)
 
         missingness = self.missingness.reset_index().rename(columns={"index": "measure"})
         return {
@@ -89,7 +91,7 @@ class StudySummary:
             "n_recipients": self.n_recipients,
             "n_clusters": self.n_clusters,
             "n_teams": self.n_teams,
-            "cluster_sizes": {k: _plain(v) for k, v in self.cluster_sizes.items()},
+            "cluster_sizes": plain(dict(self.cluster_sizes)),
             "randomization": self.randomization,
             "arms": records(self.arms),
             "waves": records(self.waves),
@@ -99,6 +101,28 @@ class StudySummary:
             "warnings": self.warnings,
             "notes": list(self.notes),
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per measure: label, node, table, n, mean, sd, min, max, missing."""
+        return self.measures.copy()
+
+    def summary(self) -> str:
+        """Readable report: the counts, the design, the waves and the measures, as plain text."""
+        from rich.console import Console
+
+        console = Console(width=110, record=True, file=io.StringIO(), color_system=None)
+        console.print(self)
+        return console.export_text().rstrip()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"StudySummary({self.title!r}, {self.n_recipients} {self.unit}s in {self.n_clusters} "
+            f"{self.cluster}s, {len(self.waves)} wave(s), {len(self.measures)} measures, "
+            f"{self.warnings} warning(s))"
+        )
 
     def __rich__(self) -> RenderableType:
         parts: list[RenderableType] = []
@@ -375,15 +399,3 @@ def _count(value: Any) -> str:
 
 def _pct(value: Any) -> str:
     return f"{100 * float(value):.0f}%" if _finite(value) else "-"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value

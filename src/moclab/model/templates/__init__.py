@@ -7,10 +7,9 @@ model says, what comes from the cited paper and what is moclab's own reading of 
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
-from moclab.errors import ModelError
+from moclab.errors import ModelError, did_you_mean
 from moclab.model.loading import load_model
 from moclab.model.pathway_model import PathwayModel
 from moclab.model.refs import DEFAULT_CATALOG, RefResolver
@@ -59,8 +58,7 @@ def template_path(name: str) -> Path:
     key = name.strip().lower().removesuffix(".yaml").replace("_", "-")
     names = list_templates()
     if key not in names:
-        close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'?" if close else f"templates: {', '.join(names)}"
+        hint = did_you_mean(key, names) or f"templates: {', '.join(names)}"
         raise ModelError(f"no pathway-model template named '{name}'", hint=hint)
     return TEMPLATE_DIR / f"{key}.yaml"
 

@@ -17,7 +17,6 @@ instrument item id such as ``aim_1``, or the name a measure's ``items:`` gives i
 
 from __future__ import annotations
 
-import difflib
 import html
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from moclab.catalog.instruments import Instrument, InstrumentRegistry, ResponseScale, default_instruments
+from moclab.errors import did_you_mean
 from moclab.study.sources.problems import SourceProblem, shorten
 from moclab.study.sources.result import SourceData
 
@@ -139,7 +139,6 @@ def item_responses(
 
     for source_field, target in mapping.items():
         if source_field not in present_set:
-            close = difflib.get_close_matches(source_field, present, n=1, cutoff=0.6)
             problems.append(
                 SourceProblem(
                     f"the map names the field '{source_field}', which is not in the export",
@@ -147,11 +146,10 @@ def item_responses(
                     field=source_field,
                     kind="map_source_missing",
                     severity="warning",
-                    hint=(f"did you mean '{close[0]}'? " if close else "") + "correct the map",
+                    hint=did_you_mean(source_field, present, advice="correct the map"),
                 )
             )
         if target not in scales:
-            close = difflib.get_close_matches(target, list(scales), n=1, cutoff=0.6)
             problems.append(
                 SourceProblem(
                     f"the map sends '{source_field}' to '{target}', which is not an item of a declared "
@@ -161,8 +159,9 @@ def item_responses(
                     value=target,
                     kind="unknown_item",
                     severity="warning",
-                    hint=(f"did you mean '{close[0]}'? " if close else "")
-                    + "map it to an item id (see `moclab instruments show ID`)",
+                    hint=did_you_mean(
+                        target, scales, advice="map it to an item id (see `moclab instruments show ID`)"
+                    ),
                 )
             )
     measure_of: dict[str, str | None] = {
@@ -297,15 +296,18 @@ def _waves(rows: pd.DataFrame, waves: set[str], shown: str, problems: list[Sourc
     unknown = ~rows["wave"].astype(str).isin(waves).to_numpy()
     for wave in pd.unique(rows["wave"][unknown]):
         count = int((rows["wave"][unknown] == wave).sum())
-        close = difflib.get_close_matches(str(wave), sorted(waves), n=1, cutoff=0.6)
         problems.append(
             SourceProblem(
                 f"'{wave}' is not a wave of the study; its {count} response(s) were not imported",
                 file=shown,
                 value=str(wave),
                 kind="event_not_mapped",
-                hint=(f"did you mean '{close[0]}'? " if close else "")
-                + "map the source's events or sheets to the waves in design.waves (`waves:` of the source)",
+                hint=did_you_mean(
+                    str(wave),
+                    sorted(waves),
+                    advice="map the source's events or sheets to the waves in design.waves (`waves:` of the "
+                    "source)",
+                ),
             )
         )
     return rows[~unknown]

@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from moclab.errors import StudyError, display_path
+from moclab.errors import StudyError, did_you_mean, display_path
 from moclab.study.sources.delimited import read_delimited
 from moclab.study.sources.problems import SourceProblem, shorten
 from moclab.study.sources.result import SourceData, finish_long
@@ -176,12 +176,10 @@ def read_qualtrics(
             )
     for what, name in (("id", id_column), ("wave_column", wave_column)):
         if name is not None and name not in frame.columns:
-            close = [column for column in frame.columns if column.lower() == name.lower()]
+            columns = "columns: " + ", ".join(list(frame.columns)[:30])
             raise StudyError(
                 f"{shown}: the {what} column '{name}' is not in the export",
-                hint=(f"did you mean '{close[0]}'? " if close else "")
-                + "columns: "
-                + ", ".join(list(frame.columns)[:30]),
+                hint=did_you_mean(name, frame.columns, advice=columns),
             )
     record = frame[id_column].str.strip().to_numpy(dtype=object)
     waves = (

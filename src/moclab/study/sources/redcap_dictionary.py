@@ -38,13 +38,12 @@ replaced by ``_`` (a code ``-99`` gives ``field____99``).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from moclab.errors import Problem, ValidationError, display_path
+from moclab.errors import Problem, ValidationError, did_you_mean, display_path
 from moclab.study.sources.delimited import read_delimited
 from moclab.study.sources.problems import SourceProblem
 
@@ -263,10 +262,8 @@ class RedcapDictionary:
         for item in self.fields:
             if item.name == name:
                 return item
-        close = difflib.get_close_matches(name, [item.name for item in self.fields], n=3)
-        raise KeyError(
-            f"no field '{name}' in the data dictionary" + (f"; did you mean {close}?" if close else "")
-        )
+        hint = did_you_mean(name, [item.name for item in self.fields])
+        raise KeyError(f"no field '{name}' in the data dictionary" + (f"; {hint}" if hint else ""))
 
     def form_fields(self, form: str) -> list[RedcapField]:
         """The fields of one instrument, in order."""
@@ -365,14 +362,12 @@ def read_redcap_dictionary(path: str | Path, *, shown: str | None = None) -> Red
 
 def _missing_column(api: str, header: list[str], shown: str, line: int) -> Problem:
     name = dict(DICTIONARY_COLUMNS)[api]
-    candidates = {_normal(text): text for text in header}
-    close = difflib.get_close_matches(_normal(name), list(candidates), n=1, cutoff=0.6)
-    hint = f"did you mean '{candidates[close[0]]}'? " if close else ""
-    hint += (
-        "a REDCap data dictionary has the columns "
-        + ", ".join(f"'{h}'" for _, h in DICTIONARY_COLUMNS[:6])
-        + ", ...; download it again from REDCap (Project Setup > Data Dictionary)"
+    columns = ", ".join(f"'{h}'" for _, h in DICTIONARY_COLUMNS[:6])
+    advice = (
+        f"a REDCap data dictionary has the columns {columns}, ...; download it again from REDCap (Project "
+        "Setup > Data Dictionary)"
     )
+    hint = did_you_mean(name, header, advice=advice)
     return Problem(f"the column '{name}' is missing", file=shown, line=line, field=name, hint=hint)
 
 
@@ -403,16 +398,15 @@ def _field(cells: dict[str, str], line: int, shown: str, problems: list[SourcePr
         )
     field_type = cells["field_type"].lower()
     if field_type not in FIELD_TYPES:
-        close = difflib.get_close_matches(field_type, FIELD_TYPES, n=1)
         problems.append(
             _dictionary_problem(
                 f"unknown field type '{cells['field_type']}'; the field is read as text",
                 shown,
                 line,
                 name,
-                (f"did you mean '{close[0]}'? " if close else "")
-                + "REDCap's field types: "
-                + ", ".join(FIELD_TYPES),
+                did_you_mean(
+                    field_type, FIELD_TYPES, advice="REDCap's field types: " + ", ".join(FIELD_TYPES)
+                ),
             )
         )
         field_type = "text"

@@ -172,7 +172,7 @@ def _as_warning(problem: Problem) -> Problem:
 def add_source_rows(checker: Any) -> None:
     """Add the item responses of a study's `sources:` to its measures table, during `load_study`.
 
-    `checker` is the `moclab.study.checks.StudyChecker` at work: its config, folder, instrument plan,
+    `checker` is the `moclab.study.checks.checker.StudyChecker` at work: its config, folder, instrument plan,
     recipients and typed measures table are used; problems join its own. Responses of records that are not
     in the recipients table are errors (as in the measures table); a response the measures table already
     holds for the same recipient, wave and item is reported and the table's value kept.

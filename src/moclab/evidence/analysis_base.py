@@ -1,0 +1,161 @@
+"""What every analysis of a pathway shares: its data, settings and seed, and how an analysis is attempted.
+
+`moclab.evidence.pathway.PathwayAnalysis` runs the analyses of one pathway; it is split by responsibility
+into this base and three mixins (`moclab.evidence.consistency_analyses`, `moclab.evidence.panel_analyses`,
+`moclab.evidence.causal_analyses`), each holding the analyses of one or two criteria.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from moclab.analysis.results import AnalysisResult
+from moclab.errors import MoclabError
+from moclab.evidence.frames import PathwayData, StudyTables
+from moclab.evidence.plan import PathwayPlan
+from moclab.evidence.scorecard import StudyEvidence
+from moclab.study.evidence_settings import EvidenceSettings
+
+__all__ = ["PathwayAnalysisBase"]
+
+
+def numeric_covariates(frame: Any, covariates: Sequence[str]) -> tuple[Any, list[str]]:
+    """The frame with categorical covariates as 0/1 columns (first level as reference), for models that take
+    numeric predictors only (`multilevel_mediate`), and the names of the covariate columns to use."""
+    import pandas as pd
+
+    names: list[str] = []
+    extra: dict[str, Any] = {}
+    for name in covariates:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) and not isinstance(column.dtype, pd.CategoricalDtype):
+            names.append(name)
+            continue
+        dummies = pd.get_dummies(column, prefix=name, prefix_sep="=", drop_first=True, dtype=float)
+        dummies[column.isna()] = np.nan
+        extra.update({key: dummies[key] for key in dummies.columns})
+        names.extend(dummies.columns)
+    if not extra:
+        return frame, names
+    return frame.assign(**extra), names
+
+
+def failure_text(error: MoclabError) -> str:
+    """A data problem's message with its hint, for a "not testable" reason."""
+    hint = getattr(error, "hint", None)
+    return error.message + (f" ({hint})" if hint else "")
+
+
+class PathwayAnalysisBase:
+    """The data, settings and helpers every analysis of one pathway uses."""
+
+    def __init__(
+        self,
+        study: Any,
+        plan: PathwayPlan,
+        data: PathwayData,
+        settings: EvidenceSettings,
+        seed: int,
+        replications: Sequence[StudyEvidence],
+        step: Callable[[str], None],
+        tables: StudyTables,
+    ) -> None:
+        self.study = study
+        self.tables = tables
+        self.plan = plan
+        self.data = data
+        self.settings = settings
+        self.seed = seed
+        self.replications = replications
+        self.step = step
+        self.level = settings.level
+        self.alpha = settings.alpha
+        self.results: dict[str, AnalysisResult] = {}
+        self.notes: list[str] = list(data.notes)
+        self.chain = "->".join(plan.mechanisms)
+        #: The competing mechanisms entered in the strong-association model (read by every verdict).
+        self.competitors: tuple[str, ...] = ()
+        #: The multilevel design ("2-1-1", "1-1-1") when strong association was judged on a multilevel model.
+        self.multilevel: str | None = None
+        #: Why the requested multilevel model was not used (the single-level model was, instead).
+        self.multilevel_fallback: str | None = None
+        #: Warnings of the analysis itself (not of a result object), for the study's list of warnings.
+        self.warnings: list[str] = []
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def attempt(
+        self, name: str, run: Callable[[], AnalysisResult]
+    ) -> tuple[AnalysisResult | None, str | None]:
+        """Run one analysis; keep its result, or return why the data could not answer it.
+
+        Only a `MoclabError` (the analysis layer's `DataError` for data that cannot answer) is caught: any
+        other exception is a bug and propagates, so it cannot turn into a verdict.
+        """
+        try:
+            result = run()
+        except MoclabError as error:
+            return None, failure_text(error)
+        self.results[name] = result
+        return result, None
+
+    def mediation_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "ci": self.settings.ci,
+            "n_boot": self.settings.n_boot,
+            "level": self.level,
+            "seed": self.seed,
+            "x_type": "arm" if self.data.x_type == "arm" else "dose",
+        }
+        if self.data.cluster is not None:
+            options["cluster"] = self.data.cluster
+        return options
+
+    def covariates_for(self, *names: str) -> list[str]:
+        return [*self.data.covariates, *self.data.baseline_for(*names)]
+
+    def numeric_covariates_for(self, *names: str) -> list[str]:
+        """Numeric covariates and baselines of `names` (per-site models and trend tests take only those)."""
+        return [
+            c
+            for c in self.covariates_for(*names)
+            if c in self.data.numeric_covariates or c in self.data.baselines.values()
+        ]
+
+    def knapp_hartung(self, k: int) -> bool:
+        setting = self.settings.knapp_hartung
+        if setting == "auto":
+            return k < self.settings.thresholds.knapp_hartung_below
+        return bool(setting)
+
+    @property
+    def indirect_name(self) -> str:
+        return f"indirect[{self.chain}]"
+
+    def usable_competitors(self) -> tuple[str, ...]:
+        """The measured competing mechanisms that can enter the models: not constant, and measured for at
+        least `baseline_coverage` of the recipients who have the strategy, mechanism and outcome (a competitor
+        missing for most of them would drop those rows from every model). The others are named in a note."""
+        data, plan = self.data, self.plan
+        rows = data.frame.dropna(subset=[data.x, *plan.mechanisms, plan.outcome])
+        threshold = self.settings.thresholds.baseline_coverage
+        usable = []
+        for name in plan.alternatives:
+            values = rows[name]
+            coverage = float(values.notna().mean()) if len(rows) else 0.0
+            if values.nunique() < 2:
+                self.notes.append(
+                    f"competing mechanism '{name}' left out of the models: it does not vary at wave "
+                    f"{plan.mechanism_wave}"
+                )
+            elif coverage < threshold:
+                self.notes.append(
+                    f"competing mechanism '{name}' left out of the models: measured for {coverage:.0%} of "
+                    f"the analysed recipients (threshold {threshold:.0%}, thresholds.baseline_coverage)"
+                )
+            else:
+                usable.append(name)
+        return tuple(usable)
