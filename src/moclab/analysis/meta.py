@@ -654,6 +654,25 @@ def meta_analysis(
 # --------------------------------------------------------------------------------------------------------
 
 
+def _pool_column(
+    result: Any, estimate: str, se: str, label: str, method: str, knapp_hartung: bool, level: float
+) -> MetaAnalysisResult:
+    """Random-effects meta-analysis of one column of a per-cluster result's table, carrying over the
+    result's warnings (dropped and small clusters)."""
+    assert result.table is not None
+    pooled = meta_analysis(
+        result.table,
+        estimate=estimate,
+        se=se,
+        label="cluster",
+        method=method,
+        knapp_hartung=knapp_hartung,
+        level=level,
+        effect_label=label,
+    )
+    return replace(pooled, warnings=tuple(dict.fromkeys([*result.warnings, *pooled.warnings])))
+
+
 @dataclass(frozen=True, repr=False)
 class ClusterEffectsResult(AnalysisResult):
     """Result of `cluster_indirect_effects`: the mediation paths estimated separately within each cluster.
@@ -687,7 +706,6 @@ class ClusterEffectsResult(AnalysisResult):
         """
         if effect not in ("indirect", "a", "b", "direct"):
             raise DataError(f"effect must be 'indirect', 'a', 'b' or 'direct', not {effect!r}")
-        assert self.table is not None
         se_column = "se_indirect" if effect == "indirect" else f"se_{effect}"
         label = {
             "indirect": "indirect effect (a·b)",
@@ -695,17 +713,7 @@ class ClusterEffectsResult(AnalysisResult):
             "b": f"b path ({self.names.get('m')} → {self.names.get('y')})",
             "direct": f"direct effect ({self.names.get('x')} → {self.names.get('y')})",
         }[effect]
-        result = meta_analysis(
-            self.table,
-            estimate=effect,
-            se=se_column,
-            label="cluster",
-            method=method,
-            knapp_hartung=knapp_hartung,
-            level=level,
-            effect_label=label,
-        )
-        return replace(result, warnings=tuple(dict.fromkeys([*self.warnings, *result.warnings])))
+        return _pool_column(self, effect, se_column, label, method, knapp_hartung, level)
 
     def plot(
         self, ax: Any = None, effect: Literal["indirect", "a", "b", "direct"] = "indirect", **pool: Any
@@ -754,6 +762,63 @@ def complete_cluster_rows(
     return frame, [note] if note else []
 
 
+@dataclass(frozen=True)
+class _ClusterDesign:
+    """The complete rows of a per-cluster analysis as the solver needs them: centred columns with an
+    intercept (``z``; centring keeps the normal equations well conditioned, see moclab.analysis.bootstrap),
+    cluster codes and labels, one cross-product matrix per cluster and the cluster sizes."""
+
+    z: np.ndarray
+    codes: np.ndarray
+    labels: np.ndarray
+    cross: np.ndarray
+    sizes: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, names: list[str], cluster: str) -> _ClusterDesign:
+        codes, labels = factorize_clusters(frame[cluster].to_numpy())
+        values = frame[names].to_numpy(dtype=np.float64)
+        n = values.shape[0]
+        z = np.column_stack([np.ones(n), values - values.mean(axis=0)])
+        indicator = np.zeros((labels.size, n))
+        indicator[codes, np.arange(n)] = 1.0
+        return cls(z, codes, labels, crossproducts(z, indicator), indicator.sum(axis=1))
+
+    def ols(self, response: int, predictors: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _per_cluster_ols(self.z, self.codes, self.cross, self.sizes, response, predictors)
+
+
+def _dropped_note(labels: np.ndarray, failed: np.ndarray, why: str) -> str | None:
+    dropped = [str(labels[g]) for g in np.flatnonzero(failed)]
+    if not dropped:
+        return None
+    return f"{len(dropped)} cluster(s) dropped because {why}: {', '.join(dropped[:10])}" + (
+        ", ..." if len(dropped) > 10 else ""
+    )
+
+
+def _small_note(table: pd.DataFrame, min_size: int, consequence: str) -> str | None:
+    small = table.loc[table["n"] < min_size, "cluster"].tolist()
+    if not small:
+        return None
+    return (
+        f"{len(small)} of {len(table)} clusters have fewer than {min_size} rows ({', '.join(small[:10])}"
+        + (", ..." if len(small) > 10 else "")
+        + f"): {consequence}"
+    )
+
+
+def _cluster_info(method: str, n: int, k: int, level: float, covariates: list[str], min_size: int) -> dict:
+    return {
+        "method": method,
+        "n": int(n),
+        "n_clusters": int(k),
+        "level": level,
+        "covariates": covariates,
+        "min_size": int(min_size),
+    }
+
+
 @dataclass(frozen=True, repr=False)
 class ClusterSlopesResult(AnalysisResult):
     """Result of `cluster_slopes`: one regression slope estimated separately within each cluster.
@@ -784,18 +849,8 @@ class ClusterSlopesResult(AnalysisResult):
         --------
         See `cluster_slopes`.
         """
-        assert self.table is not None
-        result = meta_analysis(
-            self.table,
-            estimate="slope",
-            se="se_slope",
-            label="cluster",
-            method=method,
-            knapp_hartung=knapp_hartung,
-            level=level,
-            effect_label=f"slope of {self.names.get('y')} on {self.names.get('x')}",
-        )
-        return replace(result, warnings=tuple(dict.fromkeys([*self.warnings, *result.warnings])))
+        label = f"slope of {self.names.get('y')} on {self.names.get('x')}"
+        return _pool_column(self, "slope", "se_slope", label, method, knapp_hartung, level)
 
     def plot(self, ax: Any = None, **pool: Any) -> Any:
         """Forest plot of the per-cluster slopes with their random-effects pooled estimate and prediction
@@ -869,24 +924,16 @@ def cluster_slopes(
         raise DataError(f"min_size must be a positive whole number, not {min_size!r}")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     frame, notes = complete_cluster_rows(data, {"predictor x": x, "response y": y}, covariates, cluster)
-    names = [x, y, *covariates]
-    codes, labels = factorize_clusters(frame[cluster].to_numpy())
-    values = frame[names].to_numpy(dtype=np.float64)
-    centred = values - values.mean(axis=0)
-    z = np.column_stack([np.ones(values.shape[0]), centred])
-    indicator = np.zeros((labels.size, values.shape[0]))
-    indicator[codes, np.arange(values.shape[0])] = 1.0
-    cross = crossproducts(z, indicator)
-    sizes = indicator.sum(axis=1)
+    design = _ClusterDesign.of(frame, [x, y, *covariates], cluster)
     predictors = [0, 1, *range(3, 3 + len(covariates))]
-    coefficients, ses, singular = _per_cluster_ols(z, codes, cross, sizes, 2, predictors)
-    dropped = [str(labels[g]) for g in np.flatnonzero(singular)]
-    if dropped:
-        notes.append(
-            f"{len(dropped)} cluster(s) dropped because the regression could not be estimated in them (too "
-            f"few rows, or '{x}' constant within the cluster): {', '.join(dropped[:10])}"
-            + (", ..." if len(dropped) > 10 else "")
-        )
+    coefficients, ses, singular = design.ols(2, predictors)
+    dropped = [str(design.labels[g]) for g in np.flatnonzero(singular)]
+    note = _dropped_note(
+        design.labels,
+        singular,
+        f"the regression could not be estimated in them (too few rows, or '{x}' constant)",
+    )
+    notes += [note] if note else []
     if (~singular).sum() < 2:
         raise DataError(
             f"the per-cluster regressions could be estimated in only {int((~singular).sum())} cluster(s) of "
@@ -896,48 +943,32 @@ def cluster_slopes(
     table = (
         pd.DataFrame(
             {
-                "cluster": [str(v) for v in labels],
-                "n": sizes.astype(int),
+                "cluster": [str(v) for v in design.labels],
+                "n": design.sizes.astype(int),
                 "slope": coefficients[:, 1],
                 "se_slope": ses[:, 1],
-                "df": (sizes - len(predictors)).astype(int),
+                "df": (design.sizes - len(predictors)).astype(int),
             }
         )
         .loc[~singular]
         .reset_index(drop=True)
     )
-    small = table.loc[table["n"] < min_size, "cluster"].tolist()
-    if small:
-        notes.append(
-            f"{len(small)} of {len(table)} clusters have fewer than {min_size} rows "
-            f"({', '.join(small[:10])}"
-            + (", ..." if len(small) > 10 else "")
-            + "): their slopes are imprecise"
-        )
+    note = _small_note(table, min_size, "their slopes are imprecise")
+    notes += [note] if note else []
     effects = []
     for row in table.itertuples(index=False):
         low, high, p = wald_interval(row.slope, row.se_slope, level, df=row.df)
-        effects.append(
-            Effect(
-                f"slope[{row.cluster}]",
-                "slope",
-                float(row.slope),
-                float(row.se_slope),
-                float(low),
-                float(high),
-                float(p),
-                "t",
-                {"cluster": row.cluster, "n": int(row.n)},
-            )
-        )
-    info = {
-        "method": "OLS within each cluster; classical SEs, t intervals",
-        "n": int(values.shape[0]),
-        "n_clusters": int(table.shape[0]),
-        "level": level,
-        "covariates": covariates,
-        "min_size": int(min_size),
-    }
+        extra = {"cluster": row.cluster, "n": int(row.n)}
+        numbers = (float(v) for v in (row.slope, row.se_slope, low, high, p))
+        effects.append(Effect(f"slope[{row.cluster}]", "slope", *numbers, "t", extra))
+    info = _cluster_info(
+        "OLS within each cluster; classical SEs, t intervals",
+        len(frame),
+        len(table),
+        level,
+        covariates,
+        min_size,
+    )
     return ClusterSlopesResult(
         effects=tuple(effects),
         info=info,
@@ -1025,27 +1056,15 @@ def cluster_indirect_effects(
     frame, notes = complete_cluster_rows(
         data, {"strategy x": x, "mediator m": m, "outcome y": y}, covariates, cluster
     )
-    names = [x, m, y, *covariates]
-    codes, labels = factorize_clusters(frame[cluster].to_numpy())
-    n_clusters = labels.size
-    values = frame[names].to_numpy(dtype=np.float64)
-    n = values.shape[0]
-    # Centre the columns so the normal equations are well conditioned (see moclab.analysis.bootstrap).
-    centred = values - values.mean(axis=0)
-    z = np.column_stack([np.ones(n), centred])
+    design = _ClusterDesign.of(frame, [x, m, y, *covariates], cluster)
+    codes, labels, sizes = design.codes, design.labels, design.sizes
     c_cols = list(range(4, 4 + len(covariates)))
-    mediator_eq = (2, [0, 1, *c_cols])
-    outcome_eq = (3, [0, 1, 2, *c_cols])
-    indicator = np.zeros((n_clusters, n))
-    indicator[codes, np.arange(n)] = 1.0
-    cross = crossproducts(z, indicator)
-    sizes = indicator.sum(axis=1)
-
-    coef_m, se_m, bad_m = _per_cluster_ols(z, codes, cross, sizes, *mediator_eq)
-    coef_y, se_y, bad_y = _per_cluster_ols(z, codes, cross, sizes, *outcome_eq)
-    x_deviation = centred[:, 0] - (np.bincount(codes, weights=centred[:, 0]) / sizes)[codes]
-    within_x = np.bincount(codes, weights=x_deviation**2, minlength=n_clusters)
-    if not np.any(within_x > 1e-12 * max(float(np.sum(centred[:, 0] ** 2)), 1e-300)):
+    coef_m, se_m, bad_m = design.ols(2, [0, 1, *c_cols])
+    coef_y, se_y, bad_y = design.ols(3, [0, 1, 2, *c_cols])
+    x_centred = design.z[:, 1]
+    x_deviation = x_centred - (np.bincount(codes, weights=x_centred) / sizes)[codes]
+    within_x = np.bincount(codes, weights=x_deviation**2, minlength=labels.size)
+    if not np.any(within_x > 1e-12 * max(float(np.sum(x_centred**2)), 1e-300)):
         raise DataError(
             f"the strategy '{x}' does not vary within any cluster of '{cluster}' (a site-level strategy), so "
             "no per-cluster a path can be estimated",
@@ -1053,12 +1072,13 @@ def cluster_indirect_effects(
         )
     usable = ~(bad_m | bad_y)
     dropped = [str(labels[g]) for g in np.flatnonzero(~usable)]
-    if dropped:
-        notes.append(
-            f"{len(dropped)} cluster(s) dropped because a model could not be estimated in them (too few "
-            f"rows, or the strategy or mediator constant within the cluster): {', '.join(dropped[:10])}"
-            + (", ..." if len(dropped) > 10 else "")
-        )
+    note = _dropped_note(
+        labels,
+        ~usable,
+        "a model could not be estimated in them (too few rows, or the strategy or mediator "
+        "constant within the cluster)",
+    )
+    notes += [note] if note else []
     if usable.sum() < 2:
         raise DataError(
             f"the per-cluster models could be estimated in only {int(usable.sum())} cluster(s) of "
@@ -1088,38 +1108,38 @@ def cluster_indirect_effects(
         .loc[usable]
         .reset_index(drop=True)
     )
-    small = table.loc[table["n"] < min_size, "cluster"].tolist()
-    if small:
-        notes.append(
-            f"{len(small)} of {len(table)} clusters have fewer than {min_size} rows ({', '.join(small[:10])}"
-            + (", ..." if len(small) > 10 else "")
-            + "): their a·b is skewed and its delta-method SE unreliable, so the pooled per-cluster "
-            "effects rest on shaky normal approximations; prefer multilevel_mediate for small clusters"
-        )
+    note = _small_note(
+        table,
+        min_size,
+        "their a·b is skewed and its delta-method SE unreliable, so the pooled per-cluster effects rest on "
+        "shaky normal approximations; prefer multilevel_mediate for small clusters",
+    )
+    notes += [note] if note else []
     effects = []
     for row in table.itertuples(index=False):
         low, high, p = wald_interval(row.indirect, row.se_indirect, level)
+        extra = {"cluster": row.cluster, "n": int(row.n), "a": float(row.a), "b": float(row.b)}
         effects.append(
             Effect(
                 f"indirect[{row.cluster}]",
                 "indirect",
-                float(row.indirect),
-                float(row.se_indirect),
-                float(low),
-                float(high),
-                float(p),
+                row.indirect,
+                row.se_indirect,
+                low,
+                high,
+                p,
                 "delta",
-                {"cluster": row.cluster, "n": int(row.n), "a": float(row.a), "b": float(row.b)},
+                extra,
             )
         )
-    info = {
-        "method": "OLS within each cluster; indirect effect a·b with first-order delta-method (Sobel) SE",
-        "n": int(n),
-        "n_clusters": int(table.shape[0]),
-        "level": level,
-        "covariates": covariates,
-        "min_size": int(min_size),
-    }
+    info = _cluster_info(
+        "OLS within each cluster; indirect effect a·b with first-order delta-method (Sobel) SE",
+        len(frame),
+        len(table),
+        level,
+        covariates,
+        min_size,
+    )
     return ClusterEffectsResult(
         effects=tuple(effects),
         info=info,
