@@ -217,7 +217,7 @@ def contenders_for(df: pd.DataFrame, boot: int, skip: set[str]) -> list[Contende
     ]
     how_scipy = (
         "scipy.stats.bootstrap((x, c1, c2, m, y), indirect_effect, paired=True, vectorized=True, "
-        f"n_resamples={boot}, batch={max(1, CHUNK_VALUES // n)}, method={{}}); indirect_effect: batched "
+        f"n_resamples={boot}, batch=1,000,000 // n, method={{}}); indirect_effect: batched "
         "normal equations (einsum + solve)"
     )
     if "scipy" not in skip:
