@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/moclab demo -o $(DEMO_OUT)
+	$(BIN)/moclab demo -o $(DEMO_OUT) --force
 
 test: setup
 	$(BIN)/ruff check .

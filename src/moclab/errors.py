@@ -83,6 +83,13 @@ class ValidationError(MoclabError):
         super().__init__(f"{summary}\n{details}")
 
 
+class UsageError(MoclabError):
+    """A command was asked something it cannot do as given: a value of the wrong form, a refused output.
+
+    The CLI exits with status 2 for it (1 for the other moclab errors, which are problems in the input).
+    """
+
+
 class ConfigError(MoclabError):
     """A YAML file could not be read or does not have the expected shape."""
 

@@ -65,16 +65,20 @@ def test_demo_writes_its_files_and_may_run_again_into_its_own_folder(tmp_path):
     report = json.loads((out / "report" / "report.json").read_text())
     assert report["settings"]["n_boot"] == 200
     assert (out / "interviews").is_dir() and any((out / "interviews").iterdir())
-    again = moclab("demo", "-o", str(out), "--n-boot", "200", "--sites", "12")
+    (out / "my-notes.txt").write_text("mine", encoding="utf-8")
+    refused = moclab("demo", "-o", str(out), "--n-boot", "200", "--sites", "12")
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    again = moclab("demo", "-o", str(out), "--n-boot", "200", "--sites", "12", "--force")
     assert again.returncode == 0, again.stderr
+    assert (out / "my-notes.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "thesis.docx").write_bytes(b"precious")
-    done = moclab("demo", "-o", str(mine))
-    assert done.returncode == 1
+    done = moclab("demo", "-o", str(mine), "--force")
+    assert done.returncode == 2
     assert "refusing" in done.stderr
     assert (mine / "thesis.docx").read_bytes() == b"precious"
     assert sorted(p.name for p in mine.iterdir()) == ["thesis.docx"]

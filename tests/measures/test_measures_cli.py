@@ -98,7 +98,7 @@ def test_score_json_and_output_file(tmp_path: Path) -> None:
     )
     # the file is not overwritten without --force
     again = runner.invoke(app, ["score", str(example_path()), "-o", str(out)])
-    assert again.exit_code != 0 and "exists" in str(again.exception or again.output)
+    assert again.exit_code == 2 and "the file exists" in again.output and "--force" in again.output
     forced = runner.invoke(app, ["score", str(example_path()), "-o", str(out), "--force", "--n-boot", "0"])
     assert forced.exit_code == 0, forced.output
 

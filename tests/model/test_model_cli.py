@@ -40,9 +40,19 @@ def test_draw_refuses_to_overwrite_a_file_of_another_kind(tmp_path: Path):
     target = tmp_path / "results.svg"
     target.write_text("not a diagram", encoding="utf-8")
     result = runner.invoke(app, ["draw", "eis", "-o", str(target)])
-    assert result.exit_code == 1
-    assert isinstance(result.exception, ModelError) and "refusing to overwrite" in str(result.exception)
+    assert result.exit_code == 2 and "add --force" in result.output
+    forced = runner.invoke(app, ["draw", "eis", "-o", str(target), "--force"])
+    assert forced.exit_code == 1 and "refusing to overwrite" in forced.output  # not an earlier diagram
     assert target.read_text(encoding="utf-8") == "not a diagram"
+
+
+def test_draw_replaces_its_own_diagram_only_with_force(tmp_path: Path):
+    target = tmp_path / "pathway.mmd"
+    assert runner.invoke(app, ["draw", "eis", "-o", str(target)]).exit_code == 0
+    assert runner.invoke(app, ["draw", "support-modes", "-o", str(target)]).exit_code == 2
+    assert "'eis'" in target.read_text(encoding="utf-8")
+    assert runner.invoke(app, ["draw", "support-modes", "-o", str(target), "--force"]).exit_code == 0
+    assert "'support-modes'" in target.read_text(encoding="utf-8")
 
 
 def test_draw_from_a_study_folder(tmp_path: Path, write):
@@ -108,10 +118,13 @@ def test_export_lavaan_to_the_screen_and_dagitty_to_a_file(tmp_path: Path):
     result = runner.invoke(app, ["model", "export", "mechanism-criteria", "--to", "dagitty", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").startswith("dag {")
-    # the same export again over its own earlier output is fine; over a different kind it is refused
-    assert runner.invoke(app, ["model", "export", "eis", "--to", "dagitty", "-o", str(out)]).exit_code == 0
-    refused = runner.invoke(app, ["model", "export", "eis", "--to", "lavaan", "-o", str(out)])
-    assert refused.exit_code == 1 and isinstance(refused.exception, ModelError)
+    # an existing file is replaced only with --force, and even then only an earlier export of the same kind
+    again = runner.invoke(app, ["model", "export", "eis", "--to", "dagitty", "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    forced = runner.invoke(app, ["model", "export", "eis", "--to", "dagitty", "-o", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    refused = runner.invoke(app, ["model", "export", "eis", "--to", "lavaan", "-o", str(out), "--force"])
+    assert refused.exit_code == 1 and "not a lavaan file written earlier" in refused.output
 
 
 def test_export_rejects_an_unknown_format():

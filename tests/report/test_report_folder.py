@@ -84,6 +84,6 @@ def test_moclab_analyze_writes_the_html_report(tmp_path: Path):
     data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert data["settings"]["n_boot"] == 200 and data["settings"]["seed"] == 3
     (folder / "keep.txt").write_text("kept", encoding="utf-8")
-    again = runner.invoke(app, arguments)
+    again = runner.invoke(app, [*arguments, "--force"])
     assert again.exit_code == 0, again.output
     assert (folder / "keep.txt").read_text(encoding="utf-8") == "kept"

@@ -12,7 +12,6 @@ import yaml
 from typer.testing import CliRunner
 
 from moclab.cli.main import app
-from moclab.errors import MoclabError
 from moclab.simulate import load_spec
 from moclab.study import validate_study
 
@@ -32,7 +31,7 @@ def test_simulate_a_template_with_its_default_spec(tmp_path):
             "--sites",
             "6",
             "--per-site",
-            "8:12",
+            "8..12",
             "--seed",
             "3",
         ],
@@ -92,9 +91,10 @@ def test_bad_input_is_an_error_message_not_a_traceback(tmp_path):
         check=False,
         env=WIDE,
     )
-    assert done.returncode == 1
-    assert "not empty" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2
+    assert "moclab did not write" in done.stderr and "Traceback" not in done.stderr
     assert (taken / "keep.txt").read_text(encoding="utf-8") == "keep"
+    assert sorted(item.name for item in taken.iterdir()) == ["keep.txt"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("design:\n  sites: 3\npaths:\n  isp_support->trusst: 0.5\n", encoding="utf-8")
     done = subprocess.run(
@@ -107,13 +107,53 @@ def test_bad_input_is_an_error_message_not_a_traceback(tmp_path):
     assert done.returncode == 1
     assert "bad.yaml:4" in done.stderr and "isp_support->trust" in done.stderr
     assert not (tmp_path / "new").exists()
-    # a MoclabError (printed without a traceback by main.run), not an internal error
+    # one readable message and the exit status of docs/cli.md, not an internal error
     result = runner.invoke(
         app, ["simulate", "recipient-pathway", "-o", str(tmp_path / "x"), "--per-site", "lots"]
     )
-    assert isinstance(result.exception, MoclabError) and "--per-site 'lots'" in str(result.exception)
+    assert result.exit_code == 2 and "--per-site 'lots' is not a whole number" in result.output
     result = runner.invoke(app, ["simulate", "no-such-template", "-o", str(tmp_path / "y")])
-    assert isinstance(result.exception, MoclabError) and "'no-such-template'" in str(result.exception)
+    assert result.exit_code == 1 and "'no-such-template'" in result.output
     result = runner.invoke(app, ["simulate", "recipient-pathway"])
-    assert isinstance(result.exception, MoclabError) and "-o FOLDER" in str(result.exception)
+    assert result.exit_code == 2 and "-o FOLDER" in result.output
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_per_site_is_a_range_to_draw_from_and_the_sweep_form_is_refused(tmp_path):
+    result = runner.invoke(app, ["simulate", "recipient-pathway", "--print-spec", "--per-site", "20..50"])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(result.output)["design"]["recipients"] == {"range": [20, 50]}
+    result = runner.invoke(app, ["simulate", "recipient-pathway", "--print-spec", "--per-site", "30"])
+    assert yaml.safe_load(result.output)["design"]["recipients"] == 30
+    old = runner.invoke(
+        app, ["simulate", "recipient-pathway", "-o", str(tmp_path / "s"), "--per-site", "30:70"]
+    )
+    assert old.exit_code == 2
+    assert "LOW..HIGH" in old.output and "START:STOP:STEP" in old.output  # both forms shown
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_simulated_study_is_replaced_only_with_force(tmp_path):
+    out = tmp_path / "sim"
+    quick = [
+        "simulate",
+        "recipient-pathway",
+        "-o",
+        str(out),
+        "--sites",
+        "4",
+        "--per-site",
+        "5",
+        "--waves",
+        "2",
+    ]
+    assert runner.invoke(app, [*quick, "--seed", "1"]).exit_code == 0
+    (out / "my-notes.txt").write_text("mine", encoding="utf-8")
+    again = runner.invoke(app, [*quick, "--seed", "2"])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert json.loads((out / "truth.json").read_text(encoding="utf-8"))["seed"] == 1
+    forced = runner.invoke(app, [*quick, "--seed", "2", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert json.loads((out / "truth.json").read_text(encoding="utf-8"))["seed"] == 2
+    assert (out / "my-notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not list(tmp_path.glob(".*partial*"))

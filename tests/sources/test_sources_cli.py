@@ -13,7 +13,6 @@ from sources_helpers import records_text, write
 from typer.testing import CliRunner
 
 from moclab.cli.main import app
-from moclab.errors import MoclabError, ValidationError
 from moclab.study import load_study
 from moclab.study.scoring import score_study
 
@@ -70,20 +69,32 @@ def test_round_trip_from_the_command_line(folder):
 def test_nothing_is_overwritten(folder):
     write(folder, "dictionary.csv", "keep me")
     done = moclab("redcap", "dictionary", "aim", "-o", "dictionary.csv", cwd=folder)
-    assert done.returncode == 1 and "already exists" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "the file exists" in done.stderr and "Traceback" not in done.stderr
     assert (folder / "dictionary.csv").read_text() == "keep me"
-    forced = runner.invoke(app, ["redcap", "dictionary", "aim", "-o", "dictionary.csv", "--force"])
+    forced = runner.invoke(app, ["redcap", "dictionary", "aim", "fim", "-o", "dictionary.csv", "--force"])
     assert forced.exit_code == 0
     records = fill(folder / "dictionary.csv", folder)
     write(folder, "study/notes.txt", "mine")
-    done = runner.invoke(app, ["import", "redcap", str(records), "dictionary.csv", "-o", "study"])
-    assert isinstance(done.exception, MoclabError) and "study is not empty" in str(done.exception)
-    assert sorted(p.name for p in (folder / "study").iterdir()) == ["notes.txt"]
+    for force in ([], ["--force"]):  # a folder moclab did not write is refused even with --force
+        done = runner.invoke(app, ["import", "redcap", str(records), "dictionary.csv", "-o", "study", *force])
+        assert done.exit_code == 2 and "moclab did not write (notes.txt)" in done.output
+        assert sorted(p.name for p in (folder / "study").iterdir()) == ["notes.txt"]
+    imported = runner.invoke(app, ["import", "redcap", str(records), "dictionary.csv", "-o", "again"])
+    assert imported.exit_code == 0, imported.output
+    (folder / "again" / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = runner.invoke(app, ["import", "redcap", str(records), "dictionary.csv", "-o", "again"])
+    assert refused.exit_code == 2 and "earlier `moclab import`" in refused.output
+    forced = runner.invoke(
+        app, ["import", "redcap", str(records), "dictionary.csv", "-o", "again", "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert (folder / "again" / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert load_study(folder / "again", show_progress=False).title == "Again"
 
 
 def test_unknown_instrument_and_unrecognised_export(folder):
     done = runner.invoke(app, ["redcap", "dictionary", "aimm", "-o", "d.csv"])
-    assert isinstance(done.exception, MoclabError) and "did you mean 'aim'" in str(done.exception)
+    assert done.exit_code == 1 and "did you mean 'aim'" in done.output
     assert not (folder / "d.csv").exists()
     runner.invoke(app, ["redcap", "dictionary", "aim", "-o", "dictionary.csv"])
     header = ["record_id", "q1", "q2"]
@@ -94,8 +105,7 @@ def test_unknown_instrument_and_unrecognised_export(folder):
     )
     records = write(folder, "records.csv", records_text(header, [["1", "4", "4"]]))
     done = runner.invoke(app, ["import", "redcap", str(records), "dictionary2.csv", "-o", "study"])
-    assert isinstance(done.exception, MoclabError)
-    assert "no field of the export is an item" in str(done.exception)
+    assert done.exit_code == 1 and "no field of the export is an item" in done.output
     assert not (folder / "study").exists()
 
 
@@ -125,26 +135,39 @@ def test_a_map_file(folder):
     bad = runner.invoke(
         app, ["import", "redcap", str(records), "own.csv", "-o", "three", "--map", "bad.yaml"]
     )
-    assert isinstance(bad.exception, ValidationError)
-    assert "unknown key 'wavs'" in str(bad.exception) and "did you mean 'waves'" in str(bad.exception)
+    assert bad.exit_code == 1
+    assert "unknown key 'wavs'" in bad.output and "did you mean 'waves'" in bad.output
     write(folder, "list.yaml", "- acc_1\n")
     listed = runner.invoke(
         app, ["import", "redcap", str(records), "own.csv", "-o", "four", "--map", "list.yaml"]
     )
-    assert isinstance(listed.exception, MoclabError)
+    assert listed.exit_code == 1 and "a map file is a mapping" in listed.output
+    assert not [name for name in ("three", "four") if (folder / name).exists()]
 
 
 def test_check_prints_and_writes_the_report(folder):
     runner.invoke(app, ["redcap", "dictionary", "aim", "fim", "-o", "dictionary.csv"])
     records = fill(folder / "dictionary.csv", folder)
     done = runner.invoke(app, ["redcap", "check", str(records), "dictionary.csv", "--report", "report.csv"])
-    assert done.exit_code == 0, done.output
+    assert done.exit_code == 1, done.output  # it found an error: a value that cannot be imported
     assert "2 records, 31 values imported; problems: 1 unknown choice" in done.output
     report = pd.read_csv(folder / "report.csv", dtype=str)
     assert report.loc[0, ["kind", "record", "event", "field", "value"]].tolist() == [
         "unknown_choice", "s2", "post_arm_1", "aim_1", "x",
     ]  # fmt: skip
     as_json = runner.invoke(app, ["redcap", "check", str(records), "dictionary.csv", "--json"])
+    assert as_json.exit_code == 1
     assert json.loads(as_json.output)["problem_counts"] == {"unknown_choice": 1}
     again = runner.invoke(app, ["redcap", "check", str(records), "dictionary.csv", "--report", "report.csv"])
-    assert isinstance(again.exception, MoclabError) and "already exists" in str(again.exception)
+    assert again.exit_code == 2 and "the file exists" in again.output
+    forced = ["redcap", "check", str(records), "dictionary.csv", "--report", "report.csv", "--force"]
+    assert runner.invoke(app, forced).exit_code == 1
+
+
+def test_check_exits_zero_on_a_clean_export(folder):
+    runner.invoke(app, ["redcap", "dictionary", "aim", "-o", "dictionary.csv"])
+    header = ["record_id", "aim_1", "aim_2", "aim_3", "aim_4", "aim_complete"]
+    records = write(folder, "records.csv", records_text(header, [["1", "4", "4", "5", "5", "2"]]))
+    done = runner.invoke(app, ["redcap", "check", str(records), "dictionary.csv"])
+    assert done.exit_code == 0, done.output
+    assert "no problems found" in done.output

@@ -77,6 +77,7 @@ def test_new_creates_a_study_that_validates_with_a_no_data_note(tmp_path: Path) 
     result = runner.invoke(app, ["new", str(dest)])
     assert result.exit_code == 0, result.output
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
+        ".moclab-output",  # the marker of a folder moclab wrote (docs/cli.md)
         "README.md",
         "data/activities.csv",
         "data/measures.csv",
@@ -102,9 +103,10 @@ def test_new_with_another_template_and_title(tmp_path: Path) -> None:
 
 def test_new_refuses_a_non_empty_folder_and_an_unknown_template(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    result = runner.invoke(app, ["new", str(tmp_path)])
-    assert result.exit_code == 1 and "is not empty; moclab never overwrites files" in result.output
-    assert (tmp_path / "notes.txt").read_text() == "mine" and not (tmp_path / "moclab.yaml").exists()
+    for force in ([], ["--force"]):  # a folder moclab did not write is refused even with --force
+        result = runner.invoke(app, ["new", str(tmp_path), *force])
+        assert result.exit_code == 2 and "holds files moclab did not write (notes.txt)" in result.output
+        assert sorted(item.name for item in tmp_path.iterdir()) == ["notes.txt"]
     result = runner.invoke(app, ["new", str(tmp_path / "x"), "--template", "recipient-pathwy"])
     assert result.exit_code == 1 and "did you mean 'recipient-pathway'?" in result.output
     assert not (tmp_path / "x").exists()
@@ -116,5 +118,13 @@ def test_example_copies_the_bundled_study(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "synthetic data, not real people" in result.output
     for name in ("moclab.yaml", "model.yaml", "README.md", "data/measures.csv"):
         assert (dest / name).read_bytes() == (example_path() / name).read_bytes()
+    (dest / "data" / "measures.csv").write_text("changed", encoding="utf-8")
+    (dest / "my-analysis.R").write_text("mine", encoding="utf-8")
     again = runner.invoke(app, ["example", str(dest)])
-    assert again.exit_code == 1 and "is not empty" in again.output
+    assert again.exit_code == 2 and "earlier `moclab example`" in again.output
+    assert (dest / "data" / "measures.csv").read_text(encoding="utf-8") == "changed"
+    forced = runner.invoke(app, ["example", str(dest), "--force"])
+    assert forced.exit_code == 0, forced.output
+    bundled = (example_path() / "data" / "measures.csv").read_bytes()
+    assert (dest / "data" / "measures.csv").read_bytes() == bundled
+    assert (dest / "my-analysis.R").read_text(encoding="utf-8") == "mine"

@@ -5,7 +5,8 @@ implementation support → affective response → acceptability, appropriateness
 application → sustained capacity), with the default simulation spec shipped for that template, coded
 interviews included. It checks the study and prints its summary, judges every pathway on the seven criteria
 for a mechanism, writes the offline HTML report, and analyses the interviews. Everything goes to one output
-folder; the demo never writes into a folder it did not create itself, and ends with the report's path.
+folder, checked before any work by the rules of docs/cli.md (an earlier demo's folder is replaced only with
+``--force``, a folder of other files never); the demo ends with the report's path.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from moclab.errors import MissingExtraError, MoclabError, display_path, require
+from moclab.cli.conventions import check_output_folder, mark_output_folder
+from moclab.cli.evidence import print_scorecard
+from moclab.cli.output import errors_exit
+from moclab.errors import MissingExtraError, display_path, require
 
 DEMO_TEMPLATE = "recipient-pathway"
-DEMO_MARKER = ".moclab-demo"
 #: The extras the demo needs beyond the core, each with a module it brings: the coded interviews, the report.
 DEMO_EXTRAS = (("qual", "defusedxml"), ("report", "jinja2"))
 
@@ -37,19 +40,9 @@ def _check_extras() -> None:
         raise MissingExtraError("the demo", ",".join(missing))
 
 
-def _prepare_folder(folder: Path) -> None:
-    """Create the output folder; refuse a non-empty folder the demo did not create earlier."""
-    if folder.exists() and not folder.is_dir():
-        raise MoclabError(f"{display_path(folder)} is a file", hint="give a folder name, e.g. -o demo-output")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / DEMO_MARKER).exists():
-        raise MoclabError(
-            f"{display_path(folder)} is not empty and was not written by `moclab demo`;"
-            " refusing to write into it",
-            hint="give another folder with -o, or move its contents away first",
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / DEMO_MARKER).write_text("written by `moclab demo`; the demo replaces its files here\n")
-    # A folder the demo wrote earlier: its own subfolders are replaced as a whole.
+def _clear_earlier_demo(folder: Path) -> None:
+    """Remove the subfolders an earlier demo wrote into `folder`, which is replaced as a whole; other files
+    the user put there are left alone."""
     for name in ("study", "report", "interviews"):
         shutil.rmtree(folder / name, ignore_errors=True)
 
@@ -58,11 +51,20 @@ def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the demo's files.")] = Path(
         "demo-output"
     ),
-    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples per analysis.")] = 5000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation and of every analysis.")] = 2024,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the files of an earlier `moclab demo` in -o.")
+    ] = False,
+    n_boot: Annotated[int, typer.Option("--n-boot", min=1, help="Bootstrap resamples per analysis.")] = 5000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the simulation and of every analysis.")
+    ] = 2024,
     sites: Annotated[
-        int | None, typer.Option("--sites", help="Number of sites (default: the template's spec, 40).")
+        int | None,
+        typer.Option("--sites", min=1, help="Number of sites (default: the template's spec, 40)."),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Print every verdict's reason and design change.")
+    ] = False,
 ) -> None:
     """Simulate a multi-site study of the recipient pathway, judge its mechanisms, write the report."""
     from moclab.evidence import analyze
@@ -73,9 +75,13 @@ def demo(
     from moclab.simulate.plan import coerce_model
     from moclab.study import validate_study
 
-    _check_extras()
-    console = Console(highlight=False, soft_wrap=True)
-    _prepare_folder(output)
+    console = Console(highlight=False)
+    with errors_exit():
+        folder = check_output_folder(output, force=force, command="demo")
+        _check_extras()
+        mark_output_folder(folder, "demo")
+    _clear_earlier_demo(folder)
+    output = folder
 
     console.rule("1. A simulated study of the recipients' experience pathway (synthetic data)")
     model = coerce_model(DEMO_TEMPLATE)
@@ -90,8 +96,7 @@ def demo(
 
     console.rule("2. The seven criteria for each hypothesised mechanism")
     evidence = analyze(report.study, n_boot=n_boot, seed=seed)
-    console.print(evidence.scorecard.rich_table(compact=console.width < 150))
-    console.print("✓ met  ◐ partly met  ✗ not met  ? not testable   (rules: docs/criteria.md)")
+    print_scorecard(console, evidence, verbose=verbose)
 
     console.rule("3. The coded interviews")
     interviews = study_folder / "qual" / "project.qdpx"
@@ -102,7 +107,7 @@ def demo(
     console.rule("4. The report")
     page = write_report(evidence, output / "report", study=report.study)
     console.print("Open it in a browser (it works offline):")
-    console.print(str(Path(page).resolve()))
+    console.print(str(Path(page).resolve()), soft_wrap=True)  # a path is never broken over lines
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from moclab import __version__
-from moclab.cli.output import error_console, print_error
+from moclab.cli.output import error_console, exit_code, print_error
 from moclab.errors import MoclabError
 
 #: Every command of `moclab`, in the order `moclab --help` lists them: the module under ``moclab.cli``
@@ -94,6 +94,19 @@ class _Unloaded(TyperCommand):
         self.module = module
 
 
+def plain_flags(command: Any) -> Any:
+    """Show `command`'s flags (and those of its subcommands) in `--help` without a value type: typer labels
+    every option with its type, which for a flag (``--force <bool>``) reads as if it took a value."""
+    context = typer.Context(command)
+    for param in [*command.params, command.get_help_option(context)]:
+        if param is not None and getattr(param, "is_flag", False):
+            param.metavar = ""
+    for subcommand in getattr(command, "commands", {}).values():
+        if not isinstance(subcommand, _Unloaded):
+            plain_flags(subcommand)
+    return command
+
+
 class LazyGroup(TyperGroup):
     """The `moclab` group: lists every command of `COMMANDS` and imports an area's module when one of its
     commands is looked up to run (its own help included), never to list them."""
@@ -108,11 +121,14 @@ class LazyGroup(TyperGroup):
         command = self.commands.get(cmd_name)
         if isinstance(command, _Unloaded) and not self._listing:
             loaded = typer.main.get_group(area_app(command.module)).commands
-            self.commands.update({name: loaded[name] for name in list(self.commands) if name in loaded})
+            self.commands.update(
+                {name: plain_flags(loaded[name]) for name in list(self.commands) if name in loaded}
+            )
             command = self.commands[cmd_name]
         return command
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        plain_flags(self)
         self._listing = True
         try:
             super().format_help(ctx, formatter)
@@ -161,7 +177,7 @@ def run() -> None:
         if debug:
             raise
         print_error(error)
-        sys.exit(1)
+        sys.exit(exit_code(error))
     except (typer.Abort, KeyboardInterrupt):
         error_console().print("aborted")
         sys.exit(130)

@@ -24,6 +24,8 @@ from rich.text import Text
 
 from moclab.catalog.entries import VERIFICATION_LEVELS
 from moclab.catalog.instruments import Instrument, InstrumentRegistry
+from moclab.cli.conventions import check_output_file, replacing_file
+from moclab.cli.output import errors_exit
 from moclab.errors import StudyError, display_path
 
 if TYPE_CHECKING:
@@ -245,31 +247,32 @@ def score(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the scale scores (long CSV) to this file.")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --output file if it exists.")] = False,
     n_boot: Annotated[
         int, typer.Option("--n-boot", min=0, help="Bootstrap resamples for omega's interval.")
     ] = 1000,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed of the bootstrap (default: drawn, and printed).")
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of the bootstrap (default: drawn, and printed)."),
     ] = None,
 ) -> None:
     """Score a study's instruments; print scale scores, reliability and aggregation checks per wave."""
     from moclab.study import load_study
     from moclab.study.score_report import score_report
 
-    if output is not None and output.exists() and not force:
-        raise StudyError(
-            f"{display_path(output)} exists", hint="choose another file, or add --force to replace it"
-        )
-    loaded = load_study(study, show_progress=not as_json)
-    if loaded.scores is None or not loaded.scores.results:
-        raise StudyError(
-            f"{display_path(study)}: no measure is scored from instrument items",
-            hint="declare `instrument: <id>` for a measure in moclab.yaml (see `moclab instruments list`)",
-        )
-    report = score_report(loaded, n_boot=n_boot, seed=seed)
-    if output is not None and report.scores is not None:
-        report.scores.to_frame().to_csv(output, index=False, lineterminator="\n")
+    with errors_exit():
+        if output is not None:
+            check_output_file(output, force=force, inputs=[study])
+        loaded = load_study(study, show_progress=not as_json)
+        if loaded.scores is None or not loaded.scores.results:
+            raise StudyError(
+                f"{display_path(study)}: no measure is scored from instrument items",
+                hint="declare `instrument: <id>` for a measure in moclab.yaml (`moclab instruments list`)",
+            )
+        report = score_report(loaded, n_boot=n_boot, seed=seed)
+        if output is not None and report.scores is not None:
+            with replacing_file(output) as temporary:
+                report.scores.to_frame().to_csv(temporary, index=False, lineterminator="\n")
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return

@@ -16,8 +16,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from moclab.cli.output import print_problems
-from moclab.errors import display_path
+from moclab.cli.conventions import check_output_file
+from moclab.cli.output import errors_exit, print_problems
+from moclab.errors import ModelError, UsageError, display_path
 from moclab.model import (
     PathwayModel,
     find_model,
@@ -31,7 +32,7 @@ from moclab.model import (
     to_mermaid,
     validate_model,
 )
-from moclab.model.export import write_output
+from moclab.model.export import diagram_format, write_output
 
 SOURCE_HELP = "A model YAML file, a study folder (its moclab.yaml names the model) or a template name."
 
@@ -62,17 +63,29 @@ def load_source(source: str) -> PathwayModel:
     return load_model(find_model(source))
 
 
+def _check_output(output: Path, force: bool, source: str) -> None:
+    """Check the output file before any work (docs/cli.md); the model SOURCE is an input never written."""
+    check_output_file(output, force=force, inputs=[find_model(source)])
+
+
 def draw(
     source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Output file; .svg .png .pdf .dot or .mmd sets the format.")
     ] = Path("pathway.svg"),
+    force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Draw the causal pathway diagram of a model."""
-    model = load_source(source)
-    written = render(model, output)
+    with errors_exit():
+        try:
+            diagram_format(output)
+        except ModelError as error:  # a file name of the wrong form is a usage error
+            raise UsageError(error.message, hint=error.hint) from None
+        _check_output(output, force, source)
+        model = load_source(source)
+        render(model, output)  # which still refuses to replace a file that is not an earlier diagram
     console.print(
-        f"wrote {display_path(written)} ({len(model.nodes)} nodes, {len(model.edges)} edges)", markup=False
+        f"wrote {display_path(output)} ({len(model.nodes)} nodes, {len(model.edges)} edges)", markup=False
     )
 
 
@@ -118,15 +131,19 @@ def export(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file instead of the screen.")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Export a model as lavaan or DAGitty syntax (to continue in R or dagitty.net), or as Mermaid or DOT."""
-    model = load_source(source)
-    text = _EXPORTERS[to](model)
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    written = write_output(output, text, to.value)
-    console.print(f"wrote {display_path(written)} ({to.value})", markup=False)
+    with errors_exit():
+        if output is not None:
+            _check_output(output, force, source)
+        model = load_source(source)
+        text = _EXPORTERS[to](model)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        write_output(output, text, to.value)  # which still refuses a file that is not an earlier export
+    console.print(f"wrote {display_path(output)} ({to.value})", markup=False)
 
 
 def templates() -> None:

@@ -2,6 +2,7 @@
 
 `moclab.cli.main.run` uses `print_error` for errors that escape a command; commands that must exit with a
 status of their own (and work under a test runner, which bypasses `run`) wrap their work in `errors_exit`.
+Both exit with `exit_code`: 2 for a `UsageError`, 1 for any other moclab error (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from typer._click.globals import get_current_context  # typer bundles its own copy of click
 
-from moclab.errors import MoclabError, Problem, ValidationError
+from moclab.errors import MoclabError, Problem, UsageError, ValidationError
 
 
 def error_console() -> Console:
@@ -43,11 +45,24 @@ def print_error(error: MoclabError) -> None:
         console.print(str(error), markup=False)
 
 
+def exit_code(error: MoclabError) -> int:
+    """The exit status of a moclab error (docs/cli.md): 2 for a usage error, 1 for a problem in the input."""
+    return 2 if isinstance(error, UsageError) else 1
+
+
 @contextmanager
 def errors_exit() -> Iterator[None]:
-    """Print a moclab error raised inside the block (see `print_error`) and exit with status 1."""
+    """Print a moclab error raised inside the block (see `print_error`) and exit with its `exit_code`."""
     try:
         yield
     except MoclabError as error:
+        if _debugging():
+            raise
         print_error(error)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exit_code(error)) from None
+
+
+def _debugging() -> bool:
+    """Whether ``moclab --debug`` was given: a moclab error then shows its traceback too."""
+    context = get_current_context(silent=True)
+    return bool(context is not None and context.find_root().params.get("debug"))

@@ -8,7 +8,6 @@ only parses, calls `moclab.simulate` and prints; problems are `MoclabError`s pri
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,25 +16,18 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from moclab.errors import MoclabError, display_path
-
-_RANGE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
+from moclab.cli.conventions import check_output_folder, parse_draw_range, staged_folder
+from moclab.cli.output import errors_exit
+from moclab.errors import UsageError, display_path
 
 
 def _per_site(text: str) -> Any:
-    """``50`` (fixed), ``30:70`` (uniform range) or ``~50`` (Poisson with that mean)."""
+    """``50`` (every site), ``30..70`` (drawn per site, both included) or ``~50`` (Poisson with that mean)."""
     text = text.strip()
-    match = _RANGE.match(text)
-    if match:
-        return {"range": [int(match.group(1)), int(match.group(2))]}
     if text.startswith("~") and text[1:].strip().isdigit():
         return {"mean": int(text[1:]), "distribution": "poisson"}
-    if text.isdigit():
-        return int(text)
-    raise MoclabError(
-        f"--per-site '{text}' is not a number of recipients",
-        hint="write 50 (every site), 30:70 (a range) or ~50 (Poisson with mean 50)",
-    )
+    low, high = parse_draw_range(text, "--per-site")
+    return low if low == high else {"range": [low, high]}
 
 
 def simulate(
@@ -45,20 +37,26 @@ def simulate(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="The study folder to write (new or empty).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the study an earlier `moclab simulate` wrote in -o.")
+    ] = False,
     spec: Annotated[
         Path | None,
         typer.Option("--spec", "-s", help="Simulation spec (YAML); default: the model's default."),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed; default: the spec's seed.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed; default: the spec's seed.")] = None,
     sites: Annotated[
-        int | None, typer.Option("--sites", help="Number of sites (overrides the spec).")
+        int | None, typer.Option("--sites", min=1, help="Number of sites (overrides the spec).")
     ] = None,
     per_site: Annotated[
         str | None,
-        typer.Option("--per-site", help="Recipients per site: 50, a range 30:70, or ~50 (Poisson)."),
+        typer.Option(
+            "--per-site", help="Recipients per site: 50, a range to draw from 30..70, or ~50 (Poisson)."
+        ),
     ] = None,
     waves: Annotated[
-        int | None, typer.Option("--waves", help="Number of waves, 6 months apart (overrides the spec).")
+        int | None,
+        typer.Option("--waves", min=1, help="Number of waves, 6 months apart (overrides the spec)."),
     ] = None,
     print_spec: Annotated[
         bool, typer.Option("--print-spec", help="Print the spec that would be used (YAML) and stop.")
@@ -70,43 +68,44 @@ def simulate(
     from moclab.model import find_model, load_model
     from moclab.simulate import compile_simulation, default_spec, load_spec
 
-    console = Console(highlight=False, soft_wrap=True)
-    path = find_model(model)
-    pathway_model = load_model(path)
-    chosen = load_spec(spec) if spec is not None else default_spec(pathway_model)
-    changes: dict[str, Any] = {}
-    if sites is not None:
-        changes["sites"] = sites
-    if per_site is not None:
-        changes["recipients"] = _per_site(per_site)
-    if waves is not None:
-        changes["waves"] = {"count": waves, "interval_months": 6}
-    if changes:
-        chosen = chosen.with_design(**changes)
-    if print_spec:
-        typer.echo(yaml.safe_dump(chosen.to_yaml_dict(), sort_keys=False, allow_unicode=True, width=110))
-        return
-    if output is None:
-        raise MoclabError("say where to write the study with -o FOLDER", hint="or use --print-spec")
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise MoclabError(
-            f"{display_path(output)} is not empty; moclab never overwrites files",
-            hint="give a new folder name (it is created), or an empty folder",
-        )
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("checking the spec against the model", total=3)
-        plan = compile_simulation(pathway_model, chosen)
-        progress.update(task, advance=1, description="drawing the study")
-        study = plan.study(seed)
-        progress.update(task, advance=1, description=f"writing {display_path(output)}")
-        study.write(output)
-        progress.update(task, advance=1)
+    console = Console(highlight=False)
+    with errors_exit():
+        recipients = _per_site(per_site) if per_site is not None else None
+        if output is None and not print_spec:
+            raise UsageError("say where to write the study with -o FOLDER", hint="or use --print-spec")
+        path = find_model(model)
+        if output is not None and not print_spec:
+            inputs = [path] + ([spec] if spec is not None else [])
+            check_output_folder(output, force=force, command="simulate", inputs=inputs)
+        pathway_model = load_model(path)
+        chosen = load_spec(spec) if spec is not None else default_spec(pathway_model)
+        changes: dict[str, Any] = {}
+        if sites is not None:
+            changes["sites"] = sites
+        if recipients is not None:
+            changes["recipients"] = recipients
+        if waves is not None:
+            changes["waves"] = {"count": waves, "interval_months": 6}
+        if changes:
+            chosen = chosen.with_design(**changes)
+        if print_spec or output is None:  # without --print-spec, a missing -o was refused above
+            typer.echo(yaml.safe_dump(chosen.to_yaml_dict(), sort_keys=False, allow_unicode=True, width=110))
+            return
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as progress:
+            task = progress.add_task("checking the spec against the model", total=3)
+            plan = compile_simulation(pathway_model, chosen)
+            progress.update(task, advance=1, description="drawing the study")
+            study = plan.study(seed)
+            progress.update(task, advance=1, description=f"writing {display_path(output)}")
+            with staged_folder(output, "simulate") as staging:
+                study.write(staging)
+            progress.update(task, advance=1)
     truth = study.truth
     realised = truth.realised
     console.print(

@@ -11,7 +11,8 @@ The map file of `moclab import redcap` holds the same keys as a `sources:` entry
     instances: {1: baseline, 2: m6}                  # repeat instances -> waves
     site: clinic                                     # the field holding each record's site
 
-or just the field map (``acc_q1: aim_1``). Nothing the user gave is modified; existing outputs are refused.
+or just the field map (``acc_q1: aim_1``). Nothing the user gave is modified; outputs follow docs/cli.md (an
+existing output is replaced only with ``--force``), and `redcap check` exits 1 when it finds errors.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import typer
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
+from moclab.cli.conventions import check_output_file, check_output_folder, replacing_file, staged_folder
+from moclab.cli.output import errors_exit
 from moclab.errors import MoclabError, display_path
 
 import_app = typer.Typer(
@@ -104,7 +107,11 @@ def redcap_dictionary(
     """Write a REDCap data dictionary for moclab instruments (upload: Project Setup > Data Dictionary)."""
     from moclab.study.sources import write_redcap_dictionary
 
-    path = write_redcap_dictionary(instruments, output, subject=subject, record_id=record_id, overwrite=force)
+    with errors_exit():
+        check_output_file(output, force=force)
+        path = write_redcap_dictionary(
+            instruments, output, subject=subject, record_id=record_id, overwrite=force
+        )
     console = _console()
     console.print(f"Wrote the REDCap data dictionary {display_path(path)} ({', '.join(instruments)}).")
     console.print(
@@ -119,32 +126,44 @@ def redcap_check(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write every problem to this CSV file.")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --report file if it exists.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary and problems as JSON.")] = False,
 ) -> None:
-    """Read a REDCap export against its dictionary and list every problem (the files are not changed)."""
+    """Read a REDCap export against its dictionary and list every problem (the files are not changed).
+
+    Exits 1 when it finds errors (values that cannot be imported), 0 when it finds none (warnings alone).
+    """
     from moclab.study.sources import read_redcap
 
-    if report is not None and report.exists():
-        raise MoclabError(f"{display_path(report)} already exists; moclab does not overwrite files")
-    source = read_redcap(records, dictionary, show_progress=not as_json)
-    if report is not None:
-        source.report().to_csv(report, index=False, lineterminator="\n")
+    with errors_exit():
+        if report is not None:
+            check_output_file(report, force=force, inputs=[records, dictionary])
+        source = read_redcap(records, dictionary, show_progress=not as_json)
+        if report is not None:
+            with replacing_file(report) as temporary:
+                source.report().to_csv(temporary, index=False, lineterminator="\n")
+    errors = any(problem.severity == "error" for problem in source.problems)
     if as_json:
         from moclab.plain import plain
 
         typer.echo(json.dumps(plain(source.to_dict()), indent=2))
-        return
-    console = _console()
-    console.print(source.summary())
-    _print_problems(console, list(source.problems))
-    if report is not None:
-        console.print(f"Every problem is in {display_path(report)}.")
+    else:
+        console = _console()
+        console.print(source.summary())
+        _print_problems(console, list(source.problems))
+        if report is not None:
+            console.print(f"Every problem is in {display_path(report)}.")
+    if errors:
+        raise typer.Exit(1)
 
 
 def import_redcap(
     records: Annotated[Path, typer.Argument(help="The records export (CSV, raw or labels).")],
     dictionary: Annotated[Path, typer.Argument(help="The project's data dictionary (CSV).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The study folder to create.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the study an earlier `moclab import` wrote in -o.")
+    ] = False,
     map_file: Annotated[
         Path | None,
         typer.Option(
@@ -160,31 +179,35 @@ def import_redcap(
     """Create a study folder from a REDCap export: moclab.yaml, recipients, item responses, problem report."""
     from moclab.study.sources import import_redcap_study
 
-    options = read_map(map_file) if map_file is not None else ImportMap()
-    imported = import_redcap_study(
-        records,
-        dictionary,
-        output,
-        map=options.map or None,
-        waves=options.waves or None,
-        instances=options.instances or None,
-        wave=options.wave,
-        site=site or options.site,
-        team=team or options.team,
-        values=options.values,
-        title=title,
-        show_progress=True,
-    )
+    given = [records, dictionary] + ([map_file] if map_file is not None else [])
+    with errors_exit():
+        check_output_folder(output, force=force, command="import", inputs=given)
+        options = read_map(map_file) if map_file is not None else ImportMap()
+        with staged_folder(output, "import") as staging:
+            imported = import_redcap_study(
+                records,
+                dictionary,
+                staging,
+                map=options.map or None,
+                waves=options.waves or None,
+                instances=options.instances or None,
+                wave=options.wave,
+                site=site or options.site,
+                team=team or options.team,
+                values=options.values,
+                title=title,
+                show_progress=True,
+            )
     console = _console()
     responses = imported.responses
     console.print(
-        f"Created the study folder {display_path(imported.path)}: {len(imported.source.records)} recipients, "
+        f"Created the study folder {display_path(output)}: {len(imported.source.records)} recipients, "
         f"{len(imported.waves)} wave(s) ({', '.join(imported.waves)}), {len(responses.table)} item responses "
         f"of {', '.join(i.id for i in imported.instruments)}."
     )
     _print_problems(console, list(responses.problems))
-    console.print(f"Every problem is listed in {display_path(imported.path / 'import-report.csv')}.")
-    folder = display_path(imported.path)
+    console.print(f"Every problem is listed in {display_path(output / 'import-report.csv')}.")
+    folder = display_path(output)
     console.print(f"Next: `moclab validate {folder}`, then `moclab score {folder}`.")
 
 

@@ -3,18 +3,21 @@
 `moclab validate STUDY` prints every problem of a study at once, one per line with file, line or row and
 column, and exits 1 when any is an error; on success it prints the warnings and the study's summary.
 `moclab new DEST` starts a study folder from a pathway-model template; `moclab example DEST` copies the
-bundled synthetic example. Neither overwrites anything.
+bundled synthetic example. Both write only into a new or empty folder, or with ``--force`` over the folder
+an earlier run of the same kind wrote (docs/cli.md).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from moclab.cli.conventions import check_output_folder, staged_folder
 from moclab.cli.output import errors_exit, print_problems
 from moclab.errors import MoclabError, ValidationError
 
@@ -92,6 +95,15 @@ def _pathways_to_judge(study: Study) -> int | None:
         return None
 
 
+def _write_study(dest: Path, force: bool, command: str, write: Callable[[Path], Path]) -> Path:
+    """Write a study folder with `write` after checking `dest` by the rules of docs/cli.md; the path."""
+    with errors_exit():
+        folder = check_output_folder(dest, force=force, command=command)
+        with staged_folder(folder, command) as staging:
+            write(staging)
+    return dest
+
+
 def new(
     dest: Annotated[Path, typer.Argument(help="The folder to create (it must not exist, or be empty).")],
     template: Annotated[
@@ -100,12 +112,17 @@ def new(
     title: Annotated[
         str | None, typer.Option("--title", help="The study title (default: from the folder name).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the folder an earlier `moclab new` wrote.")
+    ] = False,
 ) -> None:
     """Start a study folder from a pathway-model template: moclab.yaml, model.yaml, empty data tables."""
+    from moclab.model import template_path
     from moclab.study import new_study
 
     with errors_exit():
-        path = new_study(dest, template=template, title=title)
+        template_path(template)  # an unknown template is an error before anything is written
+    path = _write_study(dest, force, "new", lambda folder: new_study(folder, template=template, title=title))
     console = _console()
     console.print(f"Created the study folder {path} from the '{template}' template.")
     console.print(f"Next: read {path / 'README.md'}, fill in data/*.csv, then run `moclab validate {path}`.")
@@ -113,12 +130,14 @@ def new(
 
 def example(
     dest: Annotated[Path, typer.Argument(help="The folder to create (it must not exist, or be empty).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the folder an earlier `moclab example` wrote.")
+    ] = False,
 ) -> None:
     """Copy the bundled example study (synthetic data, not real people) to play with."""
     from moclab.study import copy_example
 
-    with errors_exit():
-        path = copy_example(dest)
+    path = _write_study(dest, force, "example", copy_example)
     console = _console()
     console.print(f"Copied the example study (synthetic data, not real people) to {path}.")
     console.print(f"Try `moclab validate {path}`.")

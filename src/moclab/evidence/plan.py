@@ -99,7 +99,12 @@ class PathwayPlan:
 
     @property
     def label(self) -> str:
-        return self.pathway.label or " → ".join((self.strategy, *self.mechanisms, self.outcome))
+        return self.pathway.label or self.plan_label()
+
+    def plan_label(self, *, without_strategy: bool = False) -> str:
+        """strategy → mechanism(s) → outcome, or mechanism(s) → outcome `without_strategy`."""
+        head = () if without_strategy else (self.strategy,)
+        return " → ".join((*head, *self.mechanisms, self.outcome))
 
     def sign_between(self, source: str, target: str) -> int:
         """The expected sign from `source` to `target` along the pathway: the product of the link signs."""
@@ -187,6 +192,14 @@ class _Locator:
                 break
         return where
 
+    def measure(self, name: str, node_id: str) -> dict[str, Any]:
+        """Where a measure is declared (measures.<name> in moclab.yaml), else where its model node is."""
+        self.config()
+        position = locate(self._config_data, ["measures", name])
+        if position:
+            return {"file": display_path(self.config_file), "line": position[0], "column": position[1]}
+        return self.node(node_id)
+
     def node(self, node_id: str) -> dict[str, Any]:
         model = self.study.model
         ids = model.node_ids
@@ -227,6 +240,8 @@ class _Planner:
         self.types = {node.id: node.type for node in self.model.nodes}
         self.arm_column = tables.recipients.arm
         self.cluster_column = tables.recipients.cluster
+        #: Declared measures that pathways need but the measures table has no rows of.
+        self.without_rows: set[str] = set()
 
     # -- variables -----------------------------------------------------------------------------------------
 
@@ -255,17 +270,45 @@ class _Planner:
                 **where,
             )
             return None
-        if not self.is_recipient_level(variable):
+        if variable in self.outcome_measures and not self.is_recipient_level(variable):
             self.problems.add(
                 f"pathway '{pathway.id}': the {role} '{node}' is measured as '{variable}' in the outcomes "
-                "table "
-                "(per site or team), but the scorecard analyses recipients' values",
+                "table (per site or team), but the scorecard analyses recipients' values",
                 hint="choose a recipient-level outcome for this pathway (evidence.pathways: - {id: "
                 f"{pathway.id}, outcome: ...}})",
                 **self.where.node(node),
             )
             return None
+        if not self.is_recipient_level(variable):
+            self.no_values(pathway, node, role, variable)
+            return None
         return variable
+
+    def no_values(self, pathway: ResolvedPathway, node: str, role: str, measure: str) -> None:
+        """A node mapped to a declared measure that has no rows in the measures table: not collected yet, or
+        written under another name in the data (``Trust`` for ``trust``)."""
+        self.without_rows.add(measure)
+        table = self.study.config.tables.measures.path
+        present = sorted(self.measures | self.outcome_measures)
+        same_but_case = [name for name in present if name.casefold() == measure.casefold()]
+        if same_but_case:
+            hint = (
+                f"{did_you_mean(measure, same_but_case)} Measure names are case-sensitive: write the same "
+                f"name in {table} and under measures: in moclab.yaml"
+            )
+        else:
+            hint = did_you_mean(
+                measure,
+                present,
+                advice=f"collect it (or correct its name in {table}), or leave this pathway out by listing "
+                "the pathways to judge under evidence.pathways",
+            )
+        self.problems.add(
+            f"pathway '{pathway.id}': the {role} '{node}' has no data: measure '{measure}' is declared but "
+            f"has no rows in {table}",
+            hint=hint,
+            **self.where.measure(measure, node),
+        )
 
     # -- waves ---------------------------------------------------------------------------------------------
 
@@ -604,6 +647,15 @@ class _Planner:
                 plans.append(plan)
         # Study-wide settings are checked once per pathway; report each problem once.
         self.problems.problems = list(dict.fromkeys(self.problems.problems))
+        if self.without_rows:
+            # The study's warnings about these measures explain the errors (an undeclared 'Trust' in the data
+            # beside a declared 'trust' without rows): list them after the errors rather than lose them.
+            names = {f"'{name.casefold()}'" for name in self.without_rows}
+            self.problems.extend(
+                warning
+                for warning in self.study.warnings
+                if any(name in warning.message.casefold() for name in names)
+            )
         self.problems.raise_if_any()
         return plans
 
@@ -626,11 +678,14 @@ def plan_pathways(study: Study, settings: EvidenceSettings) -> list[PathwayPlan]
     Raises
     ------
     StudyError
-        The study names no pathway model, or the model has no pathway.
+        The study names no pathway model, the model has no pathway, or the measures table has no data
+        rows yet.
     ValidationError
         Every unresolvable reference at once: a pathway whose strategy, mechanism or outcome has no data
-        (naming the pathway, the node and the model's YAML line), unknown pathways, waves, covariates,
-        subgroups, non-target outcomes or links in the ``evidence:`` section (with their moclab.yaml line).
+        (naming the pathway, the node and the model's YAML line, or the measure's line in moclab.yaml when
+        it is declared but has no rows, with "did you mean" among the measures of the data), unknown
+        pathways, waves, covariates, subgroups, non-target outcomes or links in the ``evidence:`` section
+        (with their moclab.yaml line). The study's warnings about measures without rows follow the errors.
 
     Examples
     --------
@@ -653,6 +708,13 @@ def plan_pathways(study: Study, settings: EvidenceSettings) -> list[PathwayPlan]
             f"{display_path(study.path)}: the study names no pathway model, so there are no pathways to "
             "judge",
             hint="add `model: model.yaml` to moclab.yaml (see `moclab new` for a template)",
+        )
+    if study.measures.empty:
+        measures = study.config.tables.measures.path
+        raise StudyError(
+            f"{display_path(study.path)}: {measures} has no data rows yet (only the header), so no pathway "
+            "can be judged",
+            hint=f"fill in {measures}; `moclab validate` checks the study again once it has data",
         )
     if not study.model.pathways_resolved():
         raise StudyError(

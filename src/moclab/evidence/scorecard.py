@@ -9,6 +9,7 @@ from `StudyEvidence.to_dict()` and the result objects.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -278,13 +279,28 @@ class EvidenceScorecard:
     def rich_table(self, *, compact: bool = False) -> Table:
         """The matrix as a rich Table: ✓ met, ◐ partly met, ✗ not met, ? not testable.
 
-        ``compact`` shows the symbols only (for narrow terminals).
+        ``compact`` keeps one terminal line per pathway: the symbols only under one-letter headers (the
+        first letter of each criterion's short name: A association, S specificity, C consistency, E
+        experimental manipulation, T timeline, G gradient, P plausibility), the short form of the
+        conclusion, and the pathway's label cut with an ellipsis when the width is too narrow; the table
+        fills the width it is printed in (``console.print(table, width=...)`` narrows it).
         """
-        table = Table(box=box.SIMPLE_HEAVY, title="Mechanism evidence scorecard", title_justify="left")
-        table.add_column("pathway", overflow="fold", min_width=16)
-        table.add_column("conclusion", overflow="fold", min_width=10)
+        table = Table(
+            box=box.SIMPLE_HEAVY, title="Mechanism evidence scorecard", title_justify="left", expand=compact
+        )
+        # A strategy every pathway starts from moves into the compact header, so a cut label keeps the
+        # mechanism and the outcome that tell the rows apart.
+        shared = _shared_strategy(self.pathways) if compact else None
+        if compact:  # the pathway column takes what the others leave: the table fills the width it is given
+            header = f"{shared} → pathway" if shared else "pathway"
+            table.add_column(header, no_wrap=True, overflow="ellipsis", ratio=1)
+            table.add_column("conclusion", no_wrap=True)
+        else:
+            table.add_column("pathway", overflow="fold", min_width=16)
+            table.add_column("conclusion", overflow="fold", min_width=10)
         for criterion in CRITERIA:
-            table.add_column(criterion.short, justify="center", no_wrap=True)
+            header = criterion.short[0].upper() if compact else criterion.short
+            table.add_column(header, justify="center", no_wrap=True)
         for pathway in self.pathways:
             grade = pathway.conclusion.grade if pathway.conclusion is not None else ""
             cells = [
@@ -294,7 +310,8 @@ class EvidenceScorecard:
                 status = pathway.verdict(criterion.id).status
                 text = status.symbol if compact else f"{status.symbol} {status.value}"
                 cells.append(Text(text, style=STATUS_STYLE[status]))
-            table.add_row(pathway.label, *cells)
+            label = pathway.plan.plan_label(without_strategy=True) if shared else pathway.label
+            table.add_row(label, *cells)
         return table
 
     def details(self) -> RenderableType:
@@ -415,3 +432,11 @@ class StudyEvidence:
         return (
             f"StudyEvidence({self.study.get('title', '')!r}, {self.scorecard!r}, seed={self.settings.seed})"
         )
+
+
+def _shared_strategy(pathways: Sequence[PathwayEvidence]) -> str | None:
+    """The strategy of every pathway when they share one and their labels are the default ones, else None."""
+    strategies = {pathway.plan.strategy for pathway in pathways}
+    if len(strategies) != 1 or any(pathway.plan.pathway.label for pathway in pathways):
+        return None
+    return strategies.pop()

@@ -1,10 +1,14 @@
-"""The report folder: created new, or reused only when an earlier moclab report marked it as its own.
+"""The output-folder policy: moclab writes only into a new or empty folder, or one it marked as its own.
 
-moclab writes a report into a folder that does not exist, is empty, or holds the marker file
-``.moclab-report`` that an earlier report left there; anything else is refused, so a user's folder is never
-written into by mistake. Even in a marked folder, only the report's own files are replaced (each through a
-temporary file renamed over the old one, so an interrupted write leaves the earlier report whole); other
-files the user put there are left alone.
+Every folder a moclab command writes holds the marker file ``.moclab-output``, naming the command that wrote
+it (folders written before that rule hold ``.moclab-report``, ``.moclab-demo`` or ``.moclab-qual-analyze``,
+which count as well). A non-empty folder without a marker holds someone else's files and is refused. Even in
+a marked folder, only moclab's own files are replaced, each through a temporary file renamed over the old one
+so that an interrupted write leaves the earlier output whole; other files the user put there are left alone.
+
+The command line adds the rest of the rules of docs/cli.md (a marked folder is replaced only with
+``--force``; see `moclab.cli.conventions`); a program calling `moclab.report.write_report` gets the rules
+of this module.
 """
 
 from __future__ import annotations
@@ -15,11 +19,59 @@ from pathlib import Path
 
 from moclab.errors import MoclabError, display_path
 
-__all__ = ["MARKER", "check_report_folder", "write_report_files"]
+__all__ = ["MARKER", "OLDER_MARKERS", "check_report_folder", "mark_folder", "marked_by", "write_report_files"]
 
-#: The file that marks a folder as written by moclab's report writer.
-MARKER = ".moclab-report"
-_MARKER_TEXT = "written by moclab (moclab.report); moclab may replace the report's files in this folder\n"
+#: The file that marks a folder as written by a moclab command; its first line names the command.
+MARKER = ".moclab-output"
+#: Markers of folders written by earlier versions of moclab, with the command each stands for.
+OLDER_MARKERS = {".moclab-report": "analyze", ".moclab-demo": "demo", ".moclab-qual-analyze": "qual analyze"}
+_MARKER_PREFIX = "written by moclab "
+
+
+def marked_by(folder: Path) -> str | None:
+    """The command that wrote `folder` (``"analyze"``, ``"qual analyze"``), or None when no moclab
+    command marked it (it does not exist, or holds no marker).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> marked_by(folder) is None
+    True
+    >>> mark_folder(folder, "simulate")
+    >>> marked_by(folder)
+    'simulate'
+    """
+    marker = folder / MARKER
+    if marker.is_file():
+        first = marker.read_text(encoding="utf-8", errors="replace").partition("\n")[0]
+        return first.removeprefix(_MARKER_PREFIX).strip() or "an unknown command"
+    for name, command in OLDER_MARKERS.items():
+        if (folder / name).is_file():
+            return command
+    return None
+
+
+def mark_folder(folder: Path, command: str) -> None:
+    """Create `folder` (and its parents) when missing and write the marker naming `command` into it.
+
+    Raises
+    ------
+    MoclabError
+        When the folder cannot be created or written.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / MARKER).write_text(
+            f"{_MARKER_PREFIX}{command}\n"
+            "moclab may replace the files it wrote here (with --force); it leaves other files alone\n",
+            encoding="utf-8",
+        )
+    except OSError as error:
+        raise MoclabError(
+            f"{display_path(folder)}: the folder could not be written ({error.strerror or error})",
+            hint="check that the folder is writable and the disk is not full",
+        ) from None
 
 
 def check_report_folder(folder: Path) -> None:
@@ -28,31 +80,33 @@ def check_report_folder(folder: Path) -> None:
     Raises
     ------
     MoclabError
-        When `folder` is a file, or a non-empty folder without the marker of an earlier report.
+        When `folder` is a file, or a non-empty folder that no moclab command marked as its own.
     """
     if folder.exists() and not folder.is_dir():
         raise MoclabError(
             f"{display_path(folder)}: exists and is not a folder",
             hint="choose a folder for the report with -o",
         )
-    if not folder.is_dir() or (folder / MARKER).is_file():
+    if not folder.is_dir() or marked_by(folder) is not None:
         return
     others = sorted(item.name for item in folder.iterdir())
     if others:
         shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise MoclabError(
-            f"{display_path(folder)}: the folder holds other files ({shown}) and no earlier moclab report; "
-            "moclab writes a report only into a new or empty folder, or over an earlier report",
+            f"{display_path(folder)}: the folder holds other files ({shown}) and no earlier moclab report "
+            "or other moclab output; "
+            "moclab writes only into a new or empty folder, or over its own earlier output",
             hint="choose another folder with -o",
         )
 
 
 def write_report_files(folder: Path, files: Mapping[str, str]) -> None:
-    """Write `files` (name → text) into `folder` after `check_report_folder`, with the marker first."""
+    """Write `files` (name → text) into `folder` after `check_report_folder`, marking the folder first
+    (as written by ``analyze`` unless a command marked it already)."""
     check_report_folder(folder)
+    if marked_by(folder) is None:
+        mark_folder(folder, "analyze")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         for name, text in files.items():
             target = folder / name
             temporary = folder / f".{name}.partial"

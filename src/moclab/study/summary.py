@@ -24,6 +24,9 @@ from rich.text import Text
 from moclab.plain import plain
 from moclab.study.study import Study
 
+#: Above this many clusters the terminal summary shows the logged support per arm, not per cluster.
+_MAX_CLUSTER_ROWS = 12
+
 
 @dataclass(frozen=True, repr=False)
 class StudySummary:
@@ -193,12 +196,35 @@ class StudySummary:
 
     def _activities_table(self) -> Table:
         assert self.activities is not None
+        if len(self.activities) > _MAX_CLUSTER_ROWS and "arm" in self.activities.columns:
+            return self._activities_by_arm()
         table = Table(title=f"Support activities per {self.cluster}", title_justify="left")
         columns = list(self.activities.columns)
         for column in columns:
             table.add_column(column, justify="left" if column in (self.cluster, "arm") else "right")
         for row in self.activities.itertuples(index=False):
             table.add_row(*(_count(value) if isinstance(value, float) else str(value) for value in row))
+        return table
+
+    def _activities_by_arm(self) -> Table:
+        """Many clusters: the support per arm (the per-cluster table is `activities`, and in --json)."""
+        assert self.activities is not None
+        numeric = [c for c in self.activities.columns if c not in (self.cluster, "arm")]
+        table = Table(
+            title=f"Support activities per arm ({self.cluster}s with any logged support; median and range "
+            f"per {self.cluster})",
+            title_justify="left",
+        )
+        table.add_column("arm")
+        table.add_column(f"{self.cluster}s", justify="right")
+        for column in numeric:
+            table.add_column(f"{column} per {self.cluster}", justify="right")
+        for arm, rows in self.activities.groupby("arm", observed=True, sort=True):
+            cells = [str(arm), str(len(rows))]
+            for column in numeric:
+                values = rows[column]
+                cells.append(f"{_count(values.median())} ({_count(values.min())}–{_count(values.max())})")
+            table.add_row(*cells)
         return table
 
     def _repr_html_(self) -> str:
