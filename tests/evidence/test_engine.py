@@ -240,9 +240,13 @@ def test_a_constant_or_unmeasured_competitor_is_left_out_not_allowed_to_sink_the
         "positive_emotion",
         "psych_safety",
     ]
-    assert "competing mechanism 'credibility' left out of the models: it does not vary at wave m6" in (
-        pathway.notes
-    )
+    left_out = "it is constant (3 for every analysed recipient) at wave m6"
+    assert f"competing mechanism 'credibility' left out of the models: {left_out}" in pathway.notes
+    # Specificity names the constant competitor rather than reading it as one never measured.
+    specificity = pathway.verdict("specificity")
+    assert f"the competing mechanism credibility is left out: {left_out}" in specificity.reason
+    assert "no competing mechanism was measured" not in specificity.reason
+    assert specificity.evidence["left_out_alternatives"] == {"credibility": left_out}
 
 
 def test_a_bug_in_an_analysis_surfaces_as_an_exception_not_as_a_verdict(example_study, monkeypatch):

@@ -7,6 +7,7 @@ into this base and three mixins (`moclab.evidence.consistency_analyses`, `moclab
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,6 +85,8 @@ class PathwayAnalysisBase:
         self.multilevel_fallback: str | None = None
         #: Warnings of the analysis itself (not of a result object), for the study's list of warnings.
         self.warnings: list[str] = []
+        #: Measured competing mechanisms left out of the models, with why (constant, sparse).
+        self.left_out_competitors: dict[str, str] = {}
 
     # -- helpers -------------------------------------------------------------------------------------------
 
@@ -98,9 +101,37 @@ class PathwayAnalysisBase:
         try:
             result = run()
         except MoclabError as error:
-            return None, failure_text(error)
+            return None, self.no_comparison_left or failure_text(error)
         self.results[name] = result
         return result, None
+
+    @functools.cached_property
+    def no_comparison_left(self) -> str | None:
+        """Why every model of the pathway fails when the rows with missing values leave a single strategy
+        value (one arm): the true cause, with the missing values per variable, rather than a model's
+        complaint about a constant strategy. None when a comparison is left."""
+        data, plan = self.data, self.plan
+        roles = [*plan.mechanisms, plan.outcome, *self.covariates_for(*plan.mechanisms, plan.outcome)]
+        frame = data.frame[list(dict.fromkeys(c for c in [data.x, *roles] if c in data.frame.columns))]
+        left = set(frame.dropna()[data.x].unique())
+        if len(left) >= 2 or frame[data.x].nunique() < 2:
+            return None
+        missing = frame.drop(columns=data.x).isna().sum()
+        counts = ", ".join(
+            f"{name} for {count} of {len(frame)}"
+            for name, count in missing[missing > 0].sort_values(ascending=False).items()
+        )
+        coding = plan.coding
+        if data.x_type == "arm" and coding.control is not None and coding.column is not None:
+            arms = [str(arm) for arm in self.study.recipients[coding.column].dropna().unique()]
+            kept = [coding.control] if left == {0.0} else sorted(set(arms) - {coding.control})
+            what = f"only arm {' and '.join(kept)} {'is' if len(kept) == 1 else 'are'} left"
+        else:
+            what = "a single strategy value is left" if left else "no row is left"
+        return (
+            f"{what} after leaving out the recipients with missing values, so there is nothing to compare "
+            f"(missing: {counts})"
+        )
 
     def mediation_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
@@ -143,19 +174,24 @@ class PathwayAnalysisBase:
         rows = data.frame.dropna(subset=[data.x, *plan.mechanisms, plan.outcome])
         threshold = self.settings.thresholds.baseline_coverage
         usable = []
+        self.left_out_competitors = {}
         for name in plan.alternatives:
             values = rows[name]
             coverage = float(values.notna().mean()) if len(rows) else 0.0
-            if values.nunique() < 2:
-                self.notes.append(
-                    f"competing mechanism '{name}' left out of the models: it does not vary at wave "
-                    f"{plan.mechanism_wave}"
-                )
+            distinct = values.dropna().unique()
+            if len(distinct) == 1:
+                why = f"it is constant ({distinct[0]:g} for every analysed recipient)"
+            elif len(distinct) == 0:
+                why = "it has no value for the analysed recipients"
             elif coverage < threshold:
-                self.notes.append(
-                    f"competing mechanism '{name}' left out of the models: measured for {coverage:.0%} of "
-                    f"the analysed recipients (threshold {threshold:.0%}, thresholds.baseline_coverage)"
-                )
+                why = f"it is measured for {coverage:.0%} of the analysed recipients"
+                why += f" (threshold {threshold:.0%}, thresholds.baseline_coverage)"
             else:
                 usable.append(name)
+                continue
+            why += f" at wave {plan.mechanism_wave}"
+            self.left_out_competitors[name] = why
+            note = f"competing mechanism '{name}' left out of the models: {why}"
+            if note not in self.notes:
+                self.notes.append(note)
         return tuple(usable)

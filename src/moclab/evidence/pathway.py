@@ -289,6 +289,7 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             level=level,
             sign=indirect_sign,
             unmeasured=plan.unmeasured_alternatives,
+            left_out=self.left_out_competitors,
             failures=failures,
         )
         found = self.consistency(indirect)

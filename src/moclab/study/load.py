@@ -79,7 +79,7 @@ def load_study(path: str | Path, *, show_progress: bool = True) -> Study:
     (True, ['baseline', 'm6', 'm12'])
     """
     config_path = find_config(path)
-    steps = 3 + 2 * 4  # config, model, read and check each of up to four tables, cross-checks
+    steps = 4 + 2 * 4  # config, model, read and check each of up to four tables, cross-checks, values
     with DelayedProgress("checking study", total=steps, enabled=show_progress) as progress:
         checked = StudyChecker(config_path, step=progress.step).run()
     return _study(checked)

@@ -7,7 +7,7 @@ carries no effect to a declared non-target outcome.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moclab.analysis.results import Effect
@@ -52,6 +52,7 @@ def judge_specificity(
     level: float,
     sign: int = 1,
     unmeasured: Sequence[str] = (),
+    left_out: Mapping[str, str] | None = None,
     failures: Sequence[str] = (),
     evidence: dict[str, Any] | None = None,
 ) -> Verdict:
@@ -72,6 +73,9 @@ def judge_specificity(
         The hypothesised direction of the indirect effect.
     unmeasured : sequence of str
         Competing mechanisms the model names but the data lack (reported).
+    left_out : mapping of str to str, optional
+        Competing mechanisms that were measured but left out of the models, with why (constant, measured
+        for too few recipients); reported, so a constant competitor is not read as an unmeasured one.
     failures : sequence of str
         Models that could not be estimated, with why (reported).
     """
@@ -83,16 +87,21 @@ def judge_specificity(
             "contrasts": {name: effect_numbers(effect) for name, effect in contrasts},
             "non_target_indirect": {name: effect_numbers(effect) for name, effect in non_targets},
             "unmeasured_alternatives": list(unmeasured),
+            "left_out_alternatives": dict(left_out or {}),
             "sign": sign,
             "failures": list(failures),
         }
     )
+    # A competitor left out of the models (constant, sparse) was measured: say why, never "not measured".
+    left_out_text = [
+        f"the competing mechanism {name} is left out: {why}" for name, why in (left_out or {}).items()
+    ]
     notes = []
     if unmeasured:
         notes.append(f"competing mechanisms without data: {', '.join(unmeasured)}")
     if failures:
         notes.append("; ".join(failures))
-    note_text = (" (" + "; ".join(notes) + ")") if notes else ""
+    note_text = (" (" + "; ".join(left_out_text + notes) + ")") if left_out_text or notes else ""
     if target is None:
         reason = "the mechanism's indirect effect could not be estimated" + note_text
         change = (
@@ -100,6 +109,13 @@ def judge_specificity(
         )
         return not_testable("specificity", rule, reason, change, extra)
     if not contrasts and not non_targets:
+        if left_out_text:
+            reason = f"there is nothing to compare the mechanism with: {'; '.join(left_out_text)}; and no "
+            reason += "non-target outcome was declared" + ((" (" + "; ".join(notes) + ")") if notes else "")
+            change = (
+                "check the data of the left-out competing mechanisms (a constant is often an export error)"
+            )
+            return not_testable("specificity", rule, reason, f"{change}, or {SPECIFICITY_CHANGE}", extra)
         reason = "there is nothing to compare the mechanism with: no competing mechanism was measured and no"
         reason += " non-target outcome was declared" + note_text
         return not_testable("specificity", rule, reason, SPECIFICITY_CHANGE, extra)

@@ -15,6 +15,7 @@ from moclab.errors import MoclabError, Problem, ProblemList, ValidationError, di
 from moclab.study.checks.activities import check_activities
 from moclab.study.checks.column_rules import column_rules
 from moclab.study.checks.config_checks import check_config, check_node_references, check_qualitative_section
+from moclab.study.checks.data_quality import check_data_quality
 from moclab.study.checks.declarations import check_declarations
 from moclab.study.checks.long_tables import check_measures, check_outcomes
 from moclab.study.checks.recipients import check_recipients
@@ -122,6 +123,8 @@ class StudyChecker:
                 TABLE_CHECKS[name](self)
             self.step("checking measures and model nodes")
             check_declarations(self)
+            self.step("checking values, missingness and variation")
+            check_data_quality(self)
         return CheckedStudy(
             folder=self.folder,
             config_path=self.config_path,

@@ -109,6 +109,14 @@ def column_rules(config: StudyConfig, name: str) -> list[ColumnRule]:
                 update.pop("values", None)
             spec = implied.model_copy(update=update)
         messages = {"bad_message": "wave not declared", "bad_hint": wave_hint} if role == "wave" else {}
+        if role == "cluster" and name == "recipients" and spec.values is not None:
+            # The declared sites: a site code written wrong would otherwise make a new site of one recipient.
+            cluster = config.design.cluster
+            messages = {
+                "bad_message": f"{cluster} not declared",
+                "bad_hint": f"correct the {cluster}, or add it to the values of tables.recipients.columns."
+                f"{column} in moclab.yaml (declared: {', '.join(str(v) for v in spec.values)})",
+            }
         result.append(ColumnRule(column, spec, role, key, ("tables", name, role), **messages))
     if name == "recipients":  # the assignment columns of the factors that target mechanisms
         for index, manipulation in enumerate(config.design.manipulations):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from moclab.errors import did_you_mean
+
 if TYPE_CHECKING:
     from moclab.study.checks.checker import StudyChecker
 
@@ -14,25 +16,34 @@ def check_declarations(checker: StudyChecker) -> None:
     config = checker.config
     assert config is not None
     present: set[str] = set()
-    have_data, all_read = False, True
+    written: set[str] = set()  # the names as the data write them, for "did you mean"
+    all_filled = True
     for name in ("measures", "outcomes"):
         frame = checker.tables.get(name)
         spec = getattr(config.tables, name)
         if spec is None:
             continue
-        if frame is not None and spec.measure in frame.columns:
-            present.update(frame[spec.measure].dropna().unique())
+        if frame is not None and spec.measure in frame.columns and not frame.empty:
+            written.update(frame[spec.measure].dropna().unique())
+            present.update(written)
             if name == "measures" and checker.plan is not None:
                 present.update(checker.plan.field_owner[f][0] for f in present & checker.item_fields)
-            have_data = have_data or not frame.empty
         else:
-            all_read = False
-    if have_data and all_read:  # a table that could not be read is reported already
+            all_filled = False
+    # A table that could not be read is reported already, and a header-only one warned about ("no data rows
+    # yet"): its measures are not missing, they are not collected yet.
+    if all_filled:
+        undeclared = sorted(written - set(config.measures) - checker.item_fields)
         for measure in config.measures:
             if measure not in present:
                 checker.warn(
                     f"measure '{measure}' is declared but has no values in the data",
-                    hint="check the measure names in the data, or remove the declaration",
+                    hint=did_you_mean(
+                        measure,
+                        undeclared,
+                        advice="correct the measure's name in the data or here, collect it, or remove the "
+                        "declaration",
+                    ),
                     **checker.at("measures", measure),
                 )
     if checker.model_nodes is None:

@@ -231,6 +231,8 @@ def _check_undeclared(checker: StudyChecker, frame: pd.DataFrame, source: TableS
         else:
             message = f"measure '{name}' is not declared in moclab.yaml, so its values are not checked"
             advice = "declare it under measures: in moclab.yaml (label, range, node)"
+            if close and close[0].casefold() == str(name).casefold():
+                advice = "measure names are case-sensitive: write the name as declared"
             hint = f"{suggestion_hint(close)} {advice}" if close else advice
         checker.report(
             row_problem(
