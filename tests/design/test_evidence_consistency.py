@@ -48,7 +48,7 @@ def test_engine_matches_the_scorecard_analysis(tmp_path, two_mechanism_model, cl
     assert fit.paths["total"][2][0] == pytest.approx(total.p, rel=1e-6)
     assert fit.paths["direct"][0][0] == pytest.approx(direct.estimate, rel=1e-8)
     assert fit.paths["direct"][2][0] == pytest.approx(direct.p, rel=1e-6)
-    codes = fast_statuses(target, fit, "percentile", 0.95)
+    codes = fast_statuses(target, fit, "percentile", 0.95).codes
     assert STATUSES[codes["strong_association"][0]] == pathway.verdict("strong_association").status.value
     assert STATUSES[codes["experimental_manipulation"][0]] == (
         pathway.verdict("experimental_manipulation").status.value

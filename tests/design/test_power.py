@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -170,8 +172,13 @@ def test_full_criteria_score_every_criterion_like_the_fast_engine(two_mechanism_
     fast = _run(two_mechanism_model, spec, criteria="fast", **options)
     rows = full.table[full.table["quantity"].str.startswith("criterion:")]
     assert len(rows) == 7 and rows["estimated"].all()
-    shares = rows[["power", "partly_met", "not_met", "not_testable"]].sum(axis=1)
+    shares = rows[["power", "partly_met", "not_met", "not_testable"]].fillna(0).sum(axis=1)
     np.testing.assert_allclose(shares, 1.0)
+    # A criterion not testable in any replication has no power (NaN) and the scorecard's reason, never 0.
+    never = rows[rows["not_testable"] == 1]
+    assert never["power"].isna().all() and (~never["testable"]).all()
+    assert (never["reason"].str.startswith("not testable in any replication: ")).all()
+    assert rows.loc[rows["not_testable"] < 1, "power"].notna().all()
     for name in ("strong_association", "experimental_manipulation", "specificity"):
         quantity = f"criterion:{name}"
         pair = [
@@ -179,3 +186,40 @@ def test_full_criteria_score_every_criterion_like_the_fast_engine(two_mechanism_
             for r in (full, fast)
         ]
         np.testing.assert_allclose(pair[0], pair[1])
+
+
+def test_a_criterion_never_testable_has_no_power_and_says_why(mediator_model, mackinnon_spec):
+    """One mechanism and nothing to compare it with: specificity cannot be tested in any replication."""
+    result = power_analysis(
+        mediator_model, mackinnon_spec(0.39, 0.39, 60), sites=1, reps=6, method="joint", seed=2
+    )
+    rows = result.table.set_index("quantity")
+    specificity = rows.loc["criterion:specificity"]
+    assert math.isnan(specificity["power"]) and math.isnan(specificity["mc_se"])
+    assert specificity["not_testable"] == 1.0 and not specificity["testable"]
+    assert "no competing mechanism was measured" in specificity["reason"]
+    association = rows.loc["criterion:strong_association"]
+    assert association["testable"] and association["reason"] == ""
+    assert association["power"] == association["successes"] / 6
+    timeline = rows.loc["criterion:timeline"]
+    assert not timeline["estimated"] and "criteria='full'" in timeline["reason"]
+    assert result.table_of().loc["1 sites", "criterion met: Specificity"] == "not testable"
+
+
+def test_specificity_is_testable_for_the_recipient_pathway_template():
+    """Each recipient-pathway mechanism has measured competitors, so the parallel-mediator model is judged
+    (the rank check once made every multi-mediator model singular and specificity never testable)."""
+    result = power_analysis(
+        "recipient-pathway",
+        sites=[8],
+        reps=6,
+        pathways=["isp_support__trust__acceptability", "isp_support__credibility__feasibility"],
+        method="mc",
+        n_mc=500,
+        seed=4,
+    )
+    specificity = result.table[result.table["quantity"] == "criterion:specificity"]
+    assert len(specificity) == 2
+    assert (specificity["not_testable"] == 0).all() and specificity["testable"].all()
+    assert specificity["power"].notna().all() and (specificity["failed"] == 0).all()
+    np.testing.assert_allclose(specificity[["power", "partly_met", "not_met"]].sum(axis=1), 1.0)

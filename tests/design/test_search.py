@@ -8,7 +8,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import special
 
-from moclab.design import PowerResult, design_cost, sample_size_search
+from moclab.design import PowerResult, design_cost, power_answers, sample_size_search
 from moclab.design.scenario import PowerTarget
 from moclab.errors import MoclabError
 
@@ -31,10 +31,10 @@ TARGET = PowerTarget(
 )
 
 
-def _result(rows: list[dict]) -> PowerResult:
+def _result(rows: list[dict], quantity: str = "indirect:monte_carlo") -> PowerResult:
     table = pd.DataFrame(rows)
     table["pathway"] = TARGET.id
-    table["quantity"] = "indirect:monte_carlo"
+    table["quantity"] = quantity
     table["power"] = table["successes"] / table["reps"]
     table["mc_se"] = np.sqrt(table["power"] * (1 - table["power"]) / table["reps"])
     table["estimated"] = True
@@ -132,3 +132,41 @@ def test_separation_and_flat_curves_are_reported():
 def test_bad_searches_are_clear_errors(rows, options, message):
     with pytest.raises(MoclabError, match=message):
         sample_size_search(_result(rows), **options)
+
+
+def test_a_size_beyond_the_grid_is_never_given_as_the_answer():
+    """Power far below the target at every size: the fitted curve crosses it beyond the largest size
+    simulated, which the search reports as an extrapolation, not as the number of sites needed."""
+    search = sample_size_search(_result(_grid([10, 20, 30], reps=400, intercept=-9.0)), target=0.8)
+    assert search.fitted_size > 30
+    assert search.required is None and search.smallest_reaching is None
+    assert search.sentence().startswith("More than 30 sites for power 0.80")
+    assert "x → m → y" in search.sentence() and "About" not in search.sentence()
+    assert any("extrapolation" in note and "40:60:10" in note for note in search.notes)
+
+
+def test_answers_read_the_grid_with_a_wilson_interval():
+    from statsmodels.stats.proportion import proportion_confint
+
+    rows = _grid([10, 20, 30], reps=200)  # power 0.15, 0.55, 0.82
+    answer = power_answers(_result(rows), target=0.8).iloc[0]
+    assert answer["status"] == "reached" and answer["size"] == 30 and answer["dimension"] == "sites"
+    successes = rows[2]["successes"]
+    assert answer["power"] == successes / 200
+    low, high = proportion_confint(successes, 200, alpha=0.05, method="wilson")
+    assert (answer["low"], answer["high"]) == pytest.approx((low, high), rel=1e-9)
+    beyond = power_answers(_result(rows), target=0.9).iloc[0]
+    assert beyond["status"] == "not reached" and beyond["size"] is None
+    assert beyond["power"] == successes / 200 and beyond["largest"] == "30 sites"
+    assert beyond["next_sweep"] == "40:60:10"
+
+
+def test_answers_say_a_criterion_was_not_testable():
+    rows = _grid([10, 20], reps=50)
+    result = _result(rows, quantity="criterion:specificity")
+    result.table["power"] = np.nan
+    result.table["testable"] = False
+    result.table["reason"] = "not testable in any replication: no competing mechanism was measured"
+    answer = power_answers(result, quantities=["criterion:specificity"]).iloc[0]
+    assert answer["status"] == "not testable" and np.isnan(answer["power"])
+    assert "no competing mechanism" in answer["reason"]

@@ -1,54 +1,39 @@
 """`moclab power MODEL-or-STUDY`: Monte Carlo power and sample size for establishing a mechanism.
 
 MODEL is a model file, a study folder (a simulated study's own ``simulation.yaml`` is used as its spec) or a
-template name (``recipient-pathway``, with its default spec). The command only parses the options, calls
-`moclab.design` and prints; problems are `MoclabError`s printed without a traceback.
+template name (``recipient-pathway``, with its default spec). Every option and the output folder are checked
+before the first simulation (docs/cli.md); then the command calls `moclab.design` and prints, by default, one
+screen: per pathway and criterion, the smallest simulated design that reached the target power, with the
+Monte Carlo interval of its power (`moclab.design.power_answers`). ``--verbose`` adds every power of every
+design.
 """
 
 from __future__ import annotations
 
-import re
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from moclab.errors import MoclabError, display_path, require
+from moclab.errors import UsageError, display_path, require
 
-_SIZES = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*(?::\s*(\d+)\s*)?$")
+if TYPE_CHECKING:
+    from pandas import DataFrame
 
+    from moclab.design import PowerResult
 
-def parse_sizes(text: str | None, option: str) -> list[int] | None:
-    """``30`` (one size), ``10,20,40`` (a list) or ``10:60:10`` (from 10 to 60 in steps of 10; ``10:14``
-    counts by one)."""
-    if text is None:
-        return None
-    match = _SIZES.match(text)
-    if match:
-        start, stop, step = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
-        if step < 1 or stop < start or start < 1:
-            raise MoclabError(
-                f"{option} '{text}' is not a range START:STOP:STEP with 1 <= START <= STOP and STEP >= 1"
-            )
-        return list(range(start, stop + 1, step))
-    parts = [part.strip() for part in text.split(",")]
-    if all(part.isdigit() and int(part) >= 1 for part in parts):
-        return sorted({int(part) for part in parts})
-    raise MoclabError(
-        f"{option} '{text}' is not a size",
-        hint="write 30 (one size), 10,20,40 (a list) or 10:60:10 (from 10 to 60 in steps of 10)",
-    )
-
-
-_SHORT = {
-    "a": "a",
-    "b": "b",
-    "indirect:joint": "joint",
-    "indirect:sobel": "Sobel",
-    "indirect:monte_carlo": "MC",
-    "indirect:percentile": "boot",
+#: Short column names of the quantities in the terminal tables.
+SHORT = {
+    "a": "a path",
+    "b": "b path",
+    "indirect:joint": "joint test",
+    "indirect:sobel": "Sobel test",
+    "indirect:monte_carlo": "MC interval",
+    "indirect:percentile": "bootstrap",
     "criterion:strong_association": "association",
     "criterion:specificity": "specificity",
     "criterion:consistency": "consistency",
@@ -57,26 +42,185 @@ _SHORT = {
     "criterion:gradient": "gradient",
     "criterion:plausibility": "plausibility",
 }
+_UNITS = {"sites": "sites", "per_site": "recipients per site", "waves": "waves"}
+_OPTIONS = {"sites": "--sites", "per_site": "--per-site", "waves": "--waves"}
 
 
-def _design_name(row: object) -> str:
-    name = f"{int(row['sites'])} sites"  # type: ignore[index]
-    if row["per_site"] == row["per_site"] and row["per_site"] is not None:  # type: ignore[index]
-        name += f" × {int(row['per_site'])}"  # type: ignore[index]
-    if row["waves"] == row["waves"] and row["waves"] is not None:  # type: ignore[index]
-        name += f", {int(row['waves'])} waves"  # type: ignore[index]
-    return name
+def _interval(low: float, high: float) -> str:
+    """A 95% interval of a power, compactly: ``(.76–.99)``."""
+    return f"({low:.2f}–{high:.2f})".replace("0.", ".").replace("1.00", "1")
+
+
+def answer_table(answers: DataFrame, result: PowerResult, target: float) -> tuple[str, Table, list[str]]:
+    """The compact summary: pathways in rows (under their mechanism), the criteria judged in columns (the
+    headline test when none was); each cell the smallest simulated size that reached the target, with the
+    95% Monte Carlo interval of the power there.
+
+    Returns the line that says how to read the table, the table, and its notes.
+    """
+    import pandas as pd
+
+    from moclab.design import quantity_label
+    from moclab.design.results import group_pathways
+
+    dimension = str(answers["dimension"].iloc[0])
+    single = len(result.points) == 1
+    rows, strategy = group_pathways(result.pathway_ids)
+    labels = {pathway: label.removeprefix("→ ") for pathway, label in rows if pathway is not None}
+    criteria = [q for q in dict.fromkeys(answers["quantity"]) if q.startswith("criterion:")]
+    quantities = criteria or [result.headline]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    table.add_column("mechanism → outcome" if strategy else "pathway", overflow="fold")
+    for quantity in quantities:
+        header = SHORT.get(quantity, quantity) if criteria else f"indirect ({SHORT[quantity]})"
+        table.add_column(header, justify="right", no_wrap=True)
+    untestable: dict[str, list[str]] = {}
+    largest = int(result.table[dimension].max()) if dimension in _UNITS else None
+    for pathway, label in rows:
+        if pathway is None:
+            table.add_row(f"[bold]{label}[/]")
+            continue
+        cells = []
+        for quantity in quantities:
+            row = answers[(answers["pathway"] == pathway) & (answers["quantity"] == quantity)].iloc[0]
+            if row["status"] == "not judged":
+                cells.append("—")
+                continue
+            if row["status"] == "not testable":
+                cells.append("not testable")
+                reason = f"{quantity_label(quantity).removeprefix('criterion met: ')}: {row['reason']}"
+                untestable.setdefault(reason, []).append(labels[pathway])
+                continue
+            interval = _interval(row["low"], row["high"])
+            if single:
+                cells.append(f"{row['power']:.2f} {interval}")
+            elif row["status"] == "reached":
+                size = row["size"]
+                cells.append(f"{int(size) if pd.notna(size) else row['design']} {interval}")
+            else:
+                cells.append(f"> {largest} {interval}" if largest is not None else f"no {interval}")
+        table.add_row(f"  {label}" if strategy else label, *cells)
+    of = f" ({strategy} → mechanism → outcome)" if strategy else ""
+    if single:
+        lead = (
+            f"Power{of} at the one design simulated, per pathway and criterion, with its 95% Monte Carlo "
+            f"interval (target {target:.2f}):"
+        )
+    elif dimension in _UNITS:
+        lead = (
+            f"{_UNITS[dimension].capitalize()} needed for power {target:.2f}{of}, per pathway and criterion: "
+            "the smallest number simulated that reached it, and the 95% Monte Carlo interval of the power "
+            "there:"
+        )
+    else:
+        lead = (
+            f"The smallest design simulated that reached power {target:.2f}{of}, per pathway and criterion:"
+        )
+    notes: list[str] = []
+    missing = answers[answers["status"] == "not reached"]
+    if not missing.empty and not single and dimension in _UNITS:
+        low = int(result.table[dimension].min())
+        sweep = missing["next_sweep"].dropna()
+        notes.append(
+            f"> {largest}: not reached within the sizes simulated ({low} to {largest} {_UNITS[dimension]}; "
+            f"the interval is the power at {largest}); simulate larger sizes with {_OPTIONS[dimension]} "
+            f"{sweep.iloc[0] if not sweep.empty else ''}".rstrip()
+            + "."
+        )
+    for reason, pathways in untestable.items():
+        which = "every pathway" if len(pathways) == len(result.pathway_ids) else ", ".join(pathways)
+        notes.append(f"not testable ({which}): {reason}")
+    unjudged = [
+        SHORT.get(q, q)
+        for q in quantities
+        if (answers.loc[answers["quantity"] == q, "status"] == "not judged").all()
+    ]
+    skipped = [
+        SHORT[q]
+        for q in dict.fromkeys(result.table["quantity"])
+        if q.startswith("criterion:") and q not in quantities
+    ]
+    if (unjudged or skipped) and result.settings.get("criteria") == "fast":
+        notes.append(
+            f"{', '.join(unjudged + skipped)}: not judged by the fast engine (--criteria full judges them)."
+        )
+    return lead, table, notes
+
+
+def full_table(result: PowerResult, pathway: str) -> Table:
+    """Every power of one pathway: quantities in rows, designs in columns (``--verbose``)."""
+    from moclab.design import pathway_label
+
+    powers = result.powers_by_design(pathway, short=SHORT)
+    varying = [name for name in ("sites", "per_site", "waves") if result.table[name].dropna().nunique() > 1]
+    table = Table(
+        title=pathway_label(pathway),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        caption="power (criteria: share of replications met); —: not testable",
+        caption_justify="left",
+    )
+    table.add_column(" × ".join(_UNITS[name] for name in varying or ["sites"]), overflow="fold")
+    for name in powers.columns:
+        table.add_column(name, justify="right")
+    for label, values in powers.iterrows():
+        table.add_row(str(label), *values)
+    return table
+
+
+def _check_options(
+    *,
+    reps: int,
+    target: float,
+    cost_site: float | None,
+    cost_recipient: float | None,
+    n_mc: int,
+    n_boot: int,
+    jobs: int,
+    seed: int | None,
+    method: str,
+    criteria: str,
+) -> None:
+    """Every option whose value can be checked without the model, as usage errors (docs/cli.md)."""
+    from moclab.design.power import METHOD_ALIASES
+
+    if reps < 1:
+        raise UsageError(f"--reps {reps}: give at least 1 replication per design", hint="e.g. --reps 1000")
+    if not 0 < target < 1:
+        raise UsageError(f"--target {target}: a power lies between 0 and 1", hint="e.g. --target 0.8")
+    for option, cost in (("--cost-site", cost_site), ("--cost-recipient", cost_recipient)):
+        if cost is not None and (cost < 0 or not math.isfinite(cost)):
+            raise UsageError(f"{option} {cost}: a cost is a number of at least 0")
+    for option, value in (("--n-mc", n_mc), ("--n-boot", n_boot)):
+        if value < 100:
+            raise UsageError(f"{option} {value}: give at least 100", hint=f"e.g. {option} 1000")
+    if jobs == 0:
+        raise UsageError("--jobs 0: give the number of worker processes, or -1 for every core")
+    if seed is not None and seed < 0:
+        raise UsageError(f"--seed {seed}: a seed is a whole number of at least 0")
+    if method.strip().lower() not in METHOD_ALIASES:
+        raise UsageError(
+            f"--method {method}: unknown method",
+            hint="choose boot (percentile bootstrap), mc (Monte Carlo interval) or joint",
+        )
+    if criteria not in ("fast", "full", "none"):
+        raise UsageError(f"--criteria {criteria}: choose fast, full or none")
 
 
 def power(
     model: Annotated[
         str, typer.Argument(help="A model YAML file, a study folder or a template name (recipient-pathway).")
     ],
-    sites: Annotated[str | None, typer.Option("--sites", help="Sites: 30, 10,20,40 or 10:60:10.")] = None,
-    per_site: Annotated[
-        str | None, typer.Option("--per-site", help="Recipients per site: 20, 10,20 or 10:40:10.")
+    sites: Annotated[
+        str | None, typer.Option("--sites", help="Sites, each run: 30, a list 10,20,40 or a sweep 10:60:10.")
     ] = None,
-    waves: Annotated[str | None, typer.Option("--waves", help="Waves: 3, or a range 2:4.")] = None,
+    per_site: Annotated[
+        str | None,
+        typer.Option("--per-site", help="Recipients per site, each run: 20, 10,20 or 10:40:10."),
+    ] = None,
+    waves: Annotated[str | None, typer.Option("--waves", help="Waves, each run: 3, 2,3 or 2:4.")] = None,
     reps: Annotated[int, typer.Option("--reps", help="Replications (simulated studies) per design.")] = 1000,
     method: Annotated[
         str,
@@ -86,7 +230,7 @@ def power(
             "joint.",
         ),
     ] = "boot",
-    target: Annotated[float, typer.Option("--target", help="Target power for the sample-size search.")] = 0.8,
+    target: Annotated[float, typer.Option("--target", help="Target power, between 0 and 1.")] = 0.8,
     cost_site: Annotated[float | None, typer.Option("--cost-site", help="Cost per site.")] = None,
     cost_recipient: Annotated[
         float | None, typer.Option("--cost-recipient", help="Cost per recipient.")
@@ -112,24 +256,46 @@ def power(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Local worker processes (-1: every core).")] = 1,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Folder for the plot, table and HTML page (new or empty)."),
+        typer.Option(
+            "-o", "--output", help="Folder for the page, plot and tables (new or empty; --force to replace)."
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output of an earlier `moclab power` in that folder.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Print every power of every design, and the fitted sizes.")
+    ] = False,
 ) -> None:
     """Monte Carlo power of a pathway model by number of sites, recipients and waves, and the sample size
     needed to reach a target power."""
-    from moclab.design import power_analysis, sample_size_search
+    from moclab.cli.conventions import check_output_folder, mark_output_folder, parse_sweep
+    from moclab.design import power_analysis, power_answers, sample_size_search
     from moclab.design.render import write_power_report
     from moclab.model import find_model, load_model
     from moclab.simulate import load_spec
 
-    console = Console(highlight=False, soft_wrap=True)
-    if output is not None and output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise MoclabError(
-            f"{display_path(output)} is not empty; moclab never overwrites files",
-            hint="give a new folder name (it is created), or an empty folder",
-        )
-    # A missing extra is named before the simulations run, not after.
+    # Check first (docs/cli.md): every value, the output folder and the extras, before any simulation.
+    sizes = {
+        name: parse_sweep(text, _OPTIONS[name]) if text is not None else None
+        for name, text in (("sites", sites), ("per_site", per_site), ("waves", waves))
+    }
+    _check_options(
+        reps=reps,
+        target=target,
+        cost_site=cost_site,
+        cost_recipient=cost_recipient,
+        n_mc=n_mc,
+        n_boot=n_boot,
+        jobs=jobs,
+        seed=seed,
+        method=method,
+        criteria=criteria,
+    )
+    inputs = [Path(model)] if Path(model).exists() else []
+    inputs += [spec] if spec is not None else []
     if output is not None:
+        check_output_folder(output, force=force, command="power", inputs=inputs)
         require("jinja2", "report", "the power report (-o)")
     if scheduler is not None:
         require("distributed", "dask", "running on a Dask cluster (--scheduler)")
@@ -141,9 +307,7 @@ def power(
     result = power_analysis(
         pathway_model,
         spec_object,
-        sites=parse_sizes(sites, "--sites"),
-        per_site=parse_sizes(per_site, "--per-site"),
-        waves=parse_sizes(waves, "--waves"),
+        **sizes,
         reps=reps,
         method=method,
         pathways=pathway or None,
@@ -155,44 +319,63 @@ def power(
         scheduler=scheduler,
         show_progress=True,
     )
+    console = Console(highlight=False)
+    answers = power_answers(result, target=target, cost_site=cost_site, cost_recipient=cost_recipient)
+    designs = _designs_text(result)
     console.print(
-        f"[bold]Power of {result.model_id}[/]: {result.settings['reps']} replications per design, seed "
-        f"{result.settings['seed']}, {result.elapsed:.1f} s"
+        f"[bold]Power of {result.model_id}[/]: {len(result.targets)} pathway"
+        f"{'s' if len(result.targets) != 1 else ''}, {designs}, {result.settings['reps']} replications per "
+        f"design (seed {result.settings['seed']}, {result.elapsed:.1f} s)"
     )
-    for target_path in result.targets:
-        rows = result.table[(result.table["pathway"] == target_path.id) & result.table["estimated"]]
-        labels = list(dict.fromkeys(rows["quantity"]))
-        table = Table(
-            title=target_path.label,
-            title_justify="left",
-            caption=f"power (criteria: share met); Monte Carlo SE at most {rows['mc_se'].max():.3f}",
-            caption_justify="left",
-        )
-        table.add_column("design", no_wrap=True)
-        table.add_column("mean n", justify="right")
-        for quantity in labels:
-            table.add_column(_SHORT.get(quantity, quantity), justify="right")
-        for _, group in rows.groupby(["sites", "per_site", "waves"], dropna=False, sort=True):
-            cells = group.set_index("quantity")
-            first = group.iloc[0]
-            table.add_row(
-                _design_name(first),
-                f"{first['n']:.0f}",
-                *[f"{cells.loc[quantity, 'power']:.2f}" for quantity in labels],
-            )
-        console.print(table)
-    search = None
+    lead, table, notes = answer_table(answers, result, target)
+    console.print(lead, markup=False)
+    console.print(table)
+    for note in notes:
+        console.print(note, markup=False)
     varying = [n for n in ("sites", "per_site", "waves") if result.table[n].dropna().nunique() > 1]
-    if varying and (len(varying) == 1 or cost_site is not None or cost_recipient is not None):
-        search = sample_size_search(result, target=target, cost_site=cost_site, cost_recipient=cost_recipient)
-        console.print(search.sentence())
-        for note in search.notes:
-            console.print(f"[yellow]note:[/] {note}")
+    has_costs = cost_site is not None or cost_recipient is not None
+    searches = {}
+    if varying and (len(varying) == 1 or has_costs):
+        searches = {
+            target_path.id: sample_size_search(
+                result,
+                target=target,
+                pathway=target_path.id,
+                cost_site=cost_site,
+                cost_recipient=cost_recipient,
+            )
+            for target_path in result.targets
+        }
+    if verbose:
+        for target_path in result.targets:
+            console.print()
+            console.print(full_table(result, target_path.id))
+            search = searches.get(target_path.id)
+            if search is not None:
+                console.print(f"Fitted curve: {search.sentence()}", markup=False)
+                for note in search.notes:
+                    console.print(f"note: {note}", markup=False)
     if output is not None:
-        write_power_report(result, output, search=search, target=target)
+        mark_output_folder(output, "power")
+        write_power_report(result, output, search=searches, target=target, answers=answers)
         console.print(
-            f"wrote {display_path(output)} (index.html, power.csv, power.json, power_curve.svg/.png)"
+            f"The page, plot and tables: {display_path(output)}/index.html (power.csv, power.json, "
+            "power_curve.svg/.png)." + ("" if verbose else " Every power of every design: --verbose."),
+            markup=False,
         )
+    elif not verbose:
+        console.print("Every power of every design: --verbose; the page and tables: -o FOLDER.", markup=False)
+
+
+def _designs_text(result: PowerResult) -> str:
+    parts = []
+    for name in ("sites", "per_site", "waves"):
+        values = result.table[name].dropna()
+        if values.empty:
+            continue
+        low, high = int(values.min()), int(values.max())
+        parts.append(f"{low}{f' to {high}' if high != low else ''} {_UNITS[name]}")
+    return ", ".join(parts) or "the spec's design"
 
 
 def register(app: typer.Typer) -> None:

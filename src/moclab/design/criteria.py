@@ -29,6 +29,7 @@ Two ways, chosen with ``criteria=`` in `moclab.design.power_analysis`:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,15 @@ from moclab.analysis.results import Effect
 from moclab.design.engine import BatchResult
 from moclab.design.scenario import PowerTarget
 
-__all__ = ["CRITERION_IDS", "FAST_CRITERIA", "STATUSES", "fast_statuses", "full_statuses"]
+__all__ = [
+    "CRITERION_IDS",
+    "FAST_CRITERIA",
+    "NOT_JUDGED_REASON",
+    "STATUSES",
+    "CriterionStatuses",
+    "fast_statuses",
+    "full_statuses",
+]
 
 #: The seven criteria in scorecard order (ids of `moclab.evidence.CRITERIA`).
 CRITERION_IDS = (
@@ -53,6 +62,25 @@ CRITERION_IDS = (
 FAST_CRITERIA = ("strong_association", "specificity", "experimental_manipulation")
 #: Status codes stored per replication (index into this tuple); -1 means not estimated.
 STATUSES = ("met", "partly met", "not met", "not testable")
+NOT_TESTABLE = STATUSES.index("not testable")
+#: Why a criterion the fast engine does not judge has no power.
+NOT_JUDGED_REASON = "not judged by the fast engine (criteria='full', --criteria full, judges it)"
+
+
+@dataclass
+class CriterionStatuses:
+    """The status code of each criterion per replication (index into `STATUSES`), and for a criterion that
+    was not testable in some replication, the scorecard's reason (the first one met)."""
+
+    codes: dict[str, np.ndarray]
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def record(self, name: str, row: int, verdict: Any) -> None:
+        """Store the status of `verdict` for criterion `name` in replication `row`."""
+        code = _code(verdict.status)
+        self.codes[name][row] = code
+        if code == NOT_TESTABLE:
+            self.reasons.setdefault(name, str(verdict.reason))
 
 
 def _code(status: object) -> int:
@@ -78,8 +106,9 @@ def fast_statuses(
     fit: BatchResult,
     interval_method: str,
     level: float,
-) -> dict[str, np.ndarray]:
-    """Per-replication status codes (index into `STATUSES`) of the criteria in `FAST_CRITERIA`.
+) -> CriterionStatuses:
+    """Per-replication status codes (index into `STATUSES`) of the criteria in `FAST_CRITERIA`, with the
+    reason of each criterion that was not testable.
 
     Parameters
     ----------
@@ -100,7 +129,7 @@ def fast_statuses(
     )
 
     r = fit.n.size
-    out = {name: np.full(r, -1, dtype=np.int8) for name in FAST_CRITERIA}
+    out = CriterionStatuses({name: np.full(r, -1, dtype=np.int8) for name in FAST_CRITERIA})
     indirect = fit.indirect[0]
     low, high = indirect[interval_method]
     randomized = target.randomization != "none"
@@ -108,14 +137,19 @@ def fast_statuses(
     for row in range(r):
         if fit.failed[row]:
             for name in FAST_CRITERIA:
-                out[name][row] = STATUSES.index("not testable")
+                out.codes[name][row] = NOT_TESTABLE
+                out.reasons.setdefault(name, "the mediation model could not be estimated")
             continue
         a, b = _path_effect(fit, "a[0]", row), _path_effect(fit, "b[0]", row)
         ab = _effect("indirect", "indirect", indirect["estimate"][row], (low[row], high[row]), None)
-        out["strong_association"][row] = _code(
-            judge_strong_association(ab, [a, b], level=level, competitors=competitors).status
+        out.record(
+            "strong_association",
+            row,
+            judge_strong_association(ab, [a, b], level=level, competitors=competitors),
         )
-        out["experimental_manipulation"][row] = _code(
+        out.record(
+            "experimental_manipulation",
+            row,
             judge_experimental_manipulation(
                 target.randomization,
                 randomized,
@@ -124,7 +158,7 @@ def fast_statuses(
                 total=_path_effect(fit, "total", row),
                 direct=_path_effect(fit, "direct", row),
                 level=level,
-            ).status
+            ),
         )
         contrasts = []
         for j, name in enumerate(competitors, start=1):
@@ -133,7 +167,7 @@ def fast_statuses(
             contrasts.append(
                 (name, _effect(f"contrast[{name}]", "contrast", estimate, (c_low[row], c_high[row]), None))
             )
-        out["specificity"][row] = _code(judge_specificity(ab, contrasts, [], level=level).status)
+        out.record("specificity", row, judge_specificity(ab, contrasts, [], level=level))
     return out
 
 
@@ -146,8 +180,9 @@ def full_statuses(
     n_boot: int,
     level: float,
     analysis_seed: int,
-) -> dict[str, dict[str, int]]:
-    """Score one simulated study with `moclab.evidence.analyze`: status codes per pathway and criterion.
+) -> dict[str, dict[str, tuple[int, str]]]:
+    """Score one simulated study with `moclab.evidence.analyze`: per pathway and criterion, the status code
+    and the scorecard's reason.
 
     The study is drawn from `plan` with `seed` (the same data set the fast engine analyses for this
     replication), built and checked in memory (`SimulatedStudy.to_study`) and analysed with the given
@@ -165,8 +200,11 @@ def full_statuses(
         level=level,
         show_progress=False,
     )
-    codes: dict[str, dict[str, int]] = {}
+    codes: dict[str, dict[str, tuple[int, str]]] = {}
     for target in targets:
         pathway = evidence.scorecard.pathway(target.id)
-        codes[target.id] = {name: _code(pathway.verdict(name).status) for name in CRITERION_IDS}
+        codes[target.id] = {
+            name: (_code(pathway.verdict(name).status), str(pathway.verdict(name).reason))
+            for name in CRITERION_IDS
+        }
     return codes

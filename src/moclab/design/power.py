@@ -34,7 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from moclab.design.criteria import CRITERION_IDS, STATUSES, fast_statuses, full_statuses
+from moclab.design.criteria import (
+    CRITERION_IDS,
+    NOT_JUDGED_REASON,
+    STATUSES,
+    fast_statuses,
+    full_statuses,
+)
 from moclab.design.engine import METHODS, analyse_batch
 from moclab.design.parallel import run_tasks
 from moclab.design.results import PowerResult, quantity_label
@@ -222,6 +228,8 @@ class ChunkOutput:
     n: np.ndarray
     n_clusters: np.ndarray
     outcomes: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    #: Per pathway and criterion, why the criterion was not testable (in the first replication it was not).
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)
     elapsed: float = 0.0
 
 
@@ -316,16 +324,23 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
                     low, high = indirect[method]
                     outcome[f"indirect:{method}"] = (low > 0) | (high < 0)
         outcome["failed"] = fit.failed
+        reasons: dict[str, str] = {}
         if options.criteria == "fast":
-            codes = fast_statuses(target, fit, options.interval_method, options.level)
+            statuses = fast_statuses(target, fit, options.interval_method, options.level)
+            reasons = statuses.reasons
             for name in CRITERION_IDS:
-                outcome[f"criterion:{name}"] = codes.get(name, np.full(len(draws), -1, dtype=np.int8))
+                outcome[f"criterion:{name}"] = statuses.codes.get(
+                    name, np.full(len(draws), -1, dtype=np.int8)
+                )
         elif full is not None:
             for name in CRITERION_IDS:
-                outcome[f"criterion:{name}"] = np.array(
-                    [item[target.id][name] for item in full], dtype=np.int8
-                )
+                judged = [item[target.id][name] for item in full]
+                outcome[f"criterion:{name}"] = np.array([code for code, _ in judged], dtype=np.int8)
+                untestable = [reason for code, reason in judged if STATUSES[code] == "not testable"]
+                if untestable:
+                    reasons[name] = untestable[0]
         output.outcomes[target.id] = outcome
+        output.reasons[target.id] = reasons
         sizes.append(fit.n)
         clusters.append(fit.n_clusters)
     output.n = np.mean(sizes, axis=0)
@@ -636,32 +651,15 @@ def _aggregate(
                 "failed": int(np.sum(merged["failed"])),
             }
             estimates = {name: merged[f"estimate:{name}"] for name in ("a", "b", "indirect")}
+            reasons: dict[str, str] = {}
+            for chunk in chunks:
+                for name, reason in chunk.reasons.get(target.id, {}).items():
+                    reasons.setdefault(name, reason)
             for key, values in merged.items():
                 if key == "failed" or key.startswith("estimate:"):
                     continue
                 if key.startswith("criterion:"):
-                    valid = values >= 0
-                    shares = {
-                        status: (float(np.mean(values[valid] == i)) if valid.any() else math.nan)
-                        for i, status in enumerate(STATUSES)
-                    }
-                    count = int(np.sum(values == 0))
-                    power = shares["met"]
-                    rows.append(
-                        {
-                            **base,
-                            "quantity": key,
-                            "label": quantity_label(key),
-                            "power": power,
-                            "mc_se": _mc_se(power, int(valid.sum())),
-                            "successes": count,
-                            "partly_met": shares["partly met"],
-                            "not_met": shares["not met"],
-                            "not_testable": shares["not testable"],
-                            "estimated": bool(valid.any()),
-                            "mean_estimate": math.nan,
-                        }
-                    )
+                    rows.append({**base, **_criterion_row(key, values, reasons.get(key.split(":", 1)[1]))})
                     continue
                 success = np.asarray(values, dtype=bool)
                 power = float(np.mean(success))
@@ -679,6 +677,8 @@ def _aggregate(
                         "not_met": math.nan,
                         "not_testable": math.nan,
                         "estimated": True,
+                        "testable": True,
+                        "reason": "",
                         "mean_estimate": float(np.nanmean(estimate)) if estimate is not None else math.nan,
                     }
                 )
@@ -689,6 +689,44 @@ def _aggregate(
         ["pathway", "_order", "sites", "per_site", "waves"], na_position="first", kind="stable"
     )
     return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def _criterion_row(key: str, codes: np.ndarray, reason: str | None) -> dict[str, Any]:
+    """The row of one criterion: P(met) over the replications judged, the shares of the other statuses.
+
+    A criterion that was not testable in any replication has no power (NaN, ``testable`` False) and the
+    scorecard's reason; power 0 would claim that it was tested and never met.
+    """
+    valid = codes >= 0
+    judged = int(valid.sum())
+    shares = {
+        status: (float(np.mean(codes[valid] == i)) if judged else math.nan)
+        for i, status in enumerate(STATUSES)
+    }
+    testable = judged > 0 and shares["not testable"] < 1.0
+    power = shares["met"] if testable else math.nan
+    if not judged:
+        reason = NOT_JUDGED_REASON
+    elif not testable:
+        reason = f"not testable in any replication: {reason}" if reason else "not testable in any replication"
+    elif shares["not testable"] > 0:
+        reason = f"not testable in {shares['not testable']:.0%} of the replications: {reason}"
+    else:
+        reason = ""
+    return {
+        "quantity": key,
+        "label": quantity_label(key),
+        "power": power,
+        "mc_se": _mc_se(power, judged),
+        "successes": int(np.sum(codes == 0)),
+        "partly_met": shares["partly met"],
+        "not_met": shares["not met"],
+        "not_testable": shares["not testable"],
+        "estimated": bool(judged),
+        "testable": testable,
+        "reason": reason,
+        "mean_estimate": math.nan,
+    }
 
 
 def _quantity_order(options: PowerOptions) -> list[str]:

@@ -16,7 +16,7 @@ import pandas as pd
 from moclab.design.scenario import PowerTarget
 from moclab.plain import plain
 
-__all__ = ["PowerResult", "SampleSizeResult", "quantity_label"]
+__all__ = ["PowerResult", "SampleSizeResult", "pathway_label", "quantity_label"]
 
 _LABELS = {
     "a": "a path (strategy → mechanism)",
@@ -53,6 +53,43 @@ def quantity_label(quantity: str) -> str:
     return _LABELS.get(quantity, quantity)
 
 
+def pathway_label(pathway: str) -> str:
+    """A pathway id as its path (``isp_support__trust__acceptability`` → ``isp_support → trust →
+    acceptability``).
+
+    Examples
+    --------
+    >>> from moclab.design import pathway_label
+    >>> pathway_label("isp_support__trust__acceptability")
+    'isp_support → trust → acceptability'
+    """
+    return pathway.replace("__", " → ")
+
+
+def group_pathways(ids: list[str]) -> tuple[list[tuple[str | None, str]], str | None]:
+    """Rows for a table of pathways: a heading row (id None) per mechanism, then its outcomes, when every
+    pathway is strategy → mechanism → outcome with one strategy (returned, to be named once); otherwise
+    one row per pathway with its whole path (and None).
+
+    Examples
+    --------
+    >>> from moclab.design.results import group_pathways
+    >>> rows, strategy = group_pathways(["s__trust__use", "s__trust__fit", "s__skill__use"])
+    >>> strategy, rows[:3]
+    ('s', [(None, 'trust'), ('s__trust__use', '→ use'), ('s__trust__fit', '→ fit')])
+    >>> group_pathways(["s__trust__use", "t__skill__use"])[1] is None
+    True
+    """
+    parts = [pathway.split("__") for pathway in ids]
+    if len({p[0] for p in parts}) != 1 or any(len(p) != 3 for p in parts):
+        return [(pathway, " → ".join(p)) for pathway, p in zip(ids, parts, strict=True)], None
+    rows: list[tuple[str | None, str]] = []
+    for mechanism in dict.fromkeys(p[1] for p in parts):
+        rows.append((None, mechanism))
+        rows += [(pathway, f"→ {p[2]}") for pathway, p in zip(ids, parts, strict=True) if p[1] == mechanism]
+    return rows, parts[0][0]
+
+
 def _design_text(row: pd.Series) -> str:
     parts = [f"{int(row['sites'])} sites"]
     if pd.notna(row.get("per_site")):
@@ -73,8 +110,10 @@ class PowerResult:
         ``clusters``), ``pathway`` and ``quantity`` (``a``, ``b``, ``indirect:<test>``,
         ``criterion:<id>``): ``power`` (for a criterion, the probability that it is met), its Monte Carlo
         SE ``mc_se = sqrt(p(1 - p)/R)``, ``successes``, ``reps``, replications whose model ``failed``, for
-        criteria the shares ``partly_met``, ``not_met``, ``not_testable`` and whether it was ``estimated``,
-        and the ``mean_estimate`` of the path or indirect effect.
+        criteria the shares ``partly_met``, ``not_met``, ``not_testable``, whether it was ``estimated``
+        (judged at all) and ``testable`` (in at least one replication; a criterion never testable has no
+        power, NaN, never 0) with the scorecard's ``reason`` when it was not testable, and the
+        ``mean_estimate`` of the path or indirect effect.
     model_id : str
     targets : tuple of PowerTarget
         The pathways and how each was analysed (waves, clustering).
@@ -124,15 +163,65 @@ class PowerResult:
         return rows.reset_index(drop=True)
 
     def table_of(self, pathway: str | None = None) -> pd.DataFrame:
-        """A wide table: designs in rows, quantities (power ± SE as text) in columns."""
+        """A wide table: designs in rows, quantities (power ± SE as text; "not testable" for a criterion
+        never testable) in columns."""
         pathway = pathway or self.pathway_ids[0]
         rows = self.table[(self.table["pathway"] == pathway) & self.table["estimated"]]
         text = rows.assign(
             design=rows.apply(_design_text, axis=1),
-            value=[f"{p:.3f} ± {s:.3f}" for p, s in zip(rows["power"], rows["mc_se"], strict=True)],
+            value=[
+                "not testable" if math.isnan(p) else f"{p:.3f} ± {s:.3f}"
+                for p, s in zip(rows["power"], rows["mc_se"], strict=True)
+            ],
         )
         wide = text.pivot_table(index="design", columns="label", values="value", aggfunc="first", sort=False)
         return wide[list(dict.fromkeys(text["label"]))]
+
+    def powers_by_design(
+        self, pathway: str | None = None, *, short: dict[str, str] | None = None
+    ) -> pd.DataFrame:
+        """Every power of one pathway (default: the first) as text: the mean recipients analysed and each
+        quantity judged in rows, the designs in columns (named by what varies: ``10``, ``10 × 20``); "—"
+        where a criterion was not testable, whose row says so. `short` renames quantities.
+
+        Examples
+        --------
+        >>> from moclab.design import power_analysis
+        >>> result = power_analysis(
+        ...     "recipient-pathway", sites=[6, 8], reps=10, pathways=["isp_support__trust__acceptability"],
+        ...     method="joint", criteria="none", seed=1,
+        ... )
+        >>> result.powers_by_design().iloc[:3]
+                                          6     8
+        recipients analysed (mean)      230   303
+        a path (strategy → mechanism)  0.60  0.70
+        b path (mechanism → outcome)   0.90  1.00
+        """
+        pathway = pathway or self.pathway_ids[0]
+        rows = self.table[self.table["pathway"] == pathway]
+        varying = [name for name in ("sites", "per_site", "waves") if self.table[name].dropna().nunique() > 1]
+        shown = varying or ["sites"]
+        keys = ["sites", "per_site", "waves"]
+        designs = rows.drop_duplicates(keys)
+        names = [" × ".join(str(int(row[name])) for name in shown) for _, row in designs.iterrows()]
+        design_of = {
+            tuple(row[keys].fillna(-1)): name
+            for (_, row), name in zip(designs.iterrows(), names, strict=True)
+        }
+        data: dict[str, list[str]] = {
+            "recipients analysed (mean)": [f"{n:,.0f}" for n in designs["n"]],
+        }
+        for quantity in dict.fromkeys(rows["quantity"]):
+            part = rows[rows["quantity"] == quantity]
+            if not part["estimated"].any():
+                continue
+            by_design = {design_of[tuple(row[keys].fillna(-1))]: row["power"] for _, row in part.iterrows()}
+            values = ["—" if math.isnan(by_design[name]) else f"{by_design[name]:.2f}" for name in names]
+            label = (short or {}).get(quantity, quantity_label(quantity))
+            if all(value == "—" for value in values):
+                label += " (not testable)"
+            data[label] = values
+        return pd.DataFrame.from_dict(data, orient="index", columns=names)
 
     def to_dict(self) -> dict[str, Any]:
         return plain(
@@ -158,6 +247,15 @@ class PowerResult:
             f"seed {self.settings['seed']}"
         )
         return f"<div>{head}{body}</div>"
+
+    def answers(
+        self, target: float = 0.8, *, cost_site: float | None = None, cost_recipient: float | None = None
+    ) -> pd.DataFrame:
+        """Per pathway and criterion, the smallest simulated design reaching `target`, with the Monte Carlo
+        interval of its power, never extrapolated (`moclab.design.power_answers`)."""
+        from moclab.design.search import power_answers
+
+        return power_answers(self, target=target, cost_site=cost_site, cost_recipient=cost_recipient)
 
     def summary(self) -> str:
         """Readable report: per pathway, the designs and the power of every quantity (± Monte Carlo SE)."""
@@ -285,21 +383,30 @@ class SampleSizeResult:
         )
 
     def sentence(self) -> str:
-        """The answer in one sentence."""
-        what = quantity_label(self.quantity)
+        """The answer in one sentence, naming the pathway; a size outside the simulated grid is never given
+        as the answer (the notes say where the fitted curve would cross the target)."""
+        what = f"the {quantity_label(self.quantity)} of {pathway_label(self.pathway)}"
         unit = {"sites": "sites", "per_site": "recipients per site", "waves": "waves"}.get(
             self.dimension, self.dimension
         )
         if self.cheapest is not None and self.cheapest.get("fitted") is not None:
             best = self.cheapest["fitted"]
             return (
-                f"Cheapest design reaching power {self.target:.2f} for the {what}: {best['sites']} sites × "
+                f"Cheapest design reaching power {self.target:.2f} for {what}: {best['sites']} sites × "
                 f"{best['per_site']} recipients per site (cost {best['cost']:,.0f}, fitted power "
                 f"{best['power']:.3f})."
             )
+        grid = self.grid.sort_values(self.dimension) if self.dimension in self.grid.columns else self.grid
         if self.required is None:
-            return f"No size in or near the grid reaches power {self.target:.2f} for the {what}."
-        text = f"About {self.required} {unit} reach power {self.target:.2f} for the {what}"
+            if self.fitted_size is not None and self.dimension in grid.columns:
+                largest = grid[self.dimension].max()
+                if self.fitted_size > largest:
+                    return (
+                        f"More than {largest:g} {unit} for power {self.target:.2f} for {what}: not reached "
+                        "within the sizes simulated (the fitted curve is an extrapolation beyond them)."
+                    )
+            return f"No size simulated reaches power {self.target:.2f} for {what}."
+        text = f"About {self.required} {unit} reach power {self.target:.2f} for {what}"
         if self.fitted_interval is not None and all(math.isfinite(v) for v in self.fitted_interval):
             text += f" (fitted {self.fitted_size:.1f}, 95% interval {self.fitted_interval[0]:.1f} to "
             text += f"{self.fitted_interval[1]:.1f})"

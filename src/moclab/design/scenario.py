@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from moclab.errors import MoclabError
+from moclab.errors import MoclabError, UsageError
 from moclab.model import NodeType
 from moclab.simulate import SimulationPlan
 
@@ -149,7 +149,7 @@ def power_targets(plan: SimulationPlan, pathways: Sequence[str] | None = None) -
     if pathways:
         unknown = [name for name in pathways if name not in by_id]
         if unknown:
-            raise MoclabError(
+            raise UsageError(
                 f"unknown pathway(s): {', '.join(unknown)}",
                 hint="pathways of this model: " + ", ".join(by_id),
             )

@@ -29,6 +29,7 @@ Development*, 38(5), 471-479.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -38,9 +39,11 @@ from scipy import special
 from moclab.design.results import PowerResult, SampleSizeResult
 from moclab.errors import MoclabError
 
-__all__ = ["design_cost", "sample_size_search"]
+__all__ = ["answer_quantities", "design_cost", "next_sweep", "power_answers", "sample_size_search"]
 
 DIMENSIONS = ("sites", "per_site", "waves")
+#: The unit of each design dimension, in sentences.
+UNITS = {"sites": "sites", "per_site": "recipients per site", "waves": "waves"}
 
 
 def design_cost(
@@ -154,8 +157,8 @@ def sample_size_search(
     ... )
     >>> search = sample_size_search(result, target=0.8)
     >>> print(search.sentence())
-    About 11 sites reach power 0.80 for the indirect effect, joint significance (fitted 10.5,
-    95% interval 6.5 to 16.7); on the grid, 16 sites did.
+    About 11 sites reach power 0.80 for the indirect effect, joint significance of isp_support → trust →
+    acceptability (fitted 10.5, 95% interval 6.5 to 16.7); on the grid, 16 sites did.
     >>> search.grid[["sites", "power", "fitted_power", "reached"]].round(3)
        sites  power  fitted_power  reached
     0      4   0.50         0.441    False
@@ -239,12 +242,20 @@ def sample_size_search(
         fitted = float(math.exp(log_size))
         if identified:
             interval = (float(math.exp(log_size - 1.959964 * se)), float(math.exp(log_size + 1.959964 * se)))
-        required = math.ceil(fitted - 1e-9)
-        if fitted > 2 * sizes.max() or fitted < sizes.min() / 2:
+        unit = UNITS[dimension]
+        if fitted > sizes.max():
             notes.append(
-                f"the fitted size {fitted:.1f} lies far outside the grid ({sizes.min():g} to "
-                f"{sizes.max():g}): extend the grid toward it and run again"
+                f"power {target:.2f} was not reached within the sizes simulated ({sizes.min():g} to "
+                f"{sizes.max():g} {unit}); the fitted curve crosses it near {fitted:.0f}, an extrapolation: "
+                f"simulate larger sizes (e.g. {next_sweep(sizes)}) before relying on it"
             )
+        elif fitted < sizes.min():
+            notes.append(
+                f"the fitted curve reaches power {target:.2f} below the smallest size simulated "
+                f"({sizes.min():g} {unit}), an extrapolation: simulate smaller sizes to find the least"
+            )
+        else:
+            required = math.ceil(fitted - 1e-9)
     reached = rows.loc[rows["reached"], dimension]
     smallest = int(reached.min()) if not reached.empty else None
     cheapest = None
@@ -353,3 +364,178 @@ def _cost_search(
         cheapest={"fitted": best, "grid": _cheapest_grid(rows)},
         notes=tuple(notes),
     )
+
+
+def answer_quantities(result: PowerResult) -> list[str]:
+    """The quantities the answer is given for: the headline test of the indirect effect, then every
+    criterion the analysis judged (estimated in some replication), in scorecard order."""
+    table = result.table
+    judged = table.loc[table["quantity"].str.startswith("criterion:") & table["estimated"], "quantity"]
+    return [result.headline, *dict.fromkeys(judged)]
+
+
+def next_sweep(sizes: Sequence[float]) -> str:
+    """A sweep ``START:STOP:STEP`` that continues the simulated sizes upward, at their last step, to twice
+    the largest.
+
+    Examples
+    --------
+    >>> from moclab.design.search import next_sweep
+    >>> next_sweep([10, 20, 30, 40, 50, 60])
+    '70:120:10'
+    >>> next_sweep([4, 8, 16])
+    '24:32:8'
+    """
+    values = sorted({int(size) for size in sizes})
+    largest = values[-1]
+    step = values[-1] - values[-2] if len(values) > 1 else max(1, largest // 4)
+    return f"{largest + step}:{max(2 * largest, largest + step)}:{step}"
+
+
+def _wilson(successes: int, reps: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (Wilson 1927): the Monte Carlo uncertainty of a power
+    estimated from `reps` replications; it stays inside [0, 1] and is not degenerate at 0 or `reps`."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(int(successes), int(reps)).proportion_ci(confidence_level=level, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def _design_label(row: pd.Series) -> str:
+    parts = [f"{int(row['sites'])} sites"]
+    if pd.notna(row.get("per_site")):
+        parts.append(f"{int(row['per_site'])} per site")
+    if pd.notna(row.get("waves")):
+        parts.append(f"{int(row['waves'])} waves")
+    return ", ".join(parts)
+
+
+def power_answers(
+    result: PowerResult,
+    *,
+    target: float = 0.8,
+    quantities: Sequence[str] | None = None,
+    cost_site: float | None = None,
+    cost_recipient: float | None = None,
+) -> pd.DataFrame:
+    """Per pathway and quantity, the smallest simulated design whose power reached `target`, read from the
+    grid only (never extrapolated), with the Monte Carlo uncertainty of the power there.
+
+    The designs are ordered by the one dimension that varies (sites, recipients per site or waves), by cost
+    when costs are given, else by the mean number of recipients analysed. The first design whose observed
+    power reaches the target is the answer; its power carries a 95% Wilson interval over the replications
+    (the Monte Carlo uncertainty: with R replications, a design whose true power is just below the target can
+    reach it by chance). When no simulated design reaches the target, the answer says so, with the power of
+    the largest design simulated; a criterion that was never testable has no answer, only the scorecard's
+    reason.
+
+    Parameters
+    ----------
+    result : PowerResult
+    target : float
+        The power to reach, in (0, 1).
+    quantities : sequence of str, optional
+        Default: the headline test of the indirect effect and every criterion judged (`answer_quantities`).
+    cost_site, cost_recipient : float, optional
+        Costs: order the designs by cost (the cheapest design reaching the target).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pathway and quantity: ``pathway``, ``quantity``, ``status`` (``reached``, ``not
+        reached``, ``not testable`` or ``not judged``), ``dimension`` (what varies, or ``design``), ``size``
+        (the value of the varying dimension at the answer; None otherwise), ``design`` (in words), ``power``,
+        ``low`` and ``high`` (the 95% Wilson interval) and ``reps`` at the answer (for ``not reached``: at the
+        largest design simulated), ``largest`` (the largest design simulated, in words), ``next_sweep`` (for
+        ``not reached``: larger sizes to simulate) and ``reason`` (why not testable).
+
+    Examples
+    --------
+    >>> from moclab.design import power_analysis, power_answers
+    >>> result = power_analysis(
+    ...     "recipient-pathway", sites=[4, 8, 16], reps=20, pathways=["isp_support__trust__acceptability"],
+    ...     method="joint", criteria="none", seed=1,
+    ... )
+    >>> power_answers(result)[["status", "size", "power", "low", "high"]].round(2)
+        status  size  power   low  high
+    0  reached    16   0.95  0.76  0.99
+    """
+    if not 0 < target < 1:
+        raise MoclabError(f"the target power must lie between 0 and 1, got {target!r}")
+    table = result.table
+    varying = _varying(table)
+    has_costs = cost_site is not None or cost_recipient is not None
+    dimension = varying[0] if len(varying) == 1 else "design"
+    rows = []
+    for pathway in result.pathway_ids:
+        for quantity in quantities or answer_quantities(result):
+            grid = result.power(quantity, pathway).copy()
+            if has_costs:
+                grid["_order"] = [
+                    design_cost(s, n, cost_site, cost_recipient)
+                    for s, n in zip(grid["sites"], grid["per_site_expected"], strict=True)
+                ]
+            else:
+                grid["_order"] = grid[dimension] if dimension in DIMENSIONS else grid["n"]
+            grid = grid.sort_values(["_order", "n"], kind="stable").reset_index(drop=True)
+            largest = grid.iloc[-1]
+            testable = bool(grid.get("testable", pd.Series(True, index=grid.index)).fillna(True).any())
+            estimated = bool(grid["estimated"].any())
+            reason = ""
+            if "reason" in grid.columns:
+                reason = next((str(r) for r in grid["reason"] if isinstance(r, str) and r), "")
+            row: dict[str, Any] = {
+                "pathway": pathway,
+                "quantity": quantity,
+                "dimension": dimension,
+                "target": float(target),
+                "largest": _design_label(largest),
+                "size": None,
+                "design": None,
+                "power": math.nan,
+                "low": math.nan,
+                "high": math.nan,
+                "reps": int(largest["reps"]),
+                "next_sweep": None,
+                "reason": reason,
+            }
+            if not estimated or not testable:
+                row["status"] = "not judged" if not estimated else "not testable"
+                rows.append(row)
+                continue
+            reached = grid[grid["power"] >= target]
+            chosen = reached.iloc[0] if not reached.empty else largest
+            low, high = _wilson(int(chosen["successes"]), int(chosen["reps"]))
+            row.update(
+                {
+                    "status": "reached" if not reached.empty else "not reached",
+                    "power": float(chosen["power"]),
+                    "low": low,
+                    "high": high,
+                    "reps": int(chosen["reps"]),
+                }
+            )
+            if not reached.empty:
+                row["design"] = _design_label(chosen)
+                if dimension in DIMENSIONS:
+                    row["size"] = int(chosen[dimension])
+            elif dimension in DIMENSIONS:
+                row["next_sweep"] = next_sweep(grid[dimension].to_numpy(float))
+            rows.append(row)
+    columns = [
+        "pathway",
+        "quantity",
+        "status",
+        "dimension",
+        "size",
+        "design",
+        "power",
+        "low",
+        "high",
+        "reps",
+        "target",
+        "largest",
+        "next_sweep",
+        "reason",
+    ]
+    return pd.DataFrame(rows, columns=columns)
