@@ -148,8 +148,8 @@ def _toc(pathways: list[dict[str, Any]], joint: bool) -> list[dict[str, Any]]:
             "id": "summary",
             "label": "Summary",
             "children": [
-                {"id": "conclusions", "label": "Conclusions"},
                 {"id": "scorecard", "label": "Scorecard"},
+                {"id": "conclusions", "label": "Conclusions"},
             ],
         },
         {"id": "model", "label": "Pathway model", "children": []},

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from moclab.evidence.verdicts import CRITERIA, Status
 from moclab.plain import plain
+from moclab.report.page import decimals_for, format_interval, format_number, unsign_zeros
 
 if TYPE_CHECKING:
     from moclab.analysis import AnalysisResult, Effect
@@ -53,8 +54,23 @@ def anchor(prefix: str, text: str, taken: set[str]) -> str:
 # --------------------------------------------------------------------------------------------------------
 
 
+def headline(verdict: Verdict) -> str:
+    """The verdict's statistic, estimate and interval in the report's number format ("" when it has none).
+
+    The estimate and its interval share their decimals (`decimals_for`), as in the tables.
+    """
+    low, high = verdict.interval if verdict.interval is not None else (None, None)
+    if not isinstance(verdict.estimate, int | float) or not math.isfinite(verdict.estimate):
+        return ""
+    places = decimals_for(verdict.estimate, low, high)
+    span = format_interval(low, high, places)
+    return f"{verdict.statistic or 'estimate'} {format_number(verdict.estimate, places)}" + (
+        f" {span}" if span != "—" else ""
+    )
+
+
 def verdict_view(verdict: Verdict) -> dict[str, Any]:
-    """One verdict with the texts the report prints."""
+    """One verdict with the texts the report prints (signed zeros in the evidence's texts unsigned)."""
     low, high = verdict.interval if verdict.interval is not None else (None, None)
     criterion = next(c for c in CRITERIA if c.id == verdict.criterion)
     return {
@@ -68,10 +84,10 @@ def verdict_view(verdict: Verdict) -> dict[str, Any]:
         "estimate": verdict.estimate,
         "ci_low": low,
         "ci_high": high,
-        "headline": verdict.headline(),
+        "headline": headline(verdict),
         "rule": verdict.rule,
-        "reason": verdict.reason,
-        "design_change": verdict.design_change,
+        "reason": unsign_zeros(verdict.reason),
+        "design_change": unsign_zeros(verdict.design_change or ""),
         # a design change is advice for what is missing; for a met criterion it is left out
         "show_change": bool(verdict.design_change) and verdict.status is not Status.MET,
     }
@@ -107,8 +123,10 @@ def conclusion_view(pathway: PathwayEvidence) -> dict[str, Any] | None:
     return {
         "grade": conclusion.grade,
         "css": GRADE_CLASS.get(conclusion.grade, ""),
-        "statement": conclusion.statement,
-        "assumptions": [item.to_dict() for item in conclusion.assumptions],
+        "statement": unsign_zeros(conclusion.statement),
+        "assumptions": [
+            {**item.to_dict(), "note": unsign_zeros(item.note or "")} for item in conclusion.assumptions
+        ],
         "robustness": robustness,
         "design_changes": list(conclusion.design_changes),
     }

@@ -15,13 +15,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moclab.evidence.verdicts import Status
+from moclab.report.page import format_number
 from moclab.report.svg import axes_svg, graph_svg, inline_svg, scale_svg
 
 if TYPE_CHECKING:
     from moclab.analysis import AnalysisResult
     from moclab.evidence import PathwayEvidence, StudyEvidence
 
-__all__ = ["STATUS_COLOURS", "Figure", "FigureMaker", "model_diagram_annotations", "pathway_plots"]
+__all__ = [
+    "STATUS_COLOURS",
+    "Figure",
+    "FigureMaker",
+    "labels_at_middles",
+    "model_diagram_annotations",
+    "pathway_plots",
+]
 
 #: Colours of the statuses (the same as the scorecard's HTML), and their order from best to worst.
 STATUS_COLOURS = {
@@ -63,10 +71,6 @@ def _best(statuses: list[Status]) -> Status:
     return min(statuses, key=lambda status: _RANK[status])
 
 
-def _short(number: float) -> str:
-    return f"{number:.2f}"
-
-
 def model_diagram_annotations(evidence: StudyEvidence) -> dict[str, dict[str, str]]:
     """Highlights, edge labels and node notes that colour the pathway model by the verdicts.
 
@@ -97,12 +101,28 @@ def model_diagram_annotations(evidence: StudyEvidence) -> dict[str, dict[str, st
     highlight = {f"{s}->{t}": STATUS_COLOURS[_best(found)] for (s, t), found in statuses.items()}
     labels = {}
     for (source, target), values in estimates.items():
-        low, high = min(values), max(values)
-        labels[f"{source}->{target}"] = (
-            _short(low) if _short(low) == _short(high) else f"{_short(low)} to {_short(high)}"
-        )
+        low, high = (format_number(value) for value in (min(values), max(values)))
+        labels[f"{source}->{target}"] = low if low == high else f"{low} to {high}"
     node_notes = {node: "; ".join(lines) for node, lines in notes.items()}
     return {"highlight": highlight, "edge_labels": labels, "node_notes": node_notes}
+
+
+#: An edge statement of the DOT the graphviz package writes, with its label (always its first attribute).
+_LABELLED_EDGE = re.compile(r"^(\t.+? -> .+? \[)label=")
+
+
+def labels_at_middles(graph: Any) -> Any:
+    """Lay a pathway diagram out for labelled links: straight edges, each label beside its edge's middle.
+
+    Graphviz gives an edge's ``label`` a node of its own in the rank between the edge's ends: with many
+    labelled links between two columns (every mechanism to every outcome) the edges bend around those
+    nodes and tangle, and the labels end up near the edges' starts. An ``xlabel`` is placed after the
+    layout, next to the middle of its edge; straight edges (``splines=line``) cross cleanly; a labelled
+    edge spans more ranks (``minlen``) so the column gap it crosses has room for its label.
+    """
+    graph.body = [_LABELLED_EDGE.sub(r"\1minlen=4 xlabel=", line) for line in graph.body]
+    graph.attr(splines="line", forcelabels="true", ranksep="0.45", nodesep="0.35")
+    return graph
 
 
 def _slug(text: str) -> str:
@@ -156,9 +176,9 @@ class FigureMaker:
             # The report's heading names the model; a title inside the drawing would repeat it (and a title
             # that looks like markup would be read by Graphviz as an HTML-like label).
             graph.attr(label="")
-            # Graphviz sizes text at 1 pt = 1 px; at 80 % a large model stays legible (it scrolls sideways
-            # when wider than the page) and a small one stays small.
-            return scale_svg(graph_svg(graph), MODEL_DIAGRAM_SCALE)
+            # Graphviz sizes text at 1 pt = 1 px; at 80 % a small model stays small. A large one is fitted
+            # to the page's column (the viewBox keeps the drawing) and opens at this size on request.
+            return scale_svg(graph_svg(labels_at_middles(graph)), MODEL_DIAGRAM_SCALE)
 
         caption = (
             "The pathway model. Links of the analysed pathways are drawn thick, in the colour of the "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import functools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -23,12 +24,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TocEntry",
+    "decimals_for",
     "environment",
     "format_interval",
     "format_number",
     "format_p",
+    "format_p_text",
+    "format_percent",
     "render_page",
     "stylesheet",
+    "unsign_zeros",
 ]
 
 #: A table-of-contents entry: ``{"id": anchor, "label": text, "children": [entries]}``.
@@ -39,28 +44,48 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _decimals(*values: Any) -> int:
-    """Decimals that show the largest of `values` with three significant digits (at least three).
+def decimals_for(*values: Any) -> int:
+    """The decimals that print a group of numbers read together (an estimate, its SE and its interval).
 
-    Effects in moclab's reports are mostly between 0.01 and 10 (three decimals); a dose-response slope per
-    minute of support can be 0.0004, which three decimals would print as 0.000.
+    Three decimals, the house rule for effects (mostly between 0.01 and 10); when the largest of the values
+    is below 0.01, as many as give it two significant digits (a dose-response slope per minute of support
+    can be 0.0004, which three decimals would print as 0.000). Missing values and zeros are ignored.
+
+    Examples
+    --------
+    >>> decimals_for(0.21), decimals_for(0.00367, 0.015), decimals_for(0.00367), decimals_for(0.00041)
+    (3, 3, 4, 5)
     """
-    finite = [abs(v) for v in values if _finite(v) and v != 0]
+    finite = [abs(float(v)) for v in values if _finite(v) and v != 0]
     if not finite:
         return 3
     largest = max(finite)
     if largest >= 0.01:
         return 3
-    return min(2 - math.floor(math.log10(largest)), 10)
+    return min(1 - math.floor(math.log10(largest)), 10)
+
+
+def _fixed(value: float, places: int) -> str:
+    """`value` with `places` decimals; a value that rounds to zero prints "0.000", never "-0.000"."""
+    text = f"{value:.{places}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def format_number(value: Any, decimals: int | None = None) -> str:
-    """A number as the reports print it: three decimals (more for tiny values); "—" when missing.
+    """A number as every moclab page prints it; "—" when missing.
+
+    Parameters
+    ----------
+    value : float, int or None
+        Integers print as they are; floats with `decimals` decimals.
+    decimals : int, optional
+        Default: `decimals_for` the value alone (three, more for values below 0.01). Pass
+        ``decimals_for(estimate, se, low, high)`` to print the numbers of one row alike.
 
     Examples
     --------
-    >>> format_number(0.12345), format_number(0.000412), format_number(None), format_number(12)
-    ('0.123', '0.000412', '—', '12')
+    >>> format_number(0.12345), format_number(0.000412), format_number(-0.0001, 3), format_number(12)
+    ('0.123', '0.00041', '0.000', '12')
     """
     if isinstance(value, bool):
         return str(value).lower()
@@ -68,8 +93,7 @@ def format_number(value: Any, decimals: int | None = None) -> str:
         return str(value)
     if not _finite(value):
         return "—"
-    places = _decimals(value) if decimals is None else decimals
-    return f"{value:.{places}f}"
+    return _fixed(float(value), decimals_for(value) if decimals is None else decimals)
 
 
 def format_interval(low: Any, high: Any, decimals: int | None = None) -> str:
@@ -77,29 +101,30 @@ def format_interval(low: Any, high: Any, decimals: int | None = None) -> str:
 
     Examples
     --------
-    >>> format_interval(0.0821, 0.30204)
-    '[0.082, 0.302]'
+    >>> format_interval(0.0821, 0.30204), format_interval(-0.00004, 0.00127)
+    ('[0.082, 0.302]', '[0.0000, 0.0013]')
     """
     if not (_finite(low) and _finite(high)):
         return "—"
-    places = _decimals(low, high) if decimals is None else decimals
-    return f"[{low:.{places}f}, {high:.{places}f}]"
+    places = decimals_for(low, high) if decimals is None else decimals
+    return f"[{_fixed(float(low), places)}, {_fixed(float(high), places)}]"
 
 
 def format_p(value: Any) -> str:
-    """A p-value as APA style prints it: "< .001", ".032", "1.000"; "—" when missing.
+    """A p-value as APA style prints it: "< .001", ".032", "> .999"; "—" when missing.
 
     Examples
     --------
-    >>> format_p(0.00002), format_p(0.0321), format_p(None)
-    ('< .001', '.032', '—')
+    >>> format_p(0.00002), format_p(0.0321), format_p(0.99995), format_p(None)
+    ('< .001', '.032', '> .999', '—')
     """
     if not _finite(value):
         return "—"
     if value < 0.001:
         return "< .001"
-    text = f"{value:.3f}"
-    return text[1:] if text.startswith("0") else text
+    if value >= 0.9995:  # would print as 1.000
+        return "> .999"
+    return f"{value:.3f}".removeprefix("0")
 
 
 def format_p_text(value: Any) -> str:
@@ -111,14 +136,34 @@ def format_p_text(value: Any) -> str:
     ('p < .001', 'p = .210')
     """
     text = format_p(value)
-    return f"p {text}" if text.startswith(("<", "—")) else f"p = {text}"
+    return f"p {text}" if text.startswith(("<", ">", "—")) else f"p = {text}"
 
 
 def format_percent(value: Any, decimals: int = 1) -> str:
-    """A share (0-1) as a percentage; "—" when missing."""
+    """A share (0-1) as a percentage with `decimals` decimals; "—" when missing.
+
+    Examples
+    --------
+    >>> format_percent(0.0957), format_percent(-0.00001)
+    ('9.6%', '0.0%')
+    """
     if not _finite(value):
         return "—"
-    return f"{100 * value:.{decimals}f}%"
+    return f"{_fixed(100 * float(value), decimals)}%"
+
+
+_SIGNED_ZERO = re.compile(r"(?<![\w.])-(0(?:\.0+)?)(?![\d.])")
+
+
+def unsign_zeros(text: str) -> str:
+    """`text` with every signed zero ("-0.000", "-0") unsigned: for sentences other layers wrote.
+
+    Examples
+    --------
+    >>> unsign_zeros("trend -0.000 [-0.005, 0.005]; a-0.0 stays; -0.0004 stays")
+    'trend 0.000 [-0.005, 0.005]; a-0.0 stays; -0.0004 stays'
+    """
+    return _SIGNED_ZERO.sub(r"\1", text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -148,6 +193,8 @@ def environment() -> jinja2.Environment:
     env.filters["ptext"] = format_p_text
     env.filters["percent"] = format_percent
     env.filters["value"] = _data_value
+    env.filters["unsign"] = unsign_zeros
+    env.globals["decimals_for"] = decimals_for
     return env
 
 
