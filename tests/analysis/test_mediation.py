@@ -331,10 +331,12 @@ def test_bootstrap_draws_equal_the_shared_machinery_with_the_same_seed():
 
 def test_arm_coding_dose_and_categorical_covariates(jobs):
     df = jobs.copy()
-    df["arm"] = np.where(df["treat"] == 1, "workshop", "control")
-    by_label = mediate(df, x="arm", m="job_seek", y="depress2", covariates=["occp", "age"], ci="delta")
+    df["arm"] = np.where(df["treat"] == 1, "workshop", "usual")
+    by_label = mediate(
+        df, x="arm", m="job_seek", y="depress2", covariates=["occp", "age"], ci="delta", control="usual"
+    )
     fit = smf.ols("job_seek ~ treat + C(occp) + age", df).fit()
-    assert by_label.x_type == "arm" and by_label.info["x_coding"] == "0 = control, 1 = workshop"
+    assert by_label.x_type == "arm" and by_label.info["x_coding"] == "0 = usual (control), 1 = workshop"
     assert by_label.effect("a[job_seek]").estimate == pytest.approx(fit.params["treat"], rel=1e-10)
     assert sum(name.startswith("occp[") for name in by_label.covariates) == df["occp"].nunique() - 1
     assert any("categorical" in w for w in by_label.warnings)

@@ -233,3 +233,37 @@ def test_project_agreement_needs_two_coders():
         coder_agreement(project)
     with pytest.raises(QualError, match="unknown agreement unit"):
         coder_agreement(project, unit="sentence")
+
+
+def test_selections_past_the_end_of_their_text_are_cut_with_a_warning_naming_them():
+    # the bundled example with its last transcript cut short after coding: "every unit must lie inside the
+    # continuum [0, 9428)" skipped the agreement before
+    from moclab.qual import example_project_path, read_project
+
+    project = read_project(example_project_path())
+    last = project.sources[-1]
+    reach = max(selection.end for selection in last.selections)
+    last.text = last.text[: reach - 10]
+    past = [s for s in last.selections if s.end > len(last.text)]
+    assert len(past) == 1
+    result = coder_agreement(project)
+    assert result.warnings[0] == (
+        "1 selection(s) end past the end of their source's text and were cut at it (left out when they start "
+        f"there): 'Interview R12' selection {past[0].guid} [{past[0].start}, {past[0].end}) (the text has "
+        f"{len(last.text)} characters); check that the texts are the ones that were coded"
+    )
+    # the same as cutting the selection by hand
+    past[0].end = len(last.text)
+    cut_by_hand = coder_agreement(project)
+    assert cut_by_hand.warnings == ()
+    pd.testing.assert_frame_equal(result.table, cut_by_hand.table)
+    assert 0.5 < result.overall["unitized_alpha"] < 1
+
+
+def test_a_selection_starting_past_the_end_of_its_text_is_left_out():
+    text = "First line.\nSecond line."
+    spans = [(0, 11, "A", "ann"), (0, 11, "A", "bob"), (12, 24, "B", "ann"), (30, 40, "B", "bob")]
+    result = coder_agreement(build_project([("s", text, spans)], codes=["A", "B"]))
+    assert result.warnings[0].startswith("1 selection(s) end past the end of their source's text")
+    assert "[30, 40) (the text has 24 characters)" in result.warnings[0]
+    assert result.table.loc["B", "applied"] == 1  # only ann's B on line 2 remains

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 from qual_builders import build_project
@@ -46,14 +47,49 @@ def test_analyze_the_bundled_example(tmp_path):
     prevalence = pd.read_csv(out / "prevalence.csv")
     assert {"n_high", "n_limited", "p", "p_holm"} <= set(prevalence.columns)
     assert (out / "pathway.png").read_bytes().startswith(b"\x89PNG")
-    # an earlier output folder may be written again; a folder holding other files may not
-    assert invoke("qual", "analyze", "-o", str(out), "--coder", "Coder A").exit_code == 0
+    assert (out / ".moclab-output").read_text().startswith("written by moclab qual analyze\n")
+    # an earlier output is replaced only with --force (docs/cli.md), and a file of the user's stays
+    (out / "my-notes.txt").write_text("mine")
+    (out / "agreement.csv").write_text("stale")
+    again = invoke("qual", "analyze", "-o", str(out))
+    assert again.exit_code == 2 and "earlier `moclab qual analyze`" in again.stderr
+    assert (out / "agreement.csv").read_text() == "stale"
+    assert invoke("qual", "analyze", "-o", str(out), "--coder", "Coder A", "--force").exit_code == 0
+    assert (out / "agreement.csv").read_text() != "stale" and (out / "my-notes.txt").read_text() == "mine"
+    # a folder holding files moclab did not write is refused, even with --force
     other = tmp_path / "mine"
     other.mkdir()
     (other / "thesis.docx").write_text("mine")
-    refused = invoke("qual", "analyze", "-o", str(other))
-    assert refused.exit_code == 1 and "holds other files" in refused.output
-    assert (other / "thesis.docx").read_text() == "mine"
+    refused = invoke("qual", "analyze", "-o", str(other), "--force")
+    assert refused.exit_code == 2 and "files moclab did not write (thesis.docx)" in refused.stderr
+    assert sorted(p.name for p in other.iterdir()) == ["thesis.docx"]
+
+
+def test_analyze_checks_its_options_and_output_before_reading(tmp_path):
+    missing = tmp_path / "nowhere.qdpx"
+    bad = invoke("qual", "analyze", str(missing), "--unit", "sentence", "-o", str(tmp_path / "out"))
+    assert bad.exit_code == 2 and "--unit 'sentence' is not known" in bad.stderr
+    assert "paragraph, segment" in bad.stderr and not (tmp_path / "out").exists()
+    as_file = invoke("qual", "analyze", str(missing), "-o", str(tmp_path / "results.html"))
+    assert as_file.exit_code == 2 and "writes a folder, not a file" in as_file.stderr
+
+
+def test_analyze_shows_the_warnings_of_reading_on_stderr_counted(tmp_path):
+    from moclab.qual import example_project_path
+
+    project = read_project(example_project_path())
+    for source in project.sources:  # every transcript cut after coding: one reading warning per source
+        source.text = source.text[: max(s.end for s in source.selections) - 10]
+    path = write_project(project, tmp_path / "cut.qdpx")
+    done = invoke("qual", "analyze", str(path), "-o", str(tmp_path / "out"))
+    assert done.exit_code == 0, done.output
+    assert "12 warning(s) while reading the project:" in done.stderr
+    assert done.stderr.count("selection(s) reach outside the text") == 5
+    assert "... 7 more (--verbose lists them all)" in done.stderr
+    assert re.search(r"agreement: \d+ selection\(s\) end past the end of their source's text", done.stderr)
+    assert "reach outside" not in done.stdout and "wrote 13 files" in done.stdout
+    verbose = invoke("qual", "analyze", str(path), "-o", str(tmp_path / "all"), "--verbose")
+    assert verbose.stderr.count("selection(s) reach outside the text") == 12
 
 
 def test_analyze_a_project_without_stages_or_second_coder(tmp_path):
@@ -118,7 +154,8 @@ def test_profiles_pathway_and_cooccurrence_commands(tmp_path):
     assert done.exit_code == 0, done.output
     assert "12 interviews" in done.output and (tmp_path / "p" / "profiles.html").exists()
     again = invoke("qual", "profiles", "-o", str(tmp_path / "p"))
-    assert again.exit_code == 1 and "exists" in again.output
+    assert again.exit_code == 2 and "earlier `moclab qual profiles`" in again.stderr
+    assert invoke("qual", "profiles", "-o", str(tmp_path / "p"), "--force").exit_code == 0
     done = invoke("qual", "pathway", "-o", str(tmp_path / "pathway.png"), "--precedes", "anywhere")
     assert done.exit_code == 0, done.output
     assert "Affective response" in done.output and (tmp_path / "pathway.png").read_bytes().startswith(

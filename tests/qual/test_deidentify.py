@@ -67,6 +67,19 @@ def test_text_gets_exact_consistent_placeholders(deidentifier):
     assert mapping[mapping["placeholder"] == "[PERSON_1]"]["original"].tolist() == ["Maria Lopez"]
 
 
+def test_only_calendar_dates_are_replaced_not_frequencies_or_relative_days(deidentifier):
+    text = (
+        "R: We meet monthly, and today we met again; it took a few months and 3 months more. "
+        "We started on 12 March 2024, in 2019 the site opened, and the audit was on 04/05/2023."
+    )
+    result = deidentifier.deidentify_text(text, "int1")
+    assert result.text == (
+        "R: We meet monthly, and today we met again; it took a few months and 3 months more. "
+        "We started on [DATE_1], in [DATE_2] the site opened, and the audit was on [DATE_3]."
+    )
+    assert result.review()["original"].tolist() == ["12 March 2024", "2019", "04/05/2023"]
+
+
 def test_threshold_and_allow_list(analyzer):
     strict = Deidentifier(threshold=0.9, allow=["springfield"])
     text = strict.deidentify_text(TEXT).text

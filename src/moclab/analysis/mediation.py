@@ -56,7 +56,7 @@ from moclab.analysis.intervals import (
     wald_interval,
 )
 from moclab.analysis.results import AnalysisResult, Effect, plain
-from moclab.errors import DataError
+from moclab.errors import DataError, did_you_mean
 
 __all__ = ["MediationResult", "mediate"]
 
@@ -476,12 +476,16 @@ def _level_text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float | np.integer | np.floating) else str(value)
 
 
-def _code_strategy(series: pd.Series, name: str, x_type: str) -> tuple[np.ndarray, str, str | None]:
+def _code_strategy(
+    series: pd.Series, name: str, x_type: str, control: Any
+) -> tuple[np.ndarray, str, str | None]:
     """The strategy as numbers, whether it is an arm or a dose, and the 0/1 coding of an arm.
 
-    A binary arm is coded 0/1 (the later-sorted value as 1) so that effects are arm contrasts.
+    A binary arm is coded 0/1 so that effects are arm contrasts: `control` is 0; without it a numeric or
+    boolean arm has its larger value as 1, and a text arm is refused (which text is the control is the
+    user's to say: a sorted order would silently reverse the sign of every effect).
     """
-    levels = pd.unique(series)
+    levels = pd.unique(series).tolist()
     is_numeric = pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
     if x_type == "arm" and len(levels) != 2:
         raise DataError(
@@ -494,10 +498,38 @@ def _code_strategy(series: pd.Series, name: str, x_type: str) -> tuple[np.ndarra
             f"the strategy '{name}' was declared a dose (x_type='dose') but is not numeric",
             hint=f"recode '{name}' as numbers, or use x_type='arm' for two arms",
         )
-    if len(levels) == 2 and x_type != "dose":
-        ordered = sorted(levels.tolist(), key=lambda v: (str(type(v)), v))
-        coding = f"0 = {_level_text(ordered[0])}, 1 = {_level_text(ordered[1])}"
-        return (series == ordered[1]).to_numpy(dtype=np.float64), "arm", coding
+    is_arm = len(levels) == 2 and x_type != "dose"
+    if control is not None and not is_arm:
+        raise DataError(
+            f"control={control!r} names the control arm of a binary strategy, but '{name}' is a dose "
+            f"({len(levels)} distinct values{', x_type=dose' if x_type == 'dose' else ''})",
+            hint="drop control= for a dose, or pass a strategy with exactly two values",
+        )
+    if is_arm:
+        ordered = sorted(levels, key=lambda v: (str(type(v)), v))
+        shown = " and ".join(f"'{_level_text(level)}'" for level in ordered)
+        if control is not None:
+            if control not in levels:
+                raise DataError(
+                    f"control={control!r} is not a value of the strategy '{name}' (its values: {shown})",
+                    hint=did_you_mean(str(control), [_level_text(level) for level in ordered])
+                    or f"pass control= one of {shown}",
+                )
+            reference = control
+            treated = next(level for level in levels if level != control)
+        elif not is_numeric:
+            raise DataError(
+                f"the strategy '{name}' is a text arm with the values {shown}: say which is the control "
+                "(coded 0), so that the effects have the sign you mean",
+                hint=f"pass control='{_level_text(ordered[1])}' (effects are then "
+                f"'{_level_text(ordered[0])}' minus '{_level_text(ordered[1])}') or "
+                f"control='{_level_text(ordered[0])}'",
+            )
+        else:
+            reference, treated = ordered
+        label = " (control)" if control is not None else ""
+        coding = f"0 = {_level_text(reference)}{label}, 1 = {_level_text(treated)}"
+        return (series == treated).to_numpy(dtype=np.float64), "arm", coding
     if is_numeric:
         return _columns.numeric_values(series, "strategy", name), "dose", None
     raise DataError(
@@ -507,7 +539,15 @@ def _code_strategy(series: pd.Series, name: str, x_type: str) -> tuple[np.ndarra
 
 
 def _prepare(
-    data: Any, x: Any, m: Any, y: Any, covariates: Any, cluster: Any, x_type: str, missing: str
+    data: Any,
+    x: Any,
+    m: Any,
+    y: Any,
+    covariates: Any,
+    cluster: Any,
+    x_type: str,
+    missing: str,
+    control: Any = None,
 ) -> _Prepared:
     """The analysed rows as arrays: complete rows, strategy coded, covariates as numbers, cluster codes."""
     gathered = _gather(data, x, m, y, covariates, cluster)
@@ -523,7 +563,7 @@ def _prepare(
             f"single value ({_level_text(x_series.iloc[0])}) in the {len(frame)} rows left",
             hint="the other arm (or dose) has no complete row: check the missing values of its recipients",
         )
-    x_values, x_type_found, x_coding = _code_strategy(x_series, gathered.x, x_type)
+    x_values, x_type_found, x_coding = _code_strategy(x_series, gathered.x, x_type, control)
     mediators = np.column_stack(
         [_columns.numeric_values(frame[name], "mediator", name) for name in gathered.mediators]
     )
@@ -1099,6 +1139,7 @@ def mediate(
     standardize: bool = False,
     contrasts: bool = True,
     x_type: Literal["auto", "arm", "dose"] = "auto",
+    control: Any = None,
     missing: Literal["listwise", "raise"] = "listwise",
     keep_draws: bool = False,
     chunk_size: int | None = None,
@@ -1111,8 +1152,8 @@ def mediate(
         The data; then ``x``, ``m``, ``y``, ``covariates`` (and ``cluster``) are column names. Without data,
         pass arrays or Series (Series names become variable names).
     x : str or array
-        The strategy: a binary arm (two distinct values, coded 0/1 with the larger or later-sorted value as 1)
-        or a continuous dose (minutes, sessions, contacts).
+        The strategy: a binary arm (two distinct values, coded 0/1: ``control`` is 0, and without it the
+        larger of two numbers or True is 1) or a continuous dose (minutes, sessions, contacts).
     m : str, list of str, or array(s)
         The mediator, or several mediators (parallel, or in causal order for ``model="serial"``).
     y : str or array
@@ -1147,6 +1188,12 @@ def mediate(
         Report pairwise differences between specific indirect effects (two or more mediators).
     x_type : {"auto", "arm", "dose"}
         Declare the strategy binary ("arm": an error if it is not) or continuous ("dose": never recoded).
+    control : optional
+        The value of a binary strategy that is the control arm (coded 0; the study's
+        ``design.randomization.control``), e.g. ``control="usual"``: effects are then the other arm minus
+        it. Required when the arm is text, where no order says which arm is the control; a number or
+        boolean arm defaults to its smaller value (or False). ``info["x_coding"]`` and the summary say
+        which value is 0.
     missing : {"listwise", "raise"}
         Drop incomplete rows (reported in ``n_dropped`` and the warnings) or raise `DataError`.
     keep_draws : bool
@@ -1238,7 +1285,7 @@ def mediate(
     """
     inference = _Inference(ci, level, n_boot, n_mc, seed, chunk_size, keep_draws)
     _check_options(model, x_type, missing, inference)
-    prep = _prepare(data, x, m, y, covariates, cluster, x_type, missing)
+    prep = _prepare(data, x, m, y, covariates, cluster, x_type, missing, control)
     if model == "serial" and len(prep.m_names) < 2:
         raise DataError(
             "a serial model needs at least two mediators in causal order", hint="or use 'parallel'"

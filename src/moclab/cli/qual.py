@@ -5,13 +5,18 @@
     moclab qual validate FILE
     moclab qual codebook FRAMEWORK -o codebook.qdc
     moclab qual example DEST
-    moclab qual analyze [PROJECT] -o OUT/   (profiles, pathway, matrix, co-occurrence, prevalence, agreement)
+    moclab qual analyze [PROJECT] -o OUT/ [--force] [--verbose]   (profiles, pathway, matrix, co-occurrence,
+                                                                   prevalence, agreement)
     moclab qual agreement [PROJECT] [--unit paragraph|segment]
-    moclab qual profiles [PROJECT] -o DIR | pathway [PROJECT] -o pathway.svg | cooccurrence [PROJECT]
+    moclab qual profiles [PROJECT] -o DIR [--force]
+    moclab qual pathway [PROJECT] -o pathway.svg | cooccurrence [PROJECT]
     moclab qual deidentify PROJECT -o OUT.qdpx --mapping MAP.json [--threshold 0.5] [--allow NAME]
 
 Every command is a function decorated with ``@qual_app.command(...)``; an area adds its commands to `qual_app`
-in this module the same way. Nothing the user gave is ever overwritten: an existing output is an error.
+in this module the same way. Nothing the user gave is ever overwritten: an existing output file is an
+error, and the folder outputs of `qual analyze` and `qual profiles` follow docs/cli.md (a new or empty
+folder, or an earlier moclab output with ``--force``), checked before the project is read. Warnings found
+while reading a project go to stderr, counted (``--verbose`` lists them all).
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from moclab.cli.output import errors_exit, print_problems
-from moclab.errors import QualError, display_path
+from moclab.cli.output import error_console, errors_exit, print_problems
+from moclab.errors import Problem, QualError, UsageError, display_path
 
 if TYPE_CHECKING:
     from moclab.qual import Project
@@ -232,6 +237,43 @@ def _read(project_file: Path | None, codebook: Path | None = None) -> object:
     )
 
 
+#: Warnings found while reading a project that a command shows without --verbose.
+SHOWN_WARNINGS = 5
+
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace the output of an earlier moclab command in the folder (nothing else)."
+    ),
+]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", help="List every warning found while reading the project.")
+]
+
+
+def _check_choices(*options: tuple[str, str, tuple[str, ...]]) -> None:
+    """A usage error (exit 2) for an option value that is not one of its choices, before any work."""
+    for flag, value, choices in options:
+        if value not in choices:
+            raise UsageError(f"{flag} {value!r} is not known", hint=f"use one of: {', '.join(choices)}")
+
+
+def _inputs(*paths: Path | None) -> list[Path]:
+    return [path for path in paths if path is not None]
+
+
+def _print_read_warnings(warnings: list[Problem], verbose: bool) -> None:
+    """The warnings found while reading the project, on stderr: counted, the first few (all with verbose)."""
+    if not warnings:
+        return
+    err = error_console()
+    shown = warnings if verbose else warnings[:SHOWN_WARNINGS]
+    err.print(f"{len(warnings)} warning(s) while reading the project:", markup=False)
+    print_problems(err, shown)
+    if len(shown) < len(warnings):
+        err.print(f"... {len(warnings) - len(shown)} more (--verbose lists them all)", markup=False)
+
+
 @qual_app.command("analyze")
 def analyze(
     project_file: Annotated[
@@ -241,7 +283,10 @@ def analyze(
         ),
     ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for the results (new or empty).")
+        Path,
+        typer.Option(
+            "--output", "-o", help="Folder for the results (new or empty; an earlier output with --force)."
+        ),
     ] = Path("qual-results"),
     coder: CoderOption = None,
     attribute: Annotated[
@@ -264,35 +309,53 @@ def analyze(
         ),
     ] = "immediate",
     codebook: CodebookOption = None,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write episode profiles, the pathway figure, matrix, co-occurrence, prevalence and agreement tables."""
+    from moclab.cli.conventions import check_output_folder, staged_folder
+    from moclab.qual._common import PARAGRAPH_RULES
+    from moclab.qual.agreement import UNITS
     from moclab.qual.analyses import analyze_project
+    from moclab.qual.pathway import PRECEDES
 
     out = console()
     with errors_exit():
-        project = _read(project_file, codebook)
-        run = analyze_project(
-            project,  # type: ignore[arg-type]
-            output,
-            coders=coder,
-            attribute=attribute,
-            unit=unit,
-            paragraphs=paragraphs,
-            precedes=precedes,
+        _check_choices(
+            ("--unit", unit, UNITS),
+            ("--paragraphs", paragraphs, PARAGRAPH_RULES),
+            ("--precedes", precedes, PRECEDES),
         )
+        folder = check_output_folder(
+            output, force=force, command="qual analyze", inputs=_inputs(project_file, codebook)
+        )
+        project = _read(project_file, codebook)
+        _print_read_warnings(project.warnings, verbose)  # type: ignore[attr-defined]
+        with staged_folder(folder, "qual analyze") as staging:
+            run = analyze_project(
+                project,  # type: ignore[arg-type]
+                staging,
+                coders=coder,
+                attribute=attribute,
+                unit=unit,
+                paragraphs=paragraphs,
+                precedes=precedes,
+            )
     name = project.name if project_file is not None else f"{project.name} (bundled synthetic example)"  # type: ignore[attr-defined]
-    out.print(f"[bold]{name}[/]: wrote {len(run.written)} files to {display_path(run.folder)}")
-    for path in run.written:
+    written = [folder / path.name for path in run.written]
+    out.print(f"[bold]{name}[/]: wrote {len(written)} files to {display_path(folder)}")
+    for path in written:
         out.print(f"  {path.name}", markup=False)
+    err = error_console()
     coders_found = sorted({u.name for u in project.users})  # type: ignore[attr-defined]
     if len(coders_found) > 1 and not coder:
-        out.print(
+        err.print(
             f"note: {len(coders_found)} coders ({', '.join(coders_found)}); profiles, pathway and tables"
             " use all their codings (pass --coder NAME to use one coder's)",
             markup=False,
         )
     for note in run.notes:
-        out.print(f"note: {note}", markup=False)
+        err.print(f"note: {note}", markup=False)
 
 
 @qual_app.command("agreement")
@@ -417,24 +480,35 @@ def profiles_command(
         Path | None, typer.Argument(help="The project; none: the bundled example.")
     ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for profiles.html and profiles.md.")
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for profiles.html and profiles.md (new or empty; an earlier output with --force).",
+        ),
     ] = Path("profiles"),
     coder: CoderOption = None,
     attribute: Annotated[
         str | None, typer.Option("--attribute", help="Case attribute to break the aggregate down by.")
     ] = None,
     codebook: CodebookOption = None,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Episode profiles of every interview, stage by stage (HTML and Markdown)."""
+    from moclab.cli.conventions import check_output_folder, staged_folder
     from moclab.qual.profiles import episode_profiles
 
     out = console()
     with errors_exit():
+        folder = check_output_folder(
+            output, force=force, command="qual profiles", inputs=_inputs(project_file, codebook)
+        )
         project = _read(project_file, codebook)
+        _print_read_warnings(project.warnings, verbose)  # type: ignore[attr-defined]
         result = episode_profiles(project, coders=coder)  # type: ignore[arg-type]
-        for name in ("profiles.html", "profiles.md"):
-            _refuse_existing(output / name)
-        written = result.write(output, attribute)
+        with staged_folder(folder, "qual profiles") as staging:
+            written = [folder / path.name for path in result.write(staging, attribute)]
     out.print(f"wrote {', '.join(display_path(p) for p in written)} ({len(result.profiles)} interviews)")
 
 

@@ -219,23 +219,44 @@ class _Checker:
     # -- cycles ----------------------------------------------------------------------------------------------
 
     def check_cycles(self) -> None:
+        """One error per group of nodes caught in a cycle, the same on every run.
+
+        networkx returns the groups as sets, whose order changes with Python's string hashing; the groups,
+        their nodes and their edges are put back in the order of the file, so the cycle reported starts at
+        its node declared first and the error points at its edge written last (the one that closes it).
+        """
         graph = causal_graph(self.model)
         graph.remove_edges_from(
             list(nx.selfloop_edges(graph))
         )  # reported as edges that join a node to itself
-        for component in nx.strongly_connected_components(graph):
-            if len(component) < 2:
-                continue
-            cycle = nx.find_cycle(graph.subgraph(component))
-            loop = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
-            first = cycle[0]
-            index = next(
-                i for i, e in enumerate(self.model.edges) if e.is_causal and (e.source, e.target) == first[:2]
+        declared = {node: position for position, node in enumerate(graph)}
+        groups = [
+            sorted(component, key=declared.__getitem__)
+            for component in nx.strongly_connected_components(graph)
+            if len(component) > 1
+        ]
+        edge_index: dict[tuple[str, str], int] = {}
+        for index, edge in enumerate(self.model.edges):
+            if edge.is_causal:
+                edge_index.setdefault((edge.source, edge.target), index)
+        for nodes in sorted(groups, key=lambda group: declared[group[0]]):
+            members = set(nodes)
+            ordered = nx.DiGraph()
+            ordered.add_nodes_from(nodes)
+            ordered.add_edges_from(
+                sorted(
+                    ((u, v) for u, v in graph.edges if u in members and v in members),
+                    key=edge_index.__getitem__,
+                )
             )
+            cycle = [edge[:2] for edge in nx.find_cycle(ordered, source=nodes[0])]
+            start = min(range(len(cycle)), key=lambda i: declared[cycle[i][0]])
+            cycle = cycle[start:] + cycle[:start]
+            loop = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
             self.error(
                 f"causal edges form a cycle: {loop}",
                 "edges",
-                index,
+                max(edge_index[edge] for edge in cycle),
                 hint="causes must come before effects; remove or reverse one of these edges "
                 "(feedback over time belongs in a longitudinal model)",
             )

@@ -493,6 +493,32 @@ def _binary_statistics(decisions: np.ndarray) -> dict[str, float]:
     }
 
 
+def _clip_to_texts(spans: pd.DataFrame, lengths: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+    """Selections cut at the end of their source's text, and the warning naming them (none: nothing cut).
+
+    A selection that ends past its text (a text edited after coding, or exported without its selections
+    being updated) would otherwise reach into the next source when the sources are laid end to end; one that
+    starts at or after the end covers no text and is left out.
+    """
+    text_end = lengths[spans["source"].to_numpy()]
+    beyond = spans["end"].to_numpy() > text_end
+    if not beyond.any():
+        return spans, []
+    named = spans.loc[beyond].drop_duplicates("selection")
+    shown = "; ".join(
+        f"'{row.source_name}' selection {row.selection} [{row.start}, {row.end}) "
+        f"(the text has {lengths[row.source]} characters)"
+        for row in named.head(3).itertuples()
+    )
+    more = f"; and {len(named) - 3} more" if len(named) > 3 else ""
+    spans = spans.assign(end=np.minimum(spans["end"].to_numpy(), text_end))
+    spans = spans[spans["end"] > spans["start"]]
+    return spans, [
+        f"{len(named)} selection(s) end past the end of their source's text and were cut at it (left out "
+        f"when they start there): {shown}{more}; check that the texts are the ones that were coded"
+    ]
+
+
 def coder_agreement(
     project: Project,
     *,
@@ -551,6 +577,8 @@ def coder_agreement(
             "no source was coded by two or more of the coders", hint=f"coders: {', '.join(chosen)}"
         )
     spans = spans[spans["source"].isin(wanted)]
+    lengths = np.array([len(s.text) for s in project.sources], dtype=np.int64)
+    spans, clipped = _clip_to_texts(spans, lengths)
     order = (
         code_order(project, spans["code"], rollup) if codes is None else resolve_codes(project, codes) or []
     )
@@ -558,7 +586,6 @@ def coder_agreement(
     spans = spans[spans["code"].isin(order)]
     code_index = {code: i for i, code in enumerate(order)}
     coder_index = {coder: i for i, coder in enumerate(chosen)}
-    lengths = np.array([len(s.text) for s in project.sources], dtype=np.int64)
 
     if unit == "paragraph":
         table = project_paragraphs(project, paragraphs)
@@ -619,7 +646,7 @@ def coder_agreement(
     overall["unitized_alpha"] = u_alpha.alpha if u_alpha is not None else float("nan")
     rows.append(overall)
     result = pd.DataFrame(rows).set_index("code")
-    warnings = list(u_alpha.warnings) if u_alpha is not None else []
+    warnings = [*clipped, *(u_alpha.warnings if u_alpha is not None else [])]
     never = [code for code, applied in zip(order, result["applied"], strict=False) if applied == 0]
     if never:
         warnings.append(

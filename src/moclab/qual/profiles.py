@@ -47,6 +47,20 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """One coded passage as a reader sees it: the words, where they are, the code, and every coder who coded
+    exactly these words with it (two coders who agree make one passage, not two quotes)."""
+
+    code: str
+    text: str
+    source: str
+    start: int
+    end: int
+    coders: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StageEpisode:
     """What one interview holds for one stage: codes with their quotes, in narrative order."""
 
@@ -59,11 +73,26 @@ class StageEpisode:
         return bool(self.quotes)
 
     @property
-    def codes(self) -> dict[str, int]:
-        """Code path → number of quotes, in order of first mention."""
-        counts: dict[str, int] = {}
+    def passages(self) -> tuple[Passage, ...]:
+        """The quotes with the same code on the same words merged, in narrative order, naming their coders."""
+        merged: dict[tuple[str, str, int, int], tuple[Quote, list[str], list[str]]] = {}
         for quote in self.quotes:
-            counts[quote.code] = counts.get(quote.code, 0) + 1
+            key = (quote.code, quote.source, quote.start, quote.end)
+            _, coders, notes = merged.setdefault(key, (quote, [], []))
+            if quote.coder is not None and quote.coder not in coders:
+                coders.append(quote.coder)
+            notes.extend(note for note in quote.notes if note not in notes)
+        return tuple(
+            Passage(q.code, q.text, q.source, q.start, q.end, tuple(coders), tuple(notes))
+            for q, coders, notes in merged.values()
+        )
+
+    @property
+    def codes(self) -> dict[str, int]:
+        """Code path → number of passages (`passages`), in order of first mention."""
+        counts: dict[str, int] = {}
+        for passage in self.passages:
+            counts[passage.code] = counts.get(passage.code, 0) + 1
         return counts
 
 
@@ -121,6 +150,10 @@ class EpisodeProfiles:
 
     def aggregate(self, attribute: str | None = None) -> pd.DataFrame:
         """The profiles side by side: per stage, how many interviews mention it, which, and its codes.
+
+        Columns: stage, label, interviews (that mention the stage), of (interviews in all), quotes (distinct
+        coded passages: words several coders coded alike count once), mentioned_by, codes (each code with
+        ``interviews/passages``) and, with `attribute`, ``attribute=level`` (``mentioned/interviews``).
 
         Parameters
         ----------
@@ -205,15 +238,42 @@ class EpisodeProfiles:
         return written
 
     def _context(self, attribute: str | None) -> dict[str, Any]:
+        """What the page templates show: the summary table with readable headers, and the profiles."""
         aggregate = self.aggregate(attribute)
+        levels = [column for column in aggregate.columns if attribute and column.startswith(f"{attribute}=")]
+        summary = []
+        for position, row in enumerate(aggregate.to_dict(orient="records")):
+            codes: dict[str, list[int]] = {}
+            for profile in self.profiles:
+                for code, count in profile.episodes[position].codes.items():
+                    units_and_passages = codes.setdefault(code, [0, 0])
+                    units_and_passages[0] += 1
+                    units_and_passages[1] += count
+            summary.append(
+                {
+                    "label": row["label"],
+                    "interviews": row["interviews"],
+                    "of": row["of"],
+                    "passages": row["quotes"],
+                    "levels": [str(row[column]).replace("/", " of ") for column in levels],
+                    "codes": [(name, *codes[code]) for code, name in _short_code_names(list(codes)).items()],
+                    "mentioned_by": row["mentioned_by"],
+                }
+            )
         return {
             "project": self.project,
             "profiles": self.profiles,
             "stages": self.stage_map.stages,
             "citation": self.stage_map.citation,
-            "aggregate": aggregate.to_dict(orient="records"),
-            "aggregate_columns": [c for c in aggregate.columns if c not in ("stage",)],
+            "summary": summary,
+            "level_headers": [column.replace("=", ": ", 1) for column in levels],
         }
+
+
+def _short_code_names(codes: list[str]) -> dict[str, str]:
+    """Code path → its last part (``Trust`` for ``Affective response/Trust``) unless two would read alike."""
+    last = {code: code.rsplit("/", 1)[-1] for code in codes}
+    return last if len(set(last.values())) == len(last) else {code: code for code in codes}
 
 
 def _md(value: object) -> str:
@@ -230,44 +290,82 @@ _HTML_TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Episode profiles: {{ project }}</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; line-height: 1.45;
-  color: #222; }
+*, *::before, *::after { box-sizing: border-box; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 60em;
+  line-height: 1.45; color: #222; overflow-wrap: break-word; }
 h1 { font-size: 1.5em; } h2 { border-bottom: 2px solid #4a6fa5; padding-bottom: .2em; margin-top: 2em; }
 h3 { color: #4a6fa5; margin-bottom: .3em; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
-td, th { border: 1px solid #ccc; padding: .25em .6em; }
-th { background: #eef2f8; text-align: left; }
+td, th { border: 1px solid #ccc; padding: .25em .6em; vertical-align: top; text-align: left; }
+thead th, table.attributes th { background: #eef2f8; }
+.table-scroll { max-width: 100%; overflow-x: auto; }
+table.summary { width: 100%; font-size: .92em; }
+table.summary tbody th { font-weight: 600; min-width: 9em; }
+table.summary .number { text-align: right; white-space: nowrap; }
+table.summary ul { margin: 0; padding: 0; list-style: none; }
+table.summary .count, .where { color: #555; font-size: .9em; }
+table.summary .units { min-width: 6em; }
+table.summary .codes { min-width: 12em; }
+table.summary .count { white-space: nowrap; }
+@media (max-width: 40em) {
+  table.summary thead { display: none; }
+  table.summary, table.summary tbody, table.summary tr, table.summary th, table.summary td { display: block; }
+  table.summary tr { border: 1px solid #ccc; margin-bottom: .8em; }
+  table.summary th, table.summary td, table.summary .number { border: none; text-align: left; min-width: 0; }
+  table.summary tbody th { background: #eef2f8; }
+  table.summary td::before { content: attr(data-label) ": "; color: #555; }
+}
+.legend { color: #555; font-size: .9em; }
 blockquote { margin: .4em 0 .6em 1em; padding: .3em .8em; border-left: 4px solid #9db4d6;
   background: #f7f9fc; }
-blockquote .where { display: block; font-size: .85em; color: #666; margin-top: .2em; }
-.missing { color: #999; font-style: italic; }
+blockquote .where { display: block; margin-top: .2em; }
+.missing { color: #777; font-style: italic; }
 .memo { background: #fffbe6; border: 1px solid #f0e0a0; padding: .5em .8em; white-space: pre-wrap; }
+@media print { .table-scroll { overflow: visible; } blockquote { break-inside: avoid; } }
 </style>
 </head>
 <body>
 <h1>Episode profiles: {{ project }}</h1>
 {% if citation %}<p>Stages follow: {{ citation }}</p>{% endif %}
 <h2>All interviews</h2>
-<table>
-<tr>{% for column in aggregate_columns %}<th>{{ column }}</th>{% endfor %}</tr>
-{% for row in aggregate %}<tr>{% for column in aggregate_columns %}<td>{{ row[column] }}</td>{% endfor %}</tr>
-{% endfor %}</table>
+<p class="legend">Per stage: the interviews that mention it, the coded passages (words several coders coded
+alike count once), and per code the interviews and passages.</p>
+<div class="table-scroll">
+<table class="summary">
+<thead><tr><th scope="col">Stage</th><th scope="col">Interviews</th><th scope="col">Passages</th>{%
+  for header in level_headers %}<th scope="col">{{ header }}</th>{% endfor
+%}<th scope="col">Codes</th><th scope="col">Mentioned by</th></tr></thead>
+<tbody>
+{% for row in summary %}<tr><th scope="row">{{ row.label }}</th>
+<td class="number" data-label="Interviews">{{ row.interviews }} of {{ row.of }}</td>
+<td class="number" data-label="Passages">{{ row.passages }}</td>{% for level in row.levels
+  %}<td class="number" data-label="{{ level_headers[loop.index0] }}">{{ level }}</td>{% endfor %}
+<td class="codes" data-label="Codes"><ul>{% for name, interviews, passages in row.codes
+  %}<li>{{ name }} <span class="count">{{ interviews }}
+interview{{ "s" if interviews != 1 }}, {{ passages }} passage{{ "s" if passages != 1 }}</span></li>{%
+  endfor %}</ul></td>
+<td class="units" data-label="Mentioned by">{{ row.mentioned_by or "none" }}</td></tr>
+{% endfor %}</tbody>
+</table>
+</div>
 {% for profile in profiles %}
 <h2 id="profile-{{ loop.index }}">{{ profile.unit }}</h2>
 <p>Sources: {{ profile.sources | join(", ") }}</p>
-{% if profile.attributes %}<table>
-{% for name, value in profile.attributes.items() %}<tr><th>{{ name }}</th><td>{{ value }}</td></tr>
+{% if profile.attributes %}<table class="attributes">
+{% for name, value in profile.attributes.items()
+  %}<tr><th scope="row">{{ name }}</th><td>{{ value }}</td></tr>
 {% endfor %}</table>{% endif %}
 {% for memo in profile.memos %}<div class="memo">{{ memo }}</div>
 {% endfor %}
 {% for episode in profile.episodes %}
 <h3>{{ episode.label }}</h3>
-{% if episode.quotes %}{% for quote in episode.quotes %}<blockquote>{{ quote.text | trim }}
-<span class="where">{{ quote.code }} · {{ quote.source }} {{ quote.start }}–{{ quote.end }}{%
-  if quote.coder %} · coded by {{ quote.coder }}{% endif %}</span>
-{% for note in quote.notes %}<span class="where">Note: {{ note }}</span>{% endfor %}</blockquote>
+{% if episode.quotes %}{% for passage in episode.passages %}<blockquote>{{ passage.text | trim }}
+<span class="where">{{ passage.code }} · {{ passage.source }} {{ passage.start }}–{{ passage.end }}{%
+  if passage.coders %} · coded by {{ passage.coders | join(" and ") }}{% endif %}</span>
+{% for note in passage.notes %}<span class="where">Note: {{ note }}</span>{% endfor %}</blockquote>
 {% endfor %}{% else %}<p class="missing">Not mentioned.</p>{% endif %}
 {% endfor %}
 {% if profile.other_codes %}<p>Other codes: {% for code, count in profile.other_codes.items()
@@ -283,9 +381,16 @@ Stages follow: {{ citation | md }}
 {% endif %}
 ## All interviews
 
-| {% for column in aggregate_columns %}{{ column | md }} | {% endfor %}
-|{% for column in aggregate_columns %} --- |{% endfor %}
-{% for row in aggregate %}| {% for column in aggregate_columns %}{{ row[column] | md }} | {% endfor %}
+Per stage: the interviews that mention it, the coded passages (words several coders coded alike count once),
+and per code the interviews and passages.
+
+| Stage | Interviews | Passages | {% for header in level_headers %}{{ header | md }} | {% endfor
+%}Codes (interviews, passages) | Mentioned by |
+| --- | ---: | ---: | {% for header in level_headers %}---: | {% endfor %}--- | --- |
+{% for row in summary %}| {{ row.label | md }} | {{ row.interviews }} of {{ row.of }} | {{ row.passages
+  }} | {% for level in row.levels %}{{ level }} | {% endfor %}{% for name, interviews, passages in row.codes
+  %}{{ name | md }} ({{ interviews }}, {{ passages }}){% if not loop.last %}; {% endif %}{% endfor
+  %} | {{ (row.mentioned_by or "none") | md }} |
 {% endfor %}
 {% for profile in profiles %}
 ## {{ profile.unit | md }}
@@ -300,12 +405,12 @@ Memo:
 {% endfor %}
 {% for episode in profile.episodes %}
 ### {{ episode.label | md }}
-{% if episode.quotes %}{% for quote in episode.quotes %}
-{{ quote.text | trim | mdquote }}
+{% if episode.quotes %}{% for passage in episode.passages %}
+{{ passage.text | trim | mdquote }}
 >
-> — {{ quote.code | md }}, {{ quote.source | md }} {{ quote.start }}–{{ quote.end }}{%
-  if quote.coder %}, coded by {{ quote.coder | md }}{% endif %}
-{% for note in quote.notes %}>
+> — {{ passage.code | md }}, {{ passage.source | md }} {{ passage.start }}–{{ passage.end }}{%
+  if passage.coders %}, coded by {{ passage.coders | join(" and ") | md }}{% endif %}
+{% for note in passage.notes %}>
 > Note: {{ note | md }}
 {% endfor %}{% endfor %}{% else %}
 *Not mentioned.*
