@@ -24,6 +24,7 @@ from moclab.cli.conventions import (
 )
 from moclab.cli.main import COMMANDS, app, run
 from moclab.errors import MoclabError, UsageError
+from moclab.qual import example_project_path
 from moclab.study import example_path
 
 
@@ -203,6 +204,12 @@ FILE_COMMANDS = {
     "redcap dictionary": ["redcap", "dictionary", "aim", "-o", "FILE.csv"],
     "score": ["score", str(example_path()), "-o", "FILE.csv"],
     "redcap check": ["redcap", "check", "records.csv", "dictionary.csv", "--report", "FILE.csv"],
+    "qual example": ["qual", "example", "FILE.qdpx"],
+    "qual export": ["qual", "export", str(example_project_path()), "-o", "FILE.qde"],
+    "qual codebook": ["qual", "codebook", "cfir2", "-o", "FILE.qdc"],
+    "qual agreement": ["qual", "agreement", "-o", "FILE.csv"],
+    "qual cooccurrence": ["qual", "cooccurrence", "-o", "FILE.csv"],
+    "qual pathway": ["qual", "pathway", "-o", "FILE.svg"],
 }
 
 
@@ -215,7 +222,8 @@ def test_an_existing_output_file_needs_force(capsys, monkeypatch, tmp_path, comm
     code, _, err = moclab(capsys, *words)
     assert code == 2 and "the file exists" in err and "--force" in err
     assert target.read_text(encoding="utf-8") == "mine"
-    assert "--force" in moclab(capsys, *words[: len(FILE_COMMANDS[command]) - 2], "--help")[1]
+    command_words = words[:-2] if words[-2].startswith("-") else words[:-1]
+    assert "--force" in moclab(capsys, *command_words, "--help")[1]
 
 
 # -- the functions behind the conventions --------------------------------------------------------------

@@ -110,7 +110,10 @@ def test_agreement_command(tmp_path):
     csv = tmp_path / "agreement.csv"
     assert invoke("qual", "agreement", "-o", str(csv)).exit_code == 0
     again = invoke("qual", "agreement", "-o", str(csv))
-    assert again.exit_code == 1 and "exists" in again.output
+    assert again.exit_code == 2 and "the file exists" in again.output and "--force" in again.output
+    csv.write_text("earlier", encoding="utf-8")
+    assert invoke("qual", "agreement", "-o", str(csv), "--force").exit_code == 0
+    assert csv.read_text(encoding="utf-8").startswith("code,")
     bad = invoke("qual", "agreement", "--unit", "sentence")
     assert bad.exit_code == 1 and "unknown agreement unit" in bad.output
 
@@ -134,7 +137,7 @@ def test_deidentify_command(tmp_path):
     again = invoke(
         "qual", "deidentify", str(source), "-o", str(tmp_path / "x.qdpx"), "--mapping", str(mapping)
     )
-    assert again.exit_code == 1 and "exists" in again.output
+    assert again.exit_code == 2 and "the file exists" in again.output and "--force" in again.output
     bad = invoke(
         "qual",
         "deidentify",

@@ -79,7 +79,8 @@ def test_cli_example_import_validate_export(tmp_path):
     assert result.exit_code == 0, result.output
     assert target.read_bytes() == example_project_path().read_bytes()
     again = runner.invoke(app, ["qual", "example", str(target)])
-    assert again.exit_code == 1 and "does not overwrite" in again.output
+    assert again.exit_code == 2 and "the file exists" in again.output and "--force" in again.output
+    assert runner.invoke(app, ["qual", "example", str(target), "--force"]).exit_code == 0
     result = runner.invoke(app, ["qual", "import", str(target), "--summary"])
     assert result.exit_code == 0, result.output
     assert "12 sources" in result.output and "191 codings" in result.output

@@ -137,15 +137,18 @@ def export(
     codebook: CodebookOption = None,
     positions: PositionsOption = "codepoints",
     newlines: NewlinesOption = "keep",
+    force: ForceOption = False,
 ) -> None:
     """Write a project as REFI-QDA .qdpx (with its sources), .qde (texts inline) or .qdc (codebook only)."""
+    from moclab.cli.conventions import check_output_file
     from moclab.qual import read_project, write_project
 
     out = console()
     with errors_exit():
+        check_output_file(output, force=force, inputs=_inputs(file, codebook))
         project = read_project(file, codebook=codebook, positions=positions, newlines=newlines)  # type: ignore[arg-type]
         print_problems(out, project.warnings)
-        written = write_project(project, output)
+        written = write_project(project, output, overwrite=force)
     out.print(f"wrote {display_path(written)}")
 
 
@@ -178,16 +181,19 @@ def codebook_command(
         typer.Argument(help="isp-competencies, cfir2, proctor, recipient-pathway, or any catalog framework."),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The codebook file to write (.qdc).")],
+    force: ForceOption = False,
 ) -> None:
     """Write a deductive codebook from the catalog as a REFI-QDA .qdc file, to import into your QDA tool."""
+    from moclab.cli.conventions import check_output_file
     from moclab.qual import framework_codebook, write_project
 
     out = console()
     with errors_exit():
         if output.suffix.lower() != ".qdc":
             raise QualError(f"{display_path(output)}: the codebook is written as .qdc", hint="name it *.qdc")
+        check_output_file(output, force=force)
         book = framework_codebook(framework)
-        written = write_project(book, output)
+        written = write_project(book, output, overwrite=force)
     codable = sum(code.codable for code in book.codes)
     out.print(
         f"wrote {display_path(written)}: {len(book.codes)} codes ({codable} to code with, "
@@ -198,15 +204,17 @@ def codebook_command(
 @qual_app.command("example")
 def example(
     dest: Annotated[Path, typer.Argument(help="A new .qdpx file, or a folder to put the example in.")],
+    force: ForceOption = False,
 ) -> None:
     """Copy the bundled SYNTHETIC example project (12 made-up interviews, two coders) to DEST."""
+    from moclab.cli.conventions import check_output_file
     from moclab.qual import example_project_path
 
     out = console()
     source = example_project_path()
     target = dest / source.name if dest.is_dir() else dest
     with errors_exit():
-        _refuse_existing(target)
+        check_output_file(target, force=force)
         if target.suffix.lower() != ".qdpx":
             raise QualError(f"{display_path(target)}: the example is a .qdpx file", hint="name it *.qdpx")
         if not target.parent.is_dir():
@@ -217,15 +225,14 @@ def example(
 
 # ----- analyses: analyze, agreement, deidentify ---------------------------------------------------
 
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace the output file if it exists (docs/cli.md).")
+]
+
 CoderOption = Annotated[
     list[str] | None,
     typer.Option("--coder", help="Use only this coder's codings (repeat the option for several coders)."),
 ]
-
-
-def _refuse_existing(path: Path) -> None:
-    if path.exists():
-        raise QualError(f"{display_path(path)} exists; moclab does not overwrite files")
 
 
 def _read(project_file: Path | None, codebook: Path | None = None) -> object:
@@ -376,17 +383,21 @@ def agreement(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
     codebook: CodebookOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Inter-coder agreement per code: percent agreement, Cohen's and Fleiss' kappa, Krippendorff's alpha."""
+    from moclab.cli.conventions import check_output_file, replacing_file
     from moclab.qual.agreement import coder_agreement
 
     out = console()
     with errors_exit():
+        if output is not None:
+            check_output_file(output, force=force, inputs=_inputs(project_file, codebook))
         project = _read(project_file, codebook)
         result = coder_agreement(project, coders=coder, unit=unit, paragraphs=paragraphs)  # type: ignore[arg-type]
         if output is not None:
-            _refuse_existing(output)
-            result.table.to_csv(output)
+            with replacing_file(output) as temporary:
+                result.table.to_csv(temporary)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -439,6 +450,7 @@ def deidentify(
         typer.Option("--review", help="Review list of every replacement (CSV; default: beside the mapping)."),
     ] = None,
     codebook: CodebookOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Replace names, organisations, places, dates, e-mail addresses and phone numbers with placeholders.
 
@@ -446,22 +458,24 @@ def deidentify(
     The mapping and the review list re-identify the interviews: keep them apart from the de-identified
     project.
     """
+    from moclab.cli.conventions import check_output_file
     from moclab.qual import write_project
     from moclab.qual.deidentify import Deidentifier, PlaceholderMapping, deidentify_project
 
     out = console()
     review_path = review if review is not None else mapping.with_name(f"{mapping.stem}.review.csv")
     with errors_exit():
+        inputs = _inputs(project_file, codebook, previous_mapping)
         for path in (output, mapping, review_path):
-            _refuse_existing(path)
+            check_output_file(path, force=force, inputs=inputs)
         if output.suffix.lower() not in (".qdpx", ".qde"):
             raise QualError(f"{display_path(output)}: write the de-identified project as .qdpx or .qde")
         project = _read(project_file, codebook)
         previous = PlaceholderMapping.load(previous_mapping) if previous_mapping is not None else None
         engine = Deidentifier(threshold=threshold, allow=allow or (), mapping=previous)
         result = deidentify_project(project, engine, progress=True)  # type: ignore[arg-type]
-        written = write_project(result.project, output)
-        result.mapping.save(mapping)
+        written = write_project(result.project, output, overwrite=force)
+        result.mapping.save(mapping, overwrite=force)
         result.review().to_csv(review_path, index=False)
     counts = result.review()["entity"].value_counts()
     out.print(
@@ -529,12 +543,15 @@ def pathway_command(
     ] = "first",
     min_weight: Annotated[int, typer.Option("--min-weight", help="Leave out weaker edges.")] = 1,
     codebook: CodebookOption = None,
+    force: ForceOption = False,
 ) -> None:
     """The experience pathway: stage-to-stage edges weighted by the number of interviews."""
+    from moclab.cli.conventions import check_output_file
     from moclab.qual.pathway import experience_pathway
 
     out = console()
     with errors_exit():
+        check_output_file(output, force=force, inputs=_inputs(project_file, codebook))
         project = _read(project_file, codebook)
         result = experience_pathway(project, precedes=precedes, position=position, coders=coder)  # type: ignore[arg-type]
         written = result.draw(output, min_weight=min_weight)
@@ -562,18 +579,22 @@ def cooccurrence_command(
     coder: CoderOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write all pairs as CSV.")] = None,
     codebook: CodebookOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Code pairs that occur together: counts, Jaccard and P(B | A)."""
+    from moclab.cli.conventions import check_output_file, replacing_file
     from moclab.qual.cooccurrence import code_cooccurrence
 
     out = console()
     with errors_exit():
+        if output is not None:
+            check_output_file(output, force=force, inputs=_inputs(project_file, codebook))
         project = _read(project_file, codebook)
         result = code_cooccurrence(project, method=method, paragraphs=paragraphs, coders=coder)  # type: ignore[arg-type]
         pairs = result.to_frame()
         if output is not None:
-            _refuse_existing(output)
-            pairs.to_csv(output, index=False)
+            with replacing_file(output) as temporary:
+                pairs.to_csv(temporary, index=False)
     table = Table("code A", "code B", "count", "Jaccard", "P(B|A)", "P(A|B)", show_edge=False)
     for row in pairs.head(20).itertuples():
         table.add_row(
