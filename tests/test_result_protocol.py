@@ -13,7 +13,14 @@ from moclab import analysis
 from moclab.design import power_analysis, sample_size_search
 from moclab.evidence import analyze
 from moclab.qual import example_project_path, read_project
+from moclab.qual._common import coded_spans
+from moclab.qual.agreement import coder_agreement, unitized_alpha
+from moclab.qual.cooccurrence import code_cooccurrence
+from moclab.qual.deidentify import deidentify_project
 from moclab.qual.matrix import code_case_matrix
+from moclab.qual.pathway import experience_pathway
+from moclab.qual.prevalence import prevalence_by_attribute
+from moclab.qual.profiles import episode_profiles
 from moclab.study import example_path, load_study
 
 
@@ -40,6 +47,9 @@ def _results() -> dict[str, object]:
     panel = pd.concat(
         [frame.assign(wave=wave, person=np.arange(len(frame))) for wave in (0, 1)], ignore_index=True
     )
+    project = read_project(example_project_path())
+    # the two coders' selections of the first interview, as units of categories (codes) on its characters
+    first = coded_spans(project).query("source == 0").rename(columns={"code": "category"})
     return {
         "mediate": analysis.mediate(frame, x="x", m="m", y="y", n_boot=200, seed=1),
         "multilevel": analysis.multilevel_mediate(frame, x="x", m="m", y="y", cluster="site", seed=1),
@@ -58,7 +68,15 @@ def _results() -> dict[str, object]:
         "study_evidence": evidence,
         "scorecard": evidence.scorecard,
         "pathway_evidence": evidence.pathways[0],
-        "code_case_matrix": code_case_matrix(read_project(example_project_path())),
+        "code_case_matrix": code_case_matrix(project),
+        "unitized_alpha": unitized_alpha(first, len(project.sources[0].text)),
+        "coder_agreement": coder_agreement(project),
+        "cooccurrence": code_cooccurrence(project),
+        "prevalence": prevalence_by_attribute(project, "engagement"),
+        "experience_pathway": experience_pathway(project),
+        "episode_profiles": episode_profiles(project),
+        # needs the deidentify extra's spaCy model (loaded once, in about a second)
+        "placeholder_mapping": deidentify_project(project).mapping,
     }
 
 

@@ -9,6 +9,7 @@ codes and restricted to some coders or codes. Positions are Unicode code points,
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable, Sequence
 
@@ -244,3 +245,38 @@ def frame_html(title: str, frame: pd.DataFrame, notes: Sequence[str] = (), max_r
         + (f"<ul>{items}</ul>" if items else "")
         + "</div>"
     )
+
+
+# ----- what the summaries of the qualitative results share -----------------------------------------
+
+#: Rows a summary shows before it says how many more there are.
+SUMMARY_ROWS = 30
+
+
+def short_code_names(codes: list[str]) -> dict[str, str]:
+    """Code path → its last part (``Trust`` for ``Affective response/Trust``) unless two would read alike."""
+    last = {code: str(code).rsplit("/", 1)[-1] for code in codes}
+    return last if len(set(last.values())) == len(last) else {code: str(code) for code in codes}
+
+
+def number_text(value: float | None, digits: int = 3) -> str:
+    """A statistic for a heading or repr: rounded to `digits` decimals; missing or not finite as "NaN"."""
+    return "NaN" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def joined_names(names: Sequence[str]) -> str:
+    """Names for a sentence: "A", "A and B", "A, B and C"."""
+    names = [str(name) for name in names]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+def summary_report(heading: str, table: pd.DataFrame, warnings: Sequence[str] = (), digits: int = 3) -> str:
+    """A result's readable text: the heading, the table rounded to `digits` decimals (its first
+    `SUMMARY_ROWS` rows, then how many more there are) and the warnings last."""
+    lines = [heading]
+    if len(table):
+        lines.append(table.head(SUMMARY_ROWS).round(digits).to_string(na_rep="NaN"))
+    if len(table) > SUMMARY_ROWS:
+        lines.append(f"... {len(table) - SUMMARY_ROWS} more")
+    lines.extend(f"warning: {warning}" for warning in warnings)
+    return "\n".join(lines)

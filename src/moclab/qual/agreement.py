@@ -50,9 +50,13 @@ from moclab.qual._common import (
     code_order,
     coded_spans,
     frame_html,
+    joined_names,
+    number_text,
     project_paragraphs,
     resolve_codes,
+    short_code_names,
     spans_to_paragraphs,
+    summary_report,
 )
 from moclab.qual.project import Project
 
@@ -233,7 +237,7 @@ def krippendorff_alpha(data: Any, level: str = "nominal") -> float:
 # ----- unitized alpha -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class UnitizedAlpha:
     """Krippendorff's unitized alpha: per category the observed and expected disagreement, and overall.
 
@@ -246,6 +250,7 @@ class UnitizedAlpha:
     coders : int
     length : int
         Length of the continuum.
+    warnings : tuple of str
     """
 
     alpha: float
@@ -253,6 +258,47 @@ class UnitizedAlpha:
     coders: int
     length: int
     warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per category: category, observed, expected, alpha, units."""
+        return self.per_category.reset_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "type": type(self).__name__,
+                "alpha": self.alpha,
+                "coders": self.coders,
+                "length": self.length,
+                "rows": self.to_frame(),
+                "warnings": list(self.warnings),
+            }
+        )
+
+    def _heading(self) -> str:
+        n = len(self.per_category)
+        return (
+            f"Unitized alpha {number_text(self.alpha)} over {self.coders} coders, {n} "
+            f"categor{'y' if n == 1 else 'ies'}, continuum length {self.length:,}"
+        )
+
+    def summary(self) -> str:
+        """Readable report: overall alpha and sizes, then per category D_o, D_e, alpha and units."""
+        table = self.per_category.copy()
+        table.index = table.index.map(short_code_names(list(table.index)))
+        return summary_report(self._heading(), table, self.warnings)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"UnitizedAlpha(alpha={number_text(self.alpha)}, {self.coders} coders, "
+            f"{len(self.per_category)} categories, length {self.length})"
+        )
+
+    def _repr_html_(self) -> str:
+        return frame_html(self._heading(), self.per_category, self.warnings)
 
 
 def _sections(starts: np.ndarray, ends: np.ndarray, begin: int, end: int) -> tuple[np.ndarray, ...]:
@@ -434,7 +480,7 @@ def unitized_alpha(
 # ----- agreement of the coders of a project -------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CoderAgreement:
     """Agreement of the coders of a project, per code and overall.
 
@@ -447,6 +493,9 @@ class CoderAgreement:
     coders : tuple of str
     unit : str
         ``"paragraph"`` or ``"segment"``.
+    warnings : tuple of str
+    info : dict
+        The compared sources, the paragraph rule and whether codings were rolled up.
     """
 
     table: pd.DataFrame
@@ -474,10 +523,53 @@ class CoderAgreement:
             }
         )
 
-    def _repr_html_(self) -> str:
-        return frame_html(
-            f"Agreement of {', '.join(self.coders)} ({self.unit} units)", self.table, self.warnings
+    def _heading(self) -> str:
+        """What was compared, and the overall agreement (pooled over every unit and code)."""
+        codes = len(self.table) - 1
+        units = int(self.table["units"].iloc[0]) if codes else 0
+        sources = len(self.info.get("sources", []))
+        overall = self.overall
+        agreement = overall.get("percent_agreement", float("nan"))
+        percent = "NaN" if not np.isfinite(agreement) else f"{100 * agreement:.1f}%"
+        return (
+            f"Agreement of {joined_names(self.coders)} on {codes} code{'s' if codes != 1 else ''}, "
+            f"{units:,} {self.unit}{'s' if units != 1 else ''}"
+            + (f" in {sources} source{'s' if sources != 1 else ''}" if sources else "")
+            + f": agreement {percent}, "
+            f"Krippendorff's alpha {number_text(overall.get('krippendorff_alpha'))}, "
+            f"unitized alpha {number_text(overall.get('unitized_alpha'))}"
         )
+
+    def summary(self) -> str:
+        """Readable report: coders, units and overall agreement, then per code the units where a coder applied
+        it, percent agreement and the chance-corrected statistics."""
+        columns = {
+            "applied": "applied",
+            "percent_agreement": "agree_%",
+            "cohens_kappa": "cohen",
+            "fleiss_kappa": "fleiss",
+            "krippendorff_alpha": "kripp_alpha",
+            "unitized_alpha": "u_alpha",
+        }
+        if len(self.coders) != 2:
+            del columns["cohens_kappa"]  # Cohen's kappa is for two coders only: the column is empty
+        table = self.table.reindex(columns=list(columns))
+        table["percent_agreement"] = (100 * table["percent_agreement"]).round(1)
+        table = table.rename(columns=columns)
+        table.index = table.index.map(short_code_names(list(table.index)))
+        return summary_report(self._heading(), table, self.warnings)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"CoderAgreement({len(self.coders)} coders, {len(self.table) - 1} codes, {self.unit} units, "
+            f"alpha={number_text(self.overall.get('krippendorff_alpha'))})"
+        )
+
+    def _repr_html_(self) -> str:
+        return frame_html(self._heading(), self.table, self.warnings)
 
 
 def _binary_statistics(decisions: np.ndarray) -> dict[str, float]:

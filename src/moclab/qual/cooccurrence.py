@@ -43,14 +43,16 @@ from moclab.qual._common import (
     frame_html,
     project_paragraphs,
     resolve_codes,
+    short_code_names,
     spans_to_paragraphs,
+    summary_report,
 )
 from moclab.qual.project import Project
 
 METHODS = ("overlap", "paragraph")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Cooccurrence:
     """Co-occurrence of codes, with counts, Jaccard similarity and conditional probabilities.
 
@@ -139,6 +141,47 @@ class Cooccurrence:
                 "info": self.info,
                 "pairs": self.to_frame().to_dict(orient="records"),
             }
+        )
+
+    def _pair_count(self) -> int:
+        """Number of pairs of different codes that co-occur (the rows of `to_frame`)."""
+        return int(sp.triu(self.count_matrix, k=1).nnz)
+
+    def _heading(self) -> str:
+        how = "overlapping selections" if self.method == "overlap" else "same paragraph"
+        scope = (
+            f"{self.info['selections']:,} selections"
+            if "selections" in self.info
+            else f"{self.info['paragraphs']:,} paragraphs"
+            if "paragraphs" in self.info
+            else ""
+        )
+        pairs = self._pair_count()
+        return (
+            f"Code co-occurrence ({how}): {pairs} co-occurring pair{'s' if pairs != 1 else ''} among "
+            f"{len(self.codes)} code{'s' if len(self.codes) != 1 else ''}" + (f", {scope}" if scope else "")
+        )
+
+    def summary(self) -> str:
+        """Readable report: what co-occurrence means here and how many pairs, then the pairs, most frequent
+        first."""
+        frame = self.to_frame()
+        names = short_code_names(list(self.codes))
+        frame["code_a"] = frame["code_a"].map(names)
+        frame["code_b"] = frame["code_b"].map(names)
+        if self.method == "paragraph":
+            frame = frame.drop(columns="shared")  # the same paragraphs as count
+        else:
+            frame["shared"] = frame["shared"].astype(np.int64)  # code points coded with both
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+        return summary_report(self._heading(), frame)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"Cooccurrence({len(self.codes)} codes, {self.method}, {self._pair_count()} co-occurring pairs)"
         )
 
     def _repr_html_(self) -> str:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from moclab.errors import MissingExtraError, QualError, display_path, require
+from moclab.qual._common import frame_html
 from moclab.qual.project import Project
 
 #: Presidio entity type -> placeholder label.
@@ -82,13 +83,14 @@ def _normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-@dataclass
+@dataclass(repr=False)
 class PlaceholderMapping:
     """Placeholders and the originals they stand for; consistent across every text it is used for.
 
     ``entries`` maps (label, normalised original) → placeholder; ``originals`` maps a placeholder to every
     spelling met. Save it with `save` (JSON) or `to_frame` (a table), and keep that file apart from the
-    de-identified texts.
+    de-identified texts. Its `summary`, `repr` and notebook view count placeholders per label and never show
+    an original, so printing the mapping does not put names into a log or a shared notebook.
     """
 
     entries: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -115,6 +117,55 @@ class PlaceholderMapping:
             for original in self.originals.get(placeholder, [])
         ]
         return pd.DataFrame(rows, columns=["placeholder", "label", "original"])
+
+    def _counts(self) -> pd.DataFrame:
+        """Per label (in `ENTITY_LABELS` order, then any other): placeholders and spellings met."""
+        rows: dict[str, list[int]] = {}
+        for (label, _), placeholder in self.entries.items():
+            counts = rows.setdefault(label, [0, 0])
+            counts[0] += 1
+            counts[1] += len(self.originals.get(placeholder, []))
+        order = [*dict.fromkeys(ENTITY_LABELS.values()), *sorted(set(rows) - set(ENTITY_LABELS.values()))]
+        return pd.DataFrame(
+            [(label, *rows[label]) for label in order if label in rows],
+            columns=["label", "placeholders", "spellings"],
+        ).set_index("label")
+
+    def _heading(self) -> str:
+        n = len(self.entries)
+        spellings = sum(len(self.originals.get(p, [])) for p in self.entries.values())
+        return (
+            f"Placeholder mapping: {n} placeholder{'s' if n != 1 else ''} for {spellings} "
+            f"spelling{'s' if spellings != 1 else ''} of identifying details"
+        )
+
+    _NOTE = (
+        "originals are not shown: this mapping re-identifies the texts; keep its file apart from them "
+        "(to_frame() lists them)"
+    )
+
+    def summary(self) -> str:
+        """Readable report: placeholders and spellings per label (no originals), and how to keep the file."""
+        counts = self._counts()
+        lines = [self._heading()]
+        if len(counts):
+            lines.append(counts.to_string())
+        lines.append(f"note: {self._NOTE}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        counts = self._counts()["placeholders"]
+        parts = ", ".join(f"{label} {n}" for label, n in counts.items())
+        n = len(self.entries)
+        return f"PlaceholderMapping({n} placeholder{'s' if n != 1 else ''}" + (
+            f": {parts})" if parts else ")"
+        )
+
+    def _repr_html_(self) -> str:
+        return frame_html(self._heading(), self._counts(), (self._NOTE,))
 
     def to_dict(self) -> dict[str, Any]:
         return {

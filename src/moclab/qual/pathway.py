@@ -36,7 +36,14 @@ import pandas as pd
 
 from moclab.errors import QualError
 from moclab.plain import plain
-from moclab.qual._common import check_choice, coded_spans, frame_html, unit_of_sources, unit_order
+from moclab.qual._common import (
+    check_choice,
+    coded_spans,
+    frame_html,
+    summary_report,
+    unit_of_sources,
+    unit_order,
+)
 from moclab.qual.project import Project
 from moclab.qual.stages import StageMap, default_stage_map
 
@@ -101,7 +108,7 @@ def _pairs(sequences: pd.DataFrame, precedes: str) -> pd.DataFrame:
     return pairs.drop_duplicates()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ExperiencePathway:
     """The aggregated experience pathway: stage → stage edges weighted by the number of interviews.
 
@@ -117,6 +124,8 @@ class ExperiencePathway:
         The stages, in pathway order.
     precedes : str
         ``"immediate"`` or ``"anywhere"`` (see the module documentation).
+    info : dict
+        Interviews in all, interviews with at least one stage, the position rule.
     """
 
     graph: nx.DiGraph
@@ -162,6 +171,32 @@ class ExperiencePathway:
                 "edges": self.to_frame().to_dict(orient="records"),
                 "sequences": self.sequence_table().to_dict(orient="records"),
             }
+        )
+
+    def _heading(self) -> str:
+        edges, stages = self.graph.number_of_edges(), len(self.stage_map.stages)
+        told = self.info.get("with_stages")
+        total = self.info.get("interviews")
+        interviews = f"; {told} of {total} interviews tell at least one stage" if total is not None else ""
+        return (
+            f"Experience pathway ({self.precedes} precedence): {edges} edge{'s' if edges != 1 else ''} "
+            f"among {stages} stage{'s' if stages != 1 else ''}{interviews}"
+        )
+
+    def summary(self) -> str:
+        """Readable report: edges, stages and interviews, then the edges, heaviest first (weight = number
+        of interviews)."""
+        frame = self.to_frame().drop(columns="interviews")
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+        return summary_report(self._heading(), frame)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"ExperiencePathway({len(self.stage_map.stages)} stages, {self.graph.number_of_edges()} edges, "
+            f"{self.info.get('interviews', '?')} interviews, {self.precedes})"
         )
 
     def _repr_html_(self) -> str:

@@ -34,7 +34,10 @@ from moclab.qual._common import (
     code_order,
     coded_spans,
     frame_html,
+    joined_names,
     resolve_codes,
+    short_code_names,
+    summary_report,
     unit_order,
 )
 from moclab.qual.project import Project
@@ -98,7 +101,7 @@ def freeman_halton_2xk(
     return float(min(1.0, p[p <= threshold].sum())), "exact (Freeman–Halton)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Prevalence:
     """Prevalence of each code by the levels of a case attribute, with exact tests.
 
@@ -114,6 +117,8 @@ class Prevalence:
         Its levels, in the order of the columns.
     warnings : tuple of str
         Small-n and missing-value notes.
+    info : dict
+        Number of interviews and codes, rollup, the p-value adjustment.
     """
 
     table: pd.DataFrame
@@ -136,6 +141,50 @@ class Prevalence:
                 "info": self.info,
             }
         )
+
+    def _sizes(self) -> dict[str, int]:
+        """Interviews of each level (from the ``of_<level>`` columns; 0 without codes)."""
+        first = self.table.iloc[0] if len(self.table) else {}
+        return {level: int(first.get(f"of_{level}", 0)) for level in self.levels}
+
+    def _heading(self) -> str:
+        sizes = joined_names([f"{level} ({n})" for level, n in self._sizes().items()])
+        codes = len(self.table)
+        methods = sorted(set(self.table["method"])) if codes else []
+        tests = f"; {', '.join(methods)}" + (", Holm-adjusted" if "p_holm" in self.table else "")
+        return (
+            f"Prevalence of {codes} code{'s' if codes != 1 else ''} by {self.attribute}: "
+            f"interviews {sizes}" + (tests if methods else "")
+        )
+
+    def summary(self) -> str:
+        """Readable report: the levels and their interviews, then per code the interviews of each level that
+        mention it, the odds ratio (two levels), p and the Holm-adjusted p."""
+        table = pd.DataFrame(index=pd.Index(self.table["code"] if len(self.table) else [], name="code"))
+        for level in self.levels:
+            n, of, pct = (self.table[f"{kind}_{level}"] for kind in ("n", "of", "pct"))
+            table[level] = [
+                f"{a}/{b} ({c:.0f}%)" if pd.notna(c) else f"{a}/{b}"
+                for a, b, c in zip(n, of, pct, strict=True)
+            ]
+        for column in ("odds_ratio", "p", "p_holm"):
+            if column in self.table:
+                table[column] = self.table[column].to_numpy()
+        if len(self.table) and self.table["method"].nunique() > 1:
+            table["method"] = self.table["method"].to_numpy()
+        table.index = table.index.map(short_code_names(list(table.index)))
+        return summary_report(self._heading(), table, self.warnings)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        levels = ", ".join(self.levels)
+        if len(self.levels) > 6 or len(levels) > 120:
+            levels = f"{len(self.levels)} levels"
+        attribute = self.attribute if len(self.attribute) <= 40 else f"{self.attribute[:39]}…"
+        codes = len(self.table)
+        return f"Prevalence({codes} code{'s' if codes != 1 else ''} by {attribute!r}: {levels})"
 
     def _repr_html_(self) -> str:
         return frame_html(f"Prevalence of codes by {self.attribute}", self.table, self.warnings)

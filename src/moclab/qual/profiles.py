@@ -25,7 +25,15 @@ import pandas as pd
 
 from moclab.errors import require
 from moclab.plain import plain
-from moclab.qual._common import check_choice, coded_spans, frame_html, unit_of_sources, unit_order
+from moclab.qual._common import (
+    check_choice,
+    coded_spans,
+    frame_html,
+    short_code_names,
+    summary_report,
+    unit_of_sources,
+    unit_order,
+)
 from moclab.qual.project import Project
 from moclab.qual.stages import StageMap, default_stage_map
 
@@ -112,7 +120,7 @@ class EpisodeProfile:
         return [episode.stage for episode in self.episodes if episode.mentioned]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EpisodeProfiles:
     """Episode profiles of every interview of a project, with the stage map they follow."""
 
@@ -212,6 +220,36 @@ class EpisodeProfiles:
             }
         )
 
+    def _heading(self) -> str:
+        passages = sum(len(episode.passages) for profile in self.profiles for episode in profile.episodes)
+        n, stages = len(self.profiles), len(self.stage_map.stages)
+        return (
+            f"Episode profiles of {n} interview{'s' if n != 1 else ''} in '{self.project}': {passages:,} "
+            f"coded passage{'s' if passages != 1 else ''} over {stages} stage{'s' if stages != 1 else ''}"
+        )
+
+    def summary(self) -> str:
+        """Readable report: interviews and quotes, then per stage the interviews that mention it and its
+        passages (words several coders coded alike count once)."""
+        aggregate = self.aggregate()
+        table = pd.DataFrame(
+            {
+                "interviews": [f"{row.interviews} of {row.of}" for row in aggregate.itertuples()],
+                "passages": aggregate["quotes"].to_numpy() if len(aggregate) else [],
+            },
+            index=pd.Index(aggregate["stage"] if len(aggregate) else [], name="stage"),
+        )
+        return summary_report(self._heading(), table)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        name = self.project if len(self.project) <= 60 else f"{self.project[:59]}…"
+        return (
+            f"EpisodeProfiles({name!r}, {len(self.profiles)} interviews, {len(self.stage_map.stages)} stages)"
+        )
+
     def _repr_html_(self) -> str:
         return frame_html(f"Episode profiles of {len(self.profiles)} interviews", self.aggregate())
 
@@ -256,7 +294,7 @@ class EpisodeProfiles:
                     "of": row["of"],
                     "passages": row["quotes"],
                     "levels": [str(row[column]).replace("/", " of ") for column in levels],
-                    "codes": [(name, *codes[code]) for code, name in _short_code_names(list(codes)).items()],
+                    "codes": [(name, *codes[code]) for code, name in short_code_names(list(codes)).items()],
                     "mentioned_by": row["mentioned_by"],
                 }
             )
@@ -268,12 +306,6 @@ class EpisodeProfiles:
             "summary": summary,
             "level_headers": [column.replace("=", ": ", 1) for column in levels],
         }
-
-
-def _short_code_names(codes: list[str]) -> dict[str, str]:
-    """Code path → its last part (``Trust`` for ``Affective response/Trust``) unless two would read alike."""
-    last = {code: code.rsplit("/", 1)[-1] for code in codes}
-    return last if len(set(last.values())) == len(last) else {code: code for code in codes}
 
 
 def _md(value: object) -> str:
