@@ -14,6 +14,7 @@ from qual_builders import build_project
 
 from moclab.errors import QualError
 from moclab.qual.deidentify import (
+    DeidentifiedText,
     Deidentifier,
     PlaceholderMapping,
     Replacement,
@@ -154,3 +155,13 @@ def test_mapping_continues_across_runs(analyzer, tmp_path):
         PlaceholderMapping.load(tmp_path / "bad.json")
     with pytest.raises(QualError, match="no mapping file"):
         PlaceholderMapping.load(tmp_path / "missing.json")
+
+
+def test_the_reprs_never_show_what_was_replaced():
+    replacement = Replacement("s1", "PERSON", 0.9, "Maria Lopez", "[PERSON_1]", 0, 11, 0, 10)
+    text = DeidentifiedText("[PERSON_1] works here.", (replacement,))
+    mapping = PlaceholderMapping()
+    mapping.placeholder("PERSON", "Maria Lopez")
+    for shown in (repr(text), repr(mapping), mapping.summary(), mapping._repr_html_()):
+        assert "Maria" not in shown and "Lopez" not in shown
+    assert repr(text) == "DeidentifiedText(22 characters, 1 replacements)"

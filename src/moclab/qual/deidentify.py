@@ -239,18 +239,24 @@ class Replacement:
     new_end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DeidentifiedText:
+    """A de-identified text and its replacements (which hold the originals: its repr shows counts only)."""
+
     text: str
     replacements: tuple[Replacement, ...]
 
     def review(self) -> pd.DataFrame:
         return _review(self.replacements)
 
+    def __repr__(self) -> str:
+        return f"DeidentifiedText({len(self.text)} characters, {len(self.replacements)} replacements)"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class DeidentifiedProject:
-    """A de-identified copy of a project, the review list of every replacement, and the mapping."""
+    """A de-identified copy of a project, the review list of every replacement, and the mapping (the repr
+    shows counts only: the replacements and the mapping hold the originals)."""
 
     project: Project
     replacements: tuple[Replacement, ...]
@@ -261,6 +267,12 @@ class DeidentifiedProject:
         """One row per replacement: source, entity, score, original, placeholder, start, end, new_start,
         new_end."""
         return _review(self.replacements)
+
+    def __repr__(self) -> str:
+        return (
+            f"DeidentifiedProject({len(self.project.sources)} sources, "
+            f"{len(self.replacements)} replacements, {len(self.mapping.originals)} placeholders)"
+        )
 
 
 def _review(replacements: Sequence[Replacement]) -> pd.DataFrame:
