@@ -1,5 +1,6 @@
 # Two entry points (see README): `make demo` and `make test`. Both set everything up on a fresh
-# Debian machine with Python 3.11: system packages, a virtual environment, the package and its tools.
+# Debian machine with Python 3.11: system packages, a virtual environment, the package and its tools
+# (and, for the tests, a PostgreSQL server).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,10 +21,15 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 demo: setup
 	$(BIN)/moclab demo -o $(DEMO_OUT) --force
 
+# The web tests run on SQLite and on a real PostgreSQL server, which scripts/postgres.sh installs (Debian's
+# package, when missing) and starts on 127.0.0.1:54329.
+TEST_POSTGRES_URL := postgres://moclab:moclab@127.0.0.1:54329/moclab
+
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	MOCLAB_PG_PORT=54329 bash scripts/postgres.sh
+	MOCLAB_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check .

@@ -2,12 +2,15 @@
 browser download). `make test` installs both (the `dev` extra and scripts/install-system-deps.sh).
 
 The `open_page` fixture loads an HTML file at a viewport width and returns a `LoadedPage`: the Playwright
-page, the console errors and failed requests it produced, and how far the page overflows horizontally.
+page, the console errors and failed requests it produced, and how far the page overflows horizontally;
+`open_url` does the same for an address (the practice platform, served by pytest-django's `live_server`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +18,14 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from moclab.report.browser import find_chromium
+from tests.web.platform_env import configure as configure_platform
+
+# The practice platform's page (test_platform_page.py) runs Django in this process; configured before the
+# tests start, like tests/web. Playwright's sync API keeps an event loop in the main thread, and Django
+# refuses database calls while one runs unless told they are safe here: the test's own calls are
+# synchronous, and the live server answers from a thread of its own.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+configure_platform()
 
 #: The widths every page is checked at: a phone, a small laptop, a desktop.
 WIDTHS = (375, 1024, 1920)
@@ -62,9 +73,21 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[Callable[[Path, int], LoadedPage]]:
+    with _loader(browser) as load:
+        yield lambda path, width, height=900: load(Path(path).resolve().as_uri(), width, height)
+
+
+@pytest.fixture
+def open_url(browser: Browser) -> Iterator[Callable[[str, int], LoadedPage]]:
+    with _loader(browser) as load:
+        yield load
+
+
+@contextmanager
+def _loader(browser: Browser) -> Iterator[Callable[[str, int, int], LoadedPage]]:
     contexts = []
 
-    def load(path: Path, width: int, height: int = 900) -> LoadedPage:
+    def load(url: str, width: int, height: int = 900) -> LoadedPage:
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
@@ -75,9 +98,11 @@ def open_page(browser: Browser) -> Iterator[Callable[[Path, int], LoadedPage]]:
         )
         page.on("pageerror", lambda error: loaded.console_errors.append(str(error)))
         page.on("requestfailed", lambda request: loaded.failed_requests.append(request.url))
-        page.goto(Path(path).resolve().as_uri(), wait_until="load")
+        page.goto(url, wait_until="load")
         return loaded
 
-    yield load
-    for context in contexts:
-        context.close()
+    try:
+        yield load
+    finally:
+        for context in contexts:
+            context.close()

@@ -8,6 +8,7 @@ and 5 reverse keyed (Edmondson 1999); unverified facts stay unverified.
 
 from __future__ import annotations
 
+import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -117,8 +118,9 @@ def test_the_data_files_are_package_data() -> None:
     assert sorted(p.name for p in bundled_files()) == sorted(
         entry.name for entry in shipped.iterdir() if entry.name.endswith(".yaml")
     )
-    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'moclab = ["**/*.yaml"' in pyproject and DATA_DIR.name == "instruments"
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "**/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["moclab"]
+    assert DATA_DIR.name == "instruments"
 
 
 def test_half_rule() -> None:

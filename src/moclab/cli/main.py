@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "measures",
         "Validated questionnaires (AIM, IAM, FIM, ORIC, ICS, ILS, psychological safety): list, show.",
     ),
+    "serve": (
+        "web",
+        "Run the practice platform: ISP teams log their support; a web application on 127.0.0.1.",
+    ),
 }
 
 _AREAS: dict[str, typer.Typer] = {}

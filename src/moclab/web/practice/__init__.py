@@ -1,0 +1,1 @@
+"""Who's who (organisations, members, sites, teams, engagements, recipients) and the activity log."""

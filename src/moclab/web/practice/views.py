@@ -1,0 +1,292 @@
+"""The pages of the practice app: a home page per role, engagements, and the activity log.
+
+Every view goes through `member_view` (moclab.web.practice.access), which checks the role first (403), and
+looks objects up only in querysets filtered to the user's organisation and role (404 for anything else).
+Templates only display; what they show is prepared here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Max, Sum
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from moclab.web.practice import terms
+from moclab.web.practice.access import member_view
+from moclab.web.practice.forms import REPEATED_FIELDS, ActivityForm
+from moclab.web.practice.models import Activity, ActivityRevision, Engagement, Role, SupportMode
+
+#: Activities shown per page of an engagement.
+PAGE_SIZE = 50
+
+_FIELD_LABELS = {
+    "date": "Date",
+    "minutes": "Minutes",
+    "isps": "ISPs",
+    "recipients": "Recipients",
+    "teams": "Teams present",
+    "core_components": "Core practice components",
+    "competencies": "ISP competencies",
+    "strategies": "ERIC strategies",
+    "support_mode": "Support mode",
+    "note": "Note",
+}
+
+
+@member_view("home")
+def home(request: HttpRequest) -> HttpResponse:
+    """The first page after login: what the user's role works with."""
+    membership = request.membership  # type: ignore[attr-defined]
+    if membership.role == Role.SITE_LEAD:
+        return render(request, "practice/home_site_lead.html", _site_aggregates(membership.site))
+    engagements = _with_totals(Engagement.objects.visible_to(membership))
+    context: dict[str, Any] = {"engagements": engagements}
+    if membership.role == Role.ISP:
+        context["recent"] = (
+            Activity.objects.visible_to(membership)
+            .filter(isps=membership.user_id)
+            .select_related("engagement")
+            .order_by("-date", "-id")[:10]
+        )
+        return render(request, "practice/home_isp.html", context)
+    organisation = membership.organisation
+    context["counts"] = [
+        ("sites", organisation.sites.count()),
+        ("engagements", organisation.engagements.count()),
+        ("ISPs", organisation.memberships.filter(role=Role.ISP).count()),
+        ("recipients", organisation.recipients.count()),
+        ("activities", Activity.objects.filter(engagement__organisation=organisation).count()),
+    ]
+    return render(request, "practice/home_overview.html", context)
+
+
+@member_view("view_engagements")
+def engagement_list(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    engagements = _with_totals(Engagement.objects.visible_to(membership))
+    return render(request, "practice/engagement_list.html", {"engagements": engagements})
+
+
+@member_view("view_engagements")
+def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    engagement = get_object_or_404(Engagement.objects.visible_to(membership).select_related("site"), pk=pk)
+    activities = (
+        Activity.objects.for_engagement(engagement)
+        .prefetch_related("isps", "teams")
+        .annotate(recipient_count=Count("recipients", distinct=True))
+    )
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = Activity.objects.for_engagement(engagement).aggregate(count=Count("id"), minutes=Sum("minutes"))
+    return render(
+        request,
+        "practice/engagement_detail.html",
+        {
+            "engagement": engagement,
+            "page": page,
+            "rows": [_row(activity) for activity in page],
+            "totals": totals,
+            "isps": engagement.isps.order_by("username"),
+            "may_log": membership.role == Role.ISP,
+        },
+    )
+
+
+@member_view("log_activity")
+def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log an activity: today, the ISP themself, and with ``?repeat=last`` the engagement's latest entry's
+    minutes, terms and mode."""
+    membership = request.membership  # type: ignore[attr-defined]
+    engagement = get_object_or_404(Engagement.objects.visible_to(membership), pk=pk)
+    last = Activity.objects.for_engagement(engagement).first()
+    if request.method == "POST":
+        form = ActivityForm(request.POST, engagement=engagement)
+        if form.is_valid():
+            activity = _save(form, request.user)
+            messages.success(request, f"Logged {activity.minutes} minutes on {activity.date:%d %b %Y}.")
+            return redirect("practice:engagement_detail", pk=engagement.pk)
+    else:
+        initial: dict[str, Any] = {"date": timezone.localdate(), "isps": [request.user.pk], "minutes": 60}
+        repeating = request.GET.get("repeat") == "last" and last is not None
+        if repeating:
+            initial.update({name: getattr(last, name) for name in REPEATED_FIELDS})
+            initial["teams"] = list(last.teams.values_list("pk", flat=True))
+        form = ActivityForm(initial=initial, engagement=engagement)
+    return render(
+        request,
+        "practice/activity_form.html",
+        {
+            "form": form,
+            "engagement": engagement,
+            "last": last,
+            "repeating": request.method != "POST"
+            and request.GET.get("repeat") == "last"
+            and last is not None,
+            "no_components": not terms.entries("core_components"),
+        },
+    )
+
+
+@member_view("view_history")
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One activity as it stands, and the history of its edits."""
+    membership = request.membership  # type: ignore[attr-defined]
+    activity = get_object_or_404(Activity.objects.visible_to(membership).select_related("engagement"), pk=pk)
+    return render(
+        request,
+        "practice/activity_detail.html",
+        {
+            "activity": activity,
+            "engagement": activity.engagement,
+            "current": _described(activity.snapshot()),
+            "history": _history(activity),
+            "may_edit": membership.role == Role.ISP,
+        },
+    )
+
+
+@member_view("log_activity")
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit an activity; the earlier versions stay in its history, shown below the form."""
+    membership = request.membership  # type: ignore[attr-defined]
+    activity = get_object_or_404(Activity.objects.visible_to(membership).select_related("engagement"), pk=pk)
+    if request.method == "POST":
+        form = ActivityForm(request.POST, instance=activity, engagement=activity.engagement)
+        if form.is_valid():
+            if form.has_changed():
+                _save(form, request.user)
+                messages.success(request, "Saved; the earlier version is kept in the history.")
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect("practice:activity_detail", pk=activity.pk)
+    else:
+        form = ActivityForm(instance=activity, engagement=activity.engagement)
+    return render(
+        request,
+        "practice/activity_form.html",
+        {
+            "form": form,
+            "engagement": activity.engagement,
+            "activity": activity,
+            "history": _history(activity),
+            "no_components": not terms.entries("core_components"),
+        },
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------------------------
+
+
+def _save(form: ActivityForm, user: Any) -> Activity:
+    """Save the form's activity and keep the result as its next revision, in one transaction."""
+    with transaction.atomic():
+        activity = form.save()
+        activity.record_revision(user)
+    return activity
+
+
+def _with_totals(engagements: Any) -> Any:
+    return (
+        engagements.select_related("site")
+        .annotate(
+            activity_count=Count("activities"),
+            minutes=Sum("activities__minutes"),
+            last=Max("activities__date"),
+        )
+        .order_by("-start", "title")
+    )
+
+
+def _row(activity: Activity) -> dict[str, Any]:
+    return {
+        "activity": activity,
+        "isps": ", ".join(user.get_username() for user in activity.isps.all()),
+        "teams": ", ".join(team.name for team in activity.teams.all()),
+        "mode": activity.get_support_mode_display(),
+        "terms": len(activity.core_components) + len(activity.competencies) + len(activity.strategies),
+    }
+
+
+def _described(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """A snapshot as (label, text) pairs for display: catalog ids as names, the mode as its label."""
+    shown = []
+    for key, label in _FIELD_LABELS.items():
+        value = data.get(key)
+        if key in terms.TERM_SETS:
+            text = "; ".join(terms.names(key, value or [])) or "none"
+        elif key == "support_mode":
+            text = SupportMode(value).label if value in SupportMode.values else str(value)
+        elif isinstance(value, list):
+            text = ", ".join(value) or "none"
+        else:
+            text = str(value) if value not in (None, "") else "none"
+        shown.append((label, text))
+    return shown
+
+
+def _history(activity: Activity) -> list[dict[str, Any]]:
+    """Each revision, newest first, with what it changed from the one before."""
+    revisions = list(ActivityRevision.objects.filter(activity=activity).select_related("saved_by"))
+    entries = []
+    previous: dict[str, str] | None = None
+    for revision in revisions:
+        described = dict(_described(revision.data))
+        changes = (
+            [(label, previous[label], text) for label, text in described.items() if previous[label] != text]
+            if previous is not None
+            else []
+        )
+        entries.append(
+            {
+                "revision": revision,
+                "by": revision.saved_by.get_username() if revision.saved_by else "a deleted account",
+                "changes": changes,
+                "first": previous is None,
+            }
+        )
+        previous = described
+    return entries[::-1]
+
+
+def _site_aggregates(site: Any) -> dict[str, Any]:
+    """What a site lead sees: the support their site received, in totals per month, mode and competency;
+    no notes, no recipients."""
+    activities = Activity.objects.at_site(site)
+    since = timezone.localdate() - datetime.timedelta(days=365)
+    months = (
+        activities.filter(date__gte=since)
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(count=Count("id"), minutes=Sum("minutes"))
+        .order_by("month")
+    )
+    modes = {
+        row["support_mode"]: row
+        for row in activities.values("support_mode").annotate(count=Count("id"), minutes=Sum("minutes"))
+    }
+    by_mode = [
+        (mode.label, modes.get(mode.value, {}).get("count", 0), modes.get(mode.value, {}).get("minutes") or 0)
+        for mode in SupportMode
+    ]
+    competency_counts: dict[str, int] = {}
+    for listed in activities.values_list("competencies", flat=True):
+        for competency in listed:
+            competency_counts[competency] = competency_counts.get(competency, 0) + 1
+    ranked = sorted(competency_counts.items(), key=lambda item: (-item[1], item[0]))
+    names = terms.names("competencies", [key for key, _ in ranked])
+    totals = activities.aggregate(count=Count("id"), minutes=Sum("minutes"))
+    return {
+        "site": site,
+        "totals": totals,
+        "months": list(months),
+        "by_mode": by_mode,
+        "competencies": list(zip(names, [count for _, count in ranked], strict=True)),
+    }

@@ -1,0 +1,25 @@
+"""The platform's URLs: login and logout, the health check, the static files, and the practice app."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from moclab.web import health
+from moclab.web.settings import STATIC_ROOT
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The app serves its own few static files (no CDN).
+    re_path(r"^static/(?P<path>.+)$", serve, {"document_root": STATIC_ROOT}),
+    path("", include("moclab.web.practice.urls")),
+]

@@ -1,0 +1,130 @@
+"""Who sees what: every URL of the practice app as every role, of the organisation and of another one.
+
+The walk is built from the URL patterns themselves, so a new page is walked as soon as it exists (and fails
+here until `KWARGS` says which object it shows). A member of another organisation gets 403 (an action
+outside the role, checked first) or 404 (the object, looked up among the user's organisation's only), never
+the page; a member of the organisation gets the page exactly when `PERMISSIONS` allows the role the action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from moclab.web.practice import urls as practice_urls
+from moclab.web.practice.access import PERMISSIONS
+from moclab.web.practice.models import Role
+
+from .conftest import ROLES, World
+
+#: The object each pattern shows, from a `World`.
+KWARGS = {
+    "home": lambda world: {},
+    "engagement_list": lambda world: {},
+    "engagement_detail": lambda world: {"pk": world.engagement.pk},
+    "activity_create": lambda world: {"pk": world.engagement.pk},
+    "activity_detail": lambda world: {"pk": world.activity.pk},
+    "activity_edit": lambda world: {"pk": world.activity.pk},
+}
+PATTERNS = [pattern.name for pattern in practice_urls.urlpatterns]
+
+
+def url(world: World, name: str) -> str:
+    return reverse(f"practice:{name}", kwargs=KWARGS[name](world))
+
+
+def action_of(name: str) -> str:
+    view = next(p for p in practice_urls.urlpatterns if p.name == name).callback
+    return view.moclab_action
+
+
+def test_every_pattern_is_walked_and_guarded():
+    assert sorted(KWARGS) == sorted(PATTERNS)
+    assert {action_of(name) for name in PATTERNS} <= set(PERMISSIONS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", PATTERNS)
+def test_another_organisations_member_never_sees_a_page(
+    world: World, other_world: World, name: str, role: str
+):
+    client = other_world.client(role)
+    for method in ("get", "post"):
+        response = getattr(client, method)(url(world, name))
+        allowed_elsewhere = role in PERMISSIONS[action_of(name)]
+        if not KWARGS[name](world):
+            # a page without an object (home, the list) shows the member's own organisation: never acme's
+            if method == "get" and allowed_elsewhere:
+                assert response.status_code == 200
+                assert b"acme" not in response.content
+            continue
+        expected = 404 if allowed_elsewhere else 403
+        assert response.status_code == expected, (name, role, method)
+        assert b"acme" not in response.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", PATTERNS)
+def test_a_member_sees_exactly_what_the_role_allows(world: World, name: str, role: str):
+    response = world.client(role).get(url(world, name))
+    if role in PERMISSIONS[action_of(name)]:
+        assert response.status_code == 200, (name, role)
+        assert response["Content-Type"].startswith("text/html")
+    else:
+        assert response.status_code == 403, (name, role)
+        assert b"Not allowed" in response.content
+
+
+@pytest.mark.parametrize("name", PATTERNS)
+def test_without_login_every_page_sends_to_the_login(world: World, name: str):
+    target = url(world, name)
+    response = Client().get(target)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={target}"
+
+
+def test_an_isp_sees_only_the_engagements_they_work_on(world: World, db: Any):
+    from moclab.web.practice.models import Engagement
+
+    colleague_only = Engagement.objects.create(
+        organisation=world.organisation,
+        title="not mine",
+        system="regional network",
+        start=world.engagement.start,
+    )
+    isp = world.client(Role.ISP)
+    assert isp.get(reverse("practice:engagement_detail", kwargs={"pk": colleague_only.pk})).status_code == 404
+    listing = isp.get(reverse("practice:engagement_list")).content.decode()
+    assert "acme support" in listing and "not mine" not in listing
+    administrator = world.client(Role.ADMINISTRATOR)
+    assert (
+        administrator.get(reverse("practice:engagement_detail", kwargs={"pk": colleague_only.pk})).status_code
+        == 200
+    )
+
+
+def test_an_account_without_an_organisation_is_refused(world: World, db: Any):
+    from django.contrib.auth import get_user_model
+
+    stray = get_user_model().objects.create_user(username="stray", password="x")
+    client = Client()
+    client.force_login(stray)
+    response = client.get(reverse("practice:home"))
+    assert response.status_code == 403
+    assert b"belongs to no organisation" in response.content
+
+
+def test_the_only_pages_outside_the_walk_are_public_by_design():
+    """Login, logout, the health check and the stylesheet need no membership; every other page is in the
+    practice app, walked above."""
+    from django.urls import URLPattern, URLResolver
+
+    from moclab.web import urls as root_urls
+
+    public = sorted(str(p.pattern) for p in root_urls.urlpatterns if isinstance(p, URLPattern))
+    assert public == ["^static/(?P<path>.+)$", "healthz", "login/", "logout/"]
+    included = [p for p in root_urls.urlpatterns if isinstance(p, URLResolver)]
+    assert [resolver.urlconf_module for resolver in included] == [practice_urls]
