@@ -52,6 +52,7 @@ def _results() -> dict[str, object]:
     first = coded_spans(project).query("source == 0").rename(columns={"code": "category"})
     return {
         "mediate": analysis.mediate(frame, x="x", m="m", y="y", n_boot=200, seed=1),
+        "mediate_interaction": analysis.mediate_interaction(frame, x="x", m="m", y="y", covariates=["dose"]),
         "multilevel": analysis.multilevel_mediate(frame, x="x", m="m", y="y", cluster="site", seed=1),
         "meta": analysis.meta_analysis(estimate=[0.2, 0.3, 0.1, 0.25], se=[0.1, 0.12, 0.09, 0.11]),
         "cluster_slopes": analysis.cluster_slopes(frame, x="m", y="y", cluster="site"),

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time `__getattr__` im
     from moclab.analysis.evalue import EValueResult, e_value
     from moclab.analysis.heterogeneity import VarianceRatioResult, arm_variance_ratio
     from moclab.analysis.instrumental import InstrumentalResult, instrumental_effect
+    from moclab.analysis.interaction import InteractionMediationResult, mediate_interaction
     from moclab.analysis.mediation import MediationResult, mediate
     from moclab.analysis.meta import (
         ClusterEffectsResult,
@@ -45,6 +46,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "evalue": ("EValueResult", "e_value"),
     "heterogeneity": ("VarianceRatioResult", "arm_variance_ratio"),
     "instrumental": ("InstrumentalResult", "instrumental_effect"),
+    "interaction": ("InteractionMediationResult", "mediate_interaction"),
     "mediation": ("MediationResult", "mediate"),
     "meta": (
         "ClusterEffectsResult",
@@ -72,6 +74,7 @@ __all__ = [
     "EValueResult",
     "Effect",
     "InstrumentalResult",
+    "InteractionMediationResult",
     "MediationResult",
     "MetaAnalysisResult",
     "MultilevelMediationResult",
@@ -89,6 +92,7 @@ __all__ = [
     "instrumental_effect",
     "mediate",
     "mediate_glm",
+    "mediate_interaction",
     "meta_analysis",
     "multilevel_mediate",
     "robustness",
