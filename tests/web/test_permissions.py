@@ -28,6 +28,7 @@ KWARGS = {
     "activity_create": lambda world: {"pk": world.engagement.pk},
     "activity_detail": lambda world: {"pk": world.activity.pk},
     "activity_edit": lambda world: {"pk": world.activity.pk},
+    "exports": lambda world: {},
 }
 PATTERNS = [pattern.name for pattern in practice_urls.urlpatterns]
 
@@ -126,5 +127,10 @@ def test_the_only_pages_outside_the_walk_are_public_by_design():
 
     public = sorted(str(p.pattern) for p in root_urls.urlpatterns if isinstance(p, URLPattern))
     assert public == ["^static/(?P<path>.+)$", "healthz", "login/", "logout/"]
+    from moclab.web.surveys import recipient_urls
+    from moclab.web.surveys import urls as survey_urls
+
     included = [p for p in root_urls.urlpatterns if isinstance(p, URLResolver)]
-    assert [resolver.urlconf_module for resolver in included] == [practice_urls]
+    # the surveys' member pages are walked in tests/web/test_surveys_permissions.py; the recipient's page
+    # (a personal link, no login) in tests/web/test_surveys.py
+    assert [resolver.urlconf_module for resolver in included] == [survey_urls, recipient_urls, practice_urls]

@@ -27,6 +27,9 @@ ON_POSTGRES = (
     "test_activities.py",
     "test_audit.py",
     "test_health.py",
+    "test_exports.py",
+    "test_surveys.py",
+    "test_surveys_permissions.py",
 )
 
 

@@ -7,7 +7,9 @@ live in `moclab.web.server` and `moclab.web.demo`; the platform needs the `web` 
 
 from __future__ import annotations
 
+import inspect
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +23,7 @@ from moclab.errors import UsageError, display_path, require
 
 
 def serve(
+    context: typer.Context,
     demo: Annotated[
         bool,
         typer.Option("--demo", help="Run on a fresh SQLite file with a demo organisation (synthetic data)."),
@@ -51,6 +54,15 @@ def serve(
     MOCLAB_DATABASE_URL), in production mode: secure cookies and HTTPS redirects, for a server behind an HTTPS
     proxy. See docs/platform.md.
     """
+    if context.invoked_subcommand is not None:
+        with errors_exit():
+            if demo or check or port != 8000:
+                raise UsageError(
+                    f"--demo, --port and --check belong to `moclab serve` itself, not to `moclab serve "
+                    f"{context.invoked_subcommand}`",
+                    hint=f"moclab serve {context.invoked_subcommand} --help shows its options",
+                )
+        return
     # soft wrap: a path or a URL is never broken over lines (docs/cli.md)
     console = Console(highlight=False, soft_wrap=True)
     status = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -125,6 +137,194 @@ def _remove(folder: Path | None) -> None:
 _OWNER: dict[Path, int] = {}
 
 
+#: The database option of the subcommands, as `moclab serve`'s own.
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="MOCLAB_DATABASE_URL",
+        show_envvar=True,
+        help="The database: postgres://user:password@host:port/name (or sqlite:////path). "
+        "Default: the SQLite file in ~/.local/share/moclab.",
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output (see docs/cli.md).")]
+
+
+def _database_url(database: str | None) -> str:
+    from moclab.web import data_folder
+    from moclab.web.server import check_database_url
+
+    if database:
+        check_database_url(database)
+        return database
+    return f"sqlite:///{data_folder() / 'platform.sqlite3'}"
+
+
+def serve_export(
+    organisation: Annotated[
+        str,
+        typer.Option(
+            "--organisation",
+            help="The organisation to export: its name in lower case with words joined by - "
+            "(e.g. demo-implementation-support-team-synthetic), or its exact name.",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="A folder to write the files into, or a file ending in .zip."),
+    ],
+    database: DatabaseOption = None,
+    names: Annotated[
+        bool,
+        typer.Option(
+            "--names", help="ISPs by user name and activity notes as written (default: pseudonyms)."
+        ),
+    ] = False,
+    force: ForceOption = False,
+) -> None:
+    """Export an organisation's data: every table as CSV and Parquet, and the activity log for REDCap.
+
+    Pseudonymised: recipients by pseudonym, members as M and their account's id, no notes (--names shows
+    user names and notes); contact details are never exported. -o ending in .zip writes one zip, else a
+    folder. The export is recorded in the platform's audit log. See docs/platform.md, "Exports".
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    with errors_exit():
+        require("django", "web", "the practice platform")
+        from moclab.cli.conventions import (
+            check_output_file,
+            check_output_folder,
+            replacing_file,
+            staged_folder,
+        )
+        from moclab.web import server
+        from moclab.web.backup import parse_database
+
+        url = _database_url(database)
+        parsed = parse_database(url)
+        inputs = [parsed.path] if parsed.path is not None else []
+        as_zip = output.suffix.lower() == ".zip"
+        if as_zip:
+            target = check_output_file(output, force=force, inputs=inputs)
+        else:
+            target = check_output_folder(output, force=force, command="serve export", inputs=inputs)
+        if parsed.path is not None and not parsed.path.is_file():
+            raise server.PlatformError(
+                f"{display_path(parsed.path)}: no such database file",
+                hint="give the platform's database with --database (or MOCLAB_DATABASE_URL)",
+            )
+        server.configure(url, demo=False, key=secrets.token_urlsafe(50))
+        server.check_database()
+        from django.db import connection
+
+        from moclab.web.practice import exports
+
+        if "practice_organisation" not in connection.introspection.table_names():
+            raise server.PlatformError(
+                f"{server.redacted(url)} is not a platform database (no practice tables)",
+                hint="give the database `moclab serve` runs on (it migrates it)",
+            )
+        found = exports.find_organisation(organisation)
+        if found is None:
+            known = [exports.slug_of(item) for item in exports.Organisation.objects.all()]
+            raise server.PlatformError(
+                f"no organisation {organisation!r} in {server.redacted(url)}",
+                hint=f"the organisations: {', '.join(known)}" if known else "the database has none yet",
+            )
+        export = exports.build_export(found, names=names)
+        if as_zip:
+            with replacing_file(target) as temporary:
+                temporary.write_bytes(exports.zip_bytes(export))
+        else:
+            with staged_folder(target, "serve export") as staging:
+                staging.mkdir()
+                exports.write_folder(export, staging)
+        exports.record_export(found, "all", names=names)
+    tables = len(exports.TABLES)
+    console.print(
+        f"exported {export.organisation}: {tables} tables as CSV and Parquet, and the REDCap activity log "
+        f"({export.counts['activities']} records with their data dictionary)"
+    )
+    console.print(
+        "with names: ISPs by user name, notes as written"
+        if names
+        else "pseudonymised: recipients by pseudonym, members as M + id, no notes, no contact details"
+    )
+    console.print(f"written to {display_path(target)}{'' if as_zip else '/'} (recorded in the audit log)")
+
+
+def serve_backup(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The backup file to write.")],
+    database: DatabaseOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Back up the platform's database to one file, while the server runs.
+
+    SQLite through its backup API (a consistent copy), PostgreSQL with pg_dump (custom format; the password
+    goes to it in PGPASSWORD, never on its command line). Restore it with `moclab serve restore`.
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    with errors_exit():
+        require("django", "web", "the practice platform")
+        from moclab.cli.conventions import check_output_file, replacing_file
+        from moclab.web import backup
+
+        parsed = backup.parse_database(_database_url(database))
+        inputs = [parsed.path] if parsed.path is not None else []
+        target = check_output_file(output, force=force, inputs=inputs)
+        counts = backup.check_backup_source(parsed)
+        with replacing_file(target) as temporary:
+            backup.backup(parsed, temporary)
+    console.print(
+        f"backed up the {parsed.vendor} database {parsed.shown} ({_held(counts)}) to {display_path(target)} "
+        f"({target.stat().st_size:,} bytes)"
+    )
+
+
+def serve_restore(
+    backup_file: Annotated[Path, typer.Argument(metavar="FILE", help="A file `moclab serve backup` wrote.")],
+    database: DatabaseOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Restore the platform's database from a backup of `moclab serve backup`.
+
+    A database that holds data (organisations, accounts) is replaced only with --force. SQLite through its
+    backup API, PostgreSQL with pg_restore (in one transaction).
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    with errors_exit():
+        require("django", "web", "the practice platform")
+        from moclab.web import backup
+
+        parsed = backup.parse_database(_database_url(database))
+        before = backup.check_restore(parsed, backup_file.expanduser().resolve(), force=force)
+        backup.restore(parsed, backup_file.expanduser().resolve())
+        after = backup.data_counts(parsed) or {}
+    replaced = f", replacing {_held(before)}" if before and any(before.values()) else ""
+    console.print(
+        f"restored {display_path(backup_file)} into the {parsed.vendor} database {parsed.shown}: "
+        f"{_held(after)}{replaced}"
+    )
+
+
+def _held(counts: dict[str, int] | None) -> str:
+    if not counts:
+        return "no data"
+    words = {"practice_organisation": "organisation", "auth_user": "account"}
+    return ", ".join(
+        f"{count} {words.get(table, table)}{'' if count == 1 else 's'}" for table, count in counts.items()
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
-    app.command("serve")(serve)
+    serve_app = typer.Typer(name="serve")
+    # A group's help keeps the docstring's line breaks: join each paragraph into one line for the terminal.
+    paragraphs = inspect.cleandoc(serve.__doc__ or "").split("\n\n")
+    help_text = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+    serve_app.callback(invoke_without_command=True, help=help_text)(serve)
+    serve_app.command("export")(serve_export)
+    serve_app.command("backup")(serve_backup)
+    serve_app.command("restore")(serve_restore)
+    app.add_typer(serve_app)

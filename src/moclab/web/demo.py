@@ -53,6 +53,8 @@ class DemoSummary:
     first_day: datetime.date
     last_day: datetime.date
     lead_site: str
+    survey_waves: int = 0
+    survey_answers: int = 0
 
 
 def build_demo(*, sites: int = 6, seed: int = 2024, today: datetime.date | None = None) -> DemoSummary:
@@ -211,10 +213,11 @@ def build_demo(*, sites: int = 6, seed: int = 2024, today: datetime.date | None 
                 )
             )
         ActivityRevision.objects.bulk_create(revisions)
+        waves, answers = _demo_survey(organisation, study, recipients, shift, today, rng)
         # Bulk inserts send no signals: the demo's records are logged here, as made by the system.
         AuditEntry.objects.bulk_create(
             AuditEntry(action=Action.CREATE, model=obj._meta.label_lower, object_id=str(obj.pk))
-            for obj in [*recipients, *activities]
+            for obj in [*recipients, *activities, *waves]
         )
     return DemoSummary(
         organisation=organisation.name,
@@ -226,4 +229,127 @@ def build_demo(*, sites: int = 6, seed: int = 2024, today: datetime.date | None 
         first_day=start,
         last_day=max((a.date for a in activities), default=today),
         lead_site=lead_site.name,
+        survey_waves=len(waves),
+        survey_answers=answers,
     )
+
+
+#: The demo survey: the instruments and pathway ratings the simulator measures.
+DEMO_SURVEY_INSTRUMENTS = ["aim", "iam", "fim", "team-psychological-safety"]
+DEMO_SURVEY_PATHWAY = [
+    "recipient-pathway:positive-emotion",
+    "recipient-pathway:trust",
+    "recipient-pathway:credibility",
+    "recipient-pathway:knowledge",
+    "recipient-pathway:application",
+    "recipient-pathway:sustained-implementation-capacity",
+]
+#: Simulator measures whose name differs from the survey item's field name.
+_ITEM_OF_MEASURE = {"sustained_capacity": "sustained_implementation_capacity"}
+
+
+def _demo_survey(
+    organisation: Any,
+    study: Any,
+    recipients: list[Any],
+    shift: datetime.timedelta,
+    today: datetime.date,
+    rng: Any,
+) -> tuple[list[Any], int]:
+    """A pulse survey whose past waves are the simulated study's waves that fall before today, dated with
+    the activities' shift (baseline and 6 months; the 12-month wave falls after today): each recipient
+    invited, those the simulator measured answering with its values (rounded to the response scale; a
+    missing value is a skipped item), some others having opened the link only. Recipients get synthetic
+    contact details (example.org) so that the console shows the reminders."""
+    from moclab.web.practice.models import RecipientContact
+    from moclab.web.surveys.models import Invitation, Survey, SurveyResponse, SurveyWave
+
+    RecipientContact.objects.bulk_create(
+        RecipientContact(
+            recipient=recipient,
+            name=f"Demo recipient {recipient.pseudonym}",
+            email=f"{recipient.pseudonym.lower()}@example.org",
+        )
+        for recipient in recipients
+    )
+    measures = study.measures.dropna(subset=["value"])
+    wave_days = {
+        wave: min(group["date"]).date() + shift
+        for wave, group in study.measures.groupby("wave", observed=True)
+        if len(group)
+    }
+    past = sorted((day, wave) for wave, day in wave_days.items() if day < today)
+    if not past:
+        return [], 0
+    every_weeks = max(1, round((past[-1][0] - past[0][0]).days / 7 / max(len(past) - 1, 1)))
+    survey = Survey.objects.create(
+        organisation=organisation,
+        title="Pulse: how is the support going?",
+        subject="the implementation support we receive",
+        instruments=DEMO_SURVEY_INSTRUMENTS,
+        pathway_items=DEMO_SURVEY_PATHWAY,
+        schedule="every_n_weeks",
+        every_weeks=every_weeks,
+        start_date=past[0][0],
+        expiry_days=14,
+        reminder_days=3,
+    )
+    survey.set_consent(
+        "This demo survey asks how the implementation support you receive is going. Taking part is "
+        "voluntary; you may skip any question. Your answers are stored under a pseudonymous code, apart from "
+        "your name and e-mail address. (Synthetic: every answer here was simulated.)"
+    )
+    scales = {item.key: item.values for item in survey.items()}
+    by_pseudonym = {recipient.pseudonym: recipient for recipient in recipients}
+    waves, answers = [], 0
+    for number, (day, wave_id) in enumerate(past, start=1):
+        opens = datetime.datetime.combine(day, datetime.time(8), tzinfo=datetime.UTC)
+        wave = SurveyWave.objects.create(
+            survey=survey,
+            number=number,
+            opens=opens,
+            closes=opens + datetime.timedelta(days=survey.expiry_days),
+        )
+        waves.append(wave)
+        values_of: dict[str, dict[str, int]] = {}
+        for row in measures[measures["wave"] == wave_id].itertuples():
+            key = _ITEM_OF_MEASURE.get(row.measure, row.measure)
+            if key in scales:
+                low, high = scales[key][0], scales[key][-1]
+                values_of.setdefault(row.recipient_id, {})[key] = int(min(high, max(low, round(row.value))))
+        invitations, responses = [], []
+        for recipient in recipients:
+            values = values_of.get(recipient.pseudonym)
+            # opened within ten days of the invitation, and before today
+            latest = datetime.datetime.combine(today, datetime.time(0), tzinfo=datetime.UTC)
+            opened = min(opens + datetime.timedelta(hours=float(rng.uniform(1, 24 * 10))), latest)
+            answered = opened + datetime.timedelta(minutes=float(rng.uniform(3, 12)))
+            looked = values is not None or rng.random() < 0.3
+            invitation = Invitation(
+                wave=wave,
+                recipient=by_pseudonym[recipient.pseudonym],
+                due=opens,
+                sent=opens,
+                reminded=None
+                if values is not None
+                else opens + datetime.timedelta(days=survey.reminder_days),
+                opened=opened if looked else None,
+                answered=answered if values is not None else None,
+            )
+            invitations.append(invitation)
+            if values is not None:
+                responses.append((invitation, values, opened, answered))
+        Invitation.objects.bulk_create(invitations)
+        SurveyResponse.objects.bulk_create(
+            SurveyResponse(
+                invitation=invitation,
+                consent_version=1,
+                consented=opened,
+                values=values,
+                saved=answered,
+                submitted=answered,
+            )
+            for invitation, values, opened, answered in responses
+        )
+        answers += len(responses)
+    return waves, answers

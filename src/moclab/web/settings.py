@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "axes",
     "moclab.web.practice",
+    "moclab.web.surveys",
     "moclab.web.audit",
 ]
 
@@ -190,6 +191,22 @@ LOGGING = {
         "axes": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }
+
+# E-mail: the surveys' invitations and reminders (`moclab.web.surveys.mail`). The demo prints them on the
+# console; for real, an SMTP server from the environment. The personal links start with MOCLAB_BASE_URL.
+EMAIL_BACKEND = os.environ.get("MOCLAB_EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEMO
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("MOCLAB_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MOCLAB_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("MOCLAB_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MOCLAB_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("MOCLAB_EMAIL_TLS", "") == "1"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("MOCLAB_EMAIL_FROM", "moclab pulse surveys <surveys@localhost>")
+MOCLAB_BASE_URL = os.environ.get("MOCLAB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 #: Framework files added to the bundled catalog for the activity form (see the module docstring).
 MOCLAB_FRAMEWORK_FILES = [part for part in os.environ.get(FRAMEWORKS_VAR, "").split(os.pathsep) if part]

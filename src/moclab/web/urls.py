@@ -1,4 +1,5 @@
-"""The platform's URLs: login and logout, the health check, the static files, and the practice app."""
+"""The platform's URLs: login and logout, the health check, the static files, the practice app and the
+pulse surveys (the members' pages, and the recipient's page behind a personal link)."""
 
 from __future__ import annotations
 
@@ -21,5 +22,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The app serves its own few static files (no CDN).
     re_path(r"^static/(?P<path>.+)$", serve, {"document_root": STATIC_ROOT}),
+    # pulse surveys: the members' pages, and the recipient's personal link (no login)
+    path("surveys/", include("moclab.web.surveys.urls")),
+    path("s/", include("moclab.web.surveys.recipient_urls")),
     path("", include("moclab.web.practice.urls")),
 ]

@@ -2,7 +2,9 @@
 
 Django's model signals see every save and delete (views, the admin shell, the demo builder), so no view can
 forget to log. The acting user comes from `moclab.web.audit.middleware` (none outside a request: the system).
-`ActivityRevision` is not logged: it is the history of an activity, whose saves are logged already.
+`ActivityRevision` is not logged: it is the history of an activity, whose saves are logged already. Nor are a
+survey's invitations and responses: they carry their own log (due, sent, opened, answered) and are written
+by recipients and the mailing job, not by members.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ AUDITED = (
     "practice.Recipient",
     "practice.RecipientContact",
     "practice.Activity",
+    "surveys.Survey",
+    "surveys.ConsentText",
+    "surveys.SurveyWave",
 )
 
 

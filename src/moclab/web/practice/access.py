@@ -29,6 +29,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "log_activity": frozenset({Role.ISP}),
     # an activity's history of edits
     "view_history": frozenset({Role.ADMINISTRATOR, Role.RESEARCHER, Role.ISP}),
+    # exports of the organisation's data, pseudonymised (moclab.web.practice.exports)
+    "export": frozenset({Role.ADMINISTRATOR, Role.RESEARCHER}),
+    # an export with members' user names and activity notes
+    "export_names": frozenset({Role.ADMINISTRATOR}),
+    # build, edit and schedule pulse surveys; the waves with their response rates (moclab.web.surveys)
+    "manage_surveys": frozenset({Role.ADMINISTRATOR, Role.RESEARCHER}),
 }
 
 

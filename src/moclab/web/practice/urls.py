@@ -13,4 +13,5 @@ urlpatterns = [
     path("engagements/<int:pk>/log/", views.activity_create, name="activity_create"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
+    path("exports/", views.exports, name="exports"),
 ]

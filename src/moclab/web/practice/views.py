@@ -11,16 +11,18 @@ import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncMonth
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from moclab.web.practice import terms
-from moclab.web.practice.access import member_view
+from moclab.web.practice.access import allowed, member_view
+from moclab.web.practice.exports import TABLES, build_export, record_export, slug_of, zip_bytes
 from moclab.web.practice.forms import REPEATED_FIELDS, ActivityForm
 from moclab.web.practice.models import Activity, ActivityRevision, Engagement, Role, SupportMode
 
@@ -178,6 +180,56 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": activity,
             "history": _history(activity),
             "no_components": not terms.entries("core_components"),
+        },
+    )
+
+
+#: The downloads of the exports page: what the form posts -> (file name suffix, content type).
+EXPORT_DOWNLOADS = {
+    "all": ("tables.zip", "application/zip"),
+    "redcap": ("redcap-activity-log.csv", "text/csv; charset=utf-8"),
+    "redcap-dictionary": ("redcap-activity-log-dictionary.csv", "text/csv; charset=utf-8"),
+}
+
+
+@member_view("export")
+def exports(request: HttpRequest) -> HttpResponse:
+    """The exports page (GET) and its downloads (POST ``what``, and ``names`` for an administrator's export
+    with names): every download writes an audit entry."""
+    membership = request.membership  # type: ignore[attr-defined]
+    organisation = membership.organisation
+    may_name = allowed(membership, "export_names")
+    if request.method == "POST":
+        what = request.POST.get("what", "")
+        if what not in EXPORT_DOWNLOADS:
+            return HttpResponseBadRequest("unknown export: choose one of the page's downloads")
+        names = request.POST.get("names") == "on"
+        if names and not may_name:
+            raise PermissionDenied("only an administrator may export names")
+        export = build_export(organisation, names=names)
+        if what == "all":
+            content = zip_bytes(export)
+        elif what == "redcap":
+            content = export.files["redcap/activity_log.csv"]
+        else:
+            content = export.files["redcap/activity_log_dictionary.csv"]
+        record_export(organisation, what, names=names, user=request.user)
+        suffix, content_type = EXPORT_DOWNLOADS[what]
+        stem = f"moclab-{slug_of(organisation)}-{timezone.localdate():%Y-%m-%d}"
+        if names:
+            stem += "-with-names"
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{stem}-{suffix}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(
+        request,
+        "practice/exports.html",
+        {
+            "organisation": organisation,
+            "may_name": may_name,
+            "tables": list(TABLES.items()),
+            "activities": Activity.objects.filter(engagement__organisation=organisation).count(),
         },
     )
 

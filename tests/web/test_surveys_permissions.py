@@ -1,0 +1,92 @@
+"""Who sees the surveys' pages: every URL of the surveys app as every role, of the organisation and of
+another one, built from the URL patterns as in tests/web/test_permissions.py (a new page fails here until
+`KWARGS` says which object it shows)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from moclab.web.practice.access import PERMISSIONS
+from moclab.web.surveys import urls as survey_urls
+from moclab.web.surveys.models import Survey
+
+from .conftest import ROLES, World
+
+KWARGS = {
+    "survey_list": lambda world: {},
+    "survey_create": lambda world: {},
+    "survey_detail": lambda world: {"pk": world.extra["survey"].pk},
+    "survey_edit": lambda world: {"pk": world.extra["survey"].pk},
+}
+PATTERNS = [pattern.name for pattern in survey_urls.urlpatterns]
+
+
+@pytest.fixture
+def surveyed(world: World) -> World:
+    survey = Survey.objects.create(
+        organisation=world.organisation,
+        title="acme pulse",
+        instruments=["aim"],
+        every_weeks=4,
+        start_date=datetime.date(2025, 1, 6),
+    )
+    survey.set_consent("Voluntary.")
+    world.extra["survey"] = survey
+    return world
+
+
+def url(world: World, name: str) -> str:
+    return reverse(f"surveys:{name}", kwargs=KWARGS[name](world))
+
+
+def action_of(name: str) -> str:
+    return next(p for p in survey_urls.urlpatterns if p.name == name).callback.moclab_action
+
+
+def test_every_pattern_is_walked_and_guarded():
+    assert sorted(KWARGS) == sorted(PATTERNS)
+    assert {action_of(name) for name in PATTERNS} == {"manage_surveys"}
+    assert PERMISSIONS["manage_surveys"] == frozenset({"administrator", "researcher"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", PATTERNS)
+def test_another_organisations_member_never_sees_a_survey(
+    surveyed: World, other_world: World, name: str, role: str
+):
+    client = other_world.client(role)
+    allowed_elsewhere = role in PERMISSIONS[action_of(name)]
+    for method in ("get", "post"):
+        response = getattr(client, method)(url(surveyed, name))
+        if not KWARGS[name](surveyed):
+            if method == "get":
+                assert response.status_code == (200 if allowed_elsewhere else 403), (name, role)
+            assert b"acme" not in response.content
+            continue
+        assert response.status_code == (404 if allowed_elsewhere else 403), (name, role, method)
+        assert b"acme" not in response.content
+    assert Survey.objects.filter(organisation=other_world.organisation).count() == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", PATTERNS)
+def test_a_member_sees_exactly_what_the_role_allows(surveyed: World, name: str, role: str):
+    response = surveyed.client(role).get(url(surveyed, name))
+    if role in PERMISSIONS[action_of(name)]:
+        assert response.status_code == 200, (name, role)
+        assert response["Content-Type"].startswith("text/html")
+    else:
+        assert response.status_code == 403, (name, role)
+        assert b"Not allowed" in response.content
+
+
+@pytest.mark.parametrize("name", PATTERNS)
+def test_without_login_every_survey_page_sends_to_the_login(surveyed: World, name: str):
+    target = url(surveyed, name)
+    response = Client().get(target)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={target}"
