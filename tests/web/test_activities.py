@@ -199,3 +199,109 @@ def test_the_site_lead_sees_aggregates_of_their_site_only(world: World):
     assert re.search(r"<td>Push/pull</td><td class=\"number\">1</td><td class=\"number\">45</td>", page)
     assert re.search(r"<td>Facilitation</td><td class=\"number\">1</td>", page)
     assert "kick-off meeting" not in page and "acme-R1" not in page
+
+
+def many_activities(world: World, count: int) -> None:
+    """`count` more activities of the engagement, spread over 2024-2025's days, alternating the two ISPs and
+    the three modes, each with its ISP, a team and a recipient."""
+    from django.contrib.auth import get_user_model
+
+    colleague, _ = get_user_model().objects.get_or_create(username="acme-colleague")
+    world.engagement.isps.add(colleague)
+    isps = [world.users[Role.ISP], colleague]
+    modes = list(SupportMode)
+    created = Activity.objects.bulk_create(
+        Activity(
+            engagement=world.engagement,
+            date=datetime.date(2025, 1, 1) + datetime.timedelta(days=i % 300),
+            minutes=10 + i % 50,
+            support_mode=modes[i % 3],
+            competencies=["isp-competencies:facilitation"],
+        )
+        for i in range(count)
+    )
+    Activity.isps.through.objects.bulk_create(
+        Activity.isps.through(activity_id=a.pk, user_id=isps[i % 2].pk) for i, a in enumerate(created)
+    )
+    Activity.teams.through.objects.bulk_create(
+        Activity.teams.through(activity_id=a.pk, team_id=world.team.pk) for a in created
+    )
+    Activity.recipients.through.objects.bulk_create(
+        Activity.recipients.through(activity_id=a.pk, recipient_id=world.recipients[i % 3].pk)
+        for i, a in enumerate(created)
+    )
+    world.extra["colleague"] = colleague
+
+
+def detail_url(world: World) -> str:
+    return reverse("practice:engagement_detail", kwargs={"pk": world.engagement.pk})
+
+
+def test_the_activity_list_filters_by_isp_mode_and_month(world: World):
+    many_activities(world, 120)
+    colleague = world.extra["colleague"]
+    client = world.client(Role.RESEARCHER)
+    page = client.get(detail_url(world)).content.decode()
+    assert "121 activities" in page
+    assert '<option value="2025-03">March 2025</option>' in page
+    assert f'<option value="{colleague.pk}">acme-colleague</option>' in page
+    # 60 of the 120 are the colleague's, one in three of those (i = 1, 7, 13, ...) pushed
+    expected = [
+        i for i in range(120) if i % 2 == 1 and SupportMode(list(SupportMode)[i % 3]) == SupportMode.PUSH
+    ]
+    filtered = client.get(detail_url(world), {"isp": colleague.pk, "mode": SupportMode.PUSH})
+    html = filtered.content.decode()
+    minutes = sum(10 + i % 50 for i in expected)
+    assert f"Showing {len(expected)} of 121 activities ({minutes} minutes)." in html
+    assert html.count('<li class="card">') == len(expected) == 20
+    assert "acme-isp" not in html.split('<ol class="activities">')[1]
+    # March 2025: the 4 Mar entry of the world, and days 59 to 89 of the spread (1 to 31 March)
+    march = client.get(detail_url(world), {"month": "2025-03"}).content.decode()
+    in_march = 1 + sum(1 for i in range(120) if 59 <= i % 300 <= 89)
+    assert f"Showing {in_march} of 121 activities" in march
+    assert "Tue 4 Mar 2025" in march and "Feb 2025" not in march.split('<ol class="activities">')[1]
+    # a filter that matches nothing says so; an unknown month is an error of the form, not a crash
+    nothing = client.get(detail_url(world), {"month": "2024-01"}).content.decode()
+    assert "Select a valid choice. 2024-01 is not one of the available choices." in nothing
+
+
+def test_the_filters_are_kept_from_page_to_page(world: World):
+    many_activities(world, 120)
+    colleague = world.extra["colleague"]
+    client = world.client(Role.ISP)
+    first = client.get(detail_url(world), {"isp": colleague.pk}).content.decode()
+    assert "Showing 60 of 121 activities" in first and "page 1 of 2" in first
+    assert f'href="?isp={colleague.pk}&amp;page=2"' in first
+    second = client.get(detail_url(world), {"isp": colleague.pk, "page": 2}).content.decode()
+    assert "page 2 of 2" in second and second.count('<li class="card">') == 10
+    assert f'href="?isp={colleague.pk}&amp;page=1"' in second
+
+
+def test_the_activity_list_needs_the_same_queries_for_100_or_1000_activities(world: World):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = world.client(Role.RESEARCHER)
+    counts = {}
+    for total in (100, 1000):
+        many_activities(world, total - Activity.objects.filter(engagement=world.engagement).count())
+        for query in ({"page": "2"}, {"mode": SupportMode.PUSH, "month": "2025-02"}):
+            matching = Activity.objects.filter(engagement=world.engagement, **_as_filter(query)).count()
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(detail_url(world), query)
+            assert response.status_code == 200
+            assert response.content.decode().count('<li class="card">') == min(50, matching)
+            counts[total, "mode" in query] = len(captured)
+    assert counts[100, False] == counts[1000, False] <= 12, counts
+    assert counts[100, True] == counts[1000, True] <= 13, counts
+
+
+def _as_filter(query: dict[str, str]) -> dict[str, Any]:
+    """The ORM filter of the list's query string (mode and month only)."""
+    found: dict[str, Any] = {}
+    if "mode" in query:
+        found["support_mode"] = query["mode"]
+    if "month" in query:
+        year, month = query["month"].split("-")
+        found.update(date__year=int(year), date__month=int(month))
+    return found

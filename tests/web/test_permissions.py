@@ -26,6 +26,7 @@ KWARGS = {
     "engagement_list": lambda world: {},
     "engagement_detail": lambda world: {"pk": world.engagement.pk},
     "activity_create": lambda world: {"pk": world.engagement.pk},
+    "activity_week": lambda world: {"pk": world.engagement.pk},
     "activity_detail": lambda world: {"pk": world.activity.pk},
     "activity_edit": lambda world: {"pk": world.activity.pk},
     "exports": lambda world: {},

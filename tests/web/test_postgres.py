@@ -25,6 +25,7 @@ ON_POSTGRES = (
     "test_models.py",
     "test_permissions.py",
     "test_activities.py",
+    "test_bulk_entry.py",
     "test_audit.py",
     "test_health.py",
     "test_exports.py",

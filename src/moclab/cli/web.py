@@ -45,6 +45,16 @@ def serve(
             "--check", help="Prepare everything (database, migrations, demo) and stop without serving."
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="gunicorn worker processes (PostgreSQL: about one per core; SQLite writes one at a time).",
+        ),
+    ] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=1, max=64, help="Threads per worker process.")] = 4,
 ) -> None:
     """Run the practice platform: ISP teams log their support; a web application on 127.0.0.1.
 
@@ -56,10 +66,10 @@ def serve(
     """
     if context.invoked_subcommand is not None:
         with errors_exit():
-            if demo or check or port != 8000:
+            if demo or check or port != 8000 or workers != 1 or threads != 4:
                 raise UsageError(
-                    f"--demo, --port and --check belong to `moclab serve` itself, not to `moclab serve "
-                    f"{context.invoked_subcommand}`",
+                    f"--demo, --port, --check, --workers and --threads belong to `moclab serve` itself, not "
+                    f"to `moclab serve {context.invoked_subcommand}`",
                     hint=f"moclab serve {context.invoked_subcommand} --help shows its options",
                 )
         return
@@ -121,7 +131,7 @@ def serve(
         return
     console.print(f"serving on {address} (Ctrl-C stops it)")
     try:
-        server.serve(port)
+        server.serve(port, workers=workers, threads=threads)
     finally:
         _remove(demo_folder)
 

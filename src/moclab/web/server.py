@@ -19,7 +19,10 @@ from moclab.web import DATABASE_URL_VAR, MODE_VAR, SECRET_KEY_VAR, data_folder
 
 #: The address the platform listens on: the loopback only; a proxy in front makes it public.
 HOST = "127.0.0.1"
-#: gunicorn threads per worker (one worker: SQLite has one writer at a time anyway).
+#: gunicorn worker processes by default: one (SQLite has one writer at a time anyway; on PostgreSQL
+#: ``--workers`` may give one per core, as the load benchmark does: benchmarks/bench_platform.py).
+WORKERS = 1
+#: gunicorn threads per worker: a request waits on the database part of its time, when another runs.
 THREADS = 4
 
 #: Database URL schemes `moclab serve --database` accepts.
@@ -118,8 +121,9 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def serve(port: int, *, threads: int = THREADS) -> None:
-    """Run gunicorn in this process on ``127.0.0.1:port`` until it is stopped (Ctrl-C, SIGTERM)."""
+def serve(port: int, *, workers: int = WORKERS, threads: int = THREADS) -> None:
+    """Run gunicorn in this process on ``127.0.0.1:port`` with `workers` processes of `threads` threads
+    each until it is stopped (Ctrl-C, SIGTERM)."""
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
@@ -131,7 +135,7 @@ def serve(port: int, *, threads: int = THREADS) -> None:
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{HOST}:{port}",
-                "workers": 1,
+                "workers": workers,
                 "worker_class": "gthread",
                 "threads": threads,
                 "accesslog": None,  # an access log would record addresses: no personal data in logs

@@ -11,6 +11,7 @@ urlpatterns = [
     path("engagements/", views.engagement_list, name="engagement_list"),
     path("engagements/<int:pk>/", views.engagement_detail, name="engagement_detail"),
     path("engagements/<int:pk>/log/", views.activity_create, name="activity_create"),
+    path("engagements/<int:pk>/week/", views.activity_week, name="activity_week"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
     path("exports/", views.exports, name="exports"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,11 +24,19 @@ from django.utils import timezone
 from moclab.web.practice import terms
 from moclab.web.practice.access import allowed, member_view
 from moclab.web.practice.exports import TABLES, build_export, record_export, slug_of, zip_bytes
-from moclab.web.practice.forms import REPEATED_FIELDS, ActivityForm
+from moclab.web.practice.forms import (
+    REPEATED_FIELDS,
+    ActivityFilterForm,
+    ActivityForm,
+    WeekForm,
+    WeekFormSet,
+)
 from moclab.web.practice.models import Activity, ActivityRevision, Engagement, Role, SupportMode
 
 #: Activities shown per page of an engagement.
 PAGE_SIZE = 50
+#: Rows of the week's bulk entry besides one per day: for a second entry on a day.
+SPARE_ROWS = 3
 
 _FIELD_LABELS = {
     "date": "Date",
@@ -79,25 +88,134 @@ def engagement_list(request: HttpRequest) -> HttpResponse:
 
 @member_view("view_engagements")
 def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An engagement and its activities, newest first, 50 a page, filtered by ISP, support mode and month
+    (``?isp=<user id>&mode=push&month=2025-06``). The queries do not grow with the rows: the page's ISPs and
+    teams come in one query each, its recipients counted in one more."""
     membership = request.membership  # type: ignore[attr-defined]
     engagement = get_object_or_404(Engagement.objects.visible_to(membership).select_related("site"), pk=pk)
-    activities = (
-        Activity.objects.for_engagement(engagement)
-        .prefetch_related("isps", "teams")
-        .annotate(recipient_count=Count("recipients", distinct=True))
+    everything = Activity.objects.for_engagement(engagement)
+    months = list(everything.dates("date", "month", order="DESC"))
+    isps = list(engagement.isps.order_by("username"))
+    filters = ActivityFilterForm(request.GET or None, isps=isps, months=months)
+    activities = everything
+    chosen: dict[str, str] = {}
+    if filters.is_valid():
+        isp, mode, month = (filters.cleaned_data[name] for name in ("isp", "mode", "month"))
+        if isp is not None:
+            activities = activities.filter(isps=isp)
+            chosen["isp"] = str(isp)
+        if mode:
+            activities = activities.filter(support_mode=mode)
+            chosen["mode"] = mode
+        if month:
+            first = datetime.date.fromisoformat(f"{month}-01")
+            following = (first + datetime.timedelta(days=31)).replace(day=1)
+            activities = activities.filter(date__gte=first, date__lt=following)  # the index's range
+            chosen["month"] = month
+    paginator = Paginator(activities.prefetch_related("isps", "teams"), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    recipient_counts = dict(
+        Activity.recipients.through.objects.filter(activity_id__in=[activity.pk for activity in page])
+        .values("activity_id")
+        .annotate(count=Count("id"))
+        .values_list("activity_id", "count")
     )
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
-    totals = Activity.objects.for_engagement(engagement).aggregate(count=Count("id"), minutes=Sum("minutes"))
+    totals = everything.aggregate(count=Count("id"), minutes=Sum("minutes"))
+    shown = activities.aggregate(count=Count("id"), minutes=Sum("minutes")) if chosen else totals
     return render(
         request,
         "practice/engagement_detail.html",
         {
             "engagement": engagement,
             "page": page,
-            "rows": [_row(activity) for activity in page],
+            "rows": [_row(activity, recipient_counts.get(activity.pk, 0)) for activity in page],
             "totals": totals,
-            "isps": engagement.isps.order_by("username"),
+            "shown": shown,
+            "filters": filters,
+            "filtered": bool(chosen),
+            "query": urlencode(chosen),
+            "isps": isps,
             "may_log": membership.role == Role.ISP,
+        },
+    )
+
+
+@member_view("log_activity")
+def activity_week(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bulk entry for a week (``?week=<any day of it>``, this week by default): a row per day the
+    engagement runs and not in the future, and a few spare rows for a second entry on a day; every row
+    starts from the engagement's latest entry's mode, teams and terms. Rows left as they were are ignored;
+    the rest are saved together in one transaction (each with its revision and audit entry) or, when a row
+    is wrong, none is, and the errors name the row."""
+    membership = request.membership  # type: ignore[attr-defined]
+    engagement = get_object_or_404(Engagement.objects.visible_to(membership), pk=pk)
+    today = timezone.localdate()
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("week", "")) if request.GET.get("week") else today
+    except ValueError:
+        day = today
+    monday = day - datetime.timedelta(days=day.weekday())
+    week = [monday + datetime.timedelta(days=offset) for offset in range(7)]
+    days = [d for d in week if d <= today and engagement.is_open_on(d)]
+    last = Activity.objects.for_engagement(engagement).prefetch_related("teams").first()
+    defaults: dict[str, Any] = {}
+    if last is not None:
+        defaults = {name: getattr(last, name) for name in REPEATED_FIELDS if name != "minutes"}
+        defaults["teams"] = [team.pk for team in last.teams.all()]
+    initial = [{**defaults, "date": d} for d in days] + [dict(defaults) for _ in range(SPARE_ROWS)]
+    formset_options = {
+        "queryset": Activity.objects.none(),
+        "initial": initial,
+        "form_kwargs": {"engagement": engagement},
+    }
+    if request.method == "POST":
+        shared = WeekForm(request.POST, engagement=engagement)
+        formset = WeekFormSet(request.POST, **formset_options)
+        formset.extra = len(initial)
+        if shared.is_valid() and formset.is_valid():
+            filled = [form for form in formset.forms if form.has_changed()]
+            if filled:
+                with transaction.atomic():
+                    for form in filled:
+                        activity = form.save()
+                        activity.isps.set(shared.cleaned_data["isps"])
+                        activity.record_revision(request.user)
+                minutes = sum(form.cleaned_data["minutes"] for form in filled)
+                messages.success(
+                    request,
+                    f"Logged {len(filled)} activit{'y' if len(filled) == 1 else 'ies'} "
+                    f"({minutes} minutes) in the week of {monday:%d %b %Y}.",
+                )
+                return redirect("practice:engagement_detail", pk=engagement.pk)
+            messages.info(request, "Nothing to save: every row was left empty.")
+    else:
+        shared = WeekForm(initial={"isps": [request.user.pk]}, engagement=engagement)
+        formset = WeekFormSet(**formset_options)
+        formset.extra = len(initial)
+    rows = [
+        {"form": form, "number": number, "day": initial[number - 1].get("date")}
+        for number, form in enumerate(formset.forms, start=1)
+    ]
+    problems = [
+        f"Row {row['number']}{_day_label(row['form'], row['day'])}: {_errors_text(row['form'])}"
+        for row in rows
+        if row["form"].errors
+    ]
+    return render(
+        request,
+        "practice/activity_week.html",
+        {
+            "engagement": engagement,
+            "shared": shared,
+            "formset": formset,
+            "rows": rows,
+            "problems": problems,
+            "monday": monday,
+            "sunday": week[-1],
+            "previous": (monday - datetime.timedelta(days=7)).isoformat(),
+            "next": (monday + datetime.timedelta(days=7)).isoformat() if week[-1] < today else None,
+            "last": last,
+            "no_components": not terms.entries("core_components"),
         },
     )
 
@@ -257,14 +375,35 @@ def _with_totals(engagements: Any) -> Any:
     )
 
 
-def _row(activity: Activity) -> dict[str, Any]:
+def _row(activity: Activity, recipient_count: int) -> dict[str, Any]:
     return {
         "activity": activity,
+        "recipients": recipient_count,
         "isps": ", ".join(user.get_username() for user in activity.isps.all()),
         "teams": ", ".join(team.name for team in activity.teams.all()),
         "mode": activity.get_support_mode_display(),
         "terms": len(activity.core_components) + len(activity.competencies) + len(activity.strategies),
     }
+
+
+def _day_label(form: Any, day: datetime.date | None) -> str:
+    """`` (Wed 4 Jun)`` for a row: its day, else the date typed in it (a spare row), else nothing."""
+    if day is None:
+        try:
+            day = datetime.date.fromisoformat(str(form["date"].value() or ""))
+        except ValueError:
+            return ""
+    return f" ({day:%a %-d %b})"
+
+
+def _errors_text(form: Any) -> str:
+    """A row's errors in one line: ``minutes: This field is required.; ...``."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            parts.append(f"{label.lower()}: {error}" if label else error)
+    return "; ".join(parts)
 
 
 def _described(data: dict[str, Any]) -> list[tuple[str, str]]:

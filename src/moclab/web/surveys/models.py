@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -231,6 +231,8 @@ class Invitation(models.Model):
 
     def mark_opened(self, now: datetime.datetime | None = None) -> None:
         """Note the first time the link was opened (later visits change nothing)."""
+        if self.opened is not None:
+            return  # opened before: no write (the conditional update below would change nothing)
         now = now or timezone.now()
         if Invitation.objects.filter(pk=self.pk, opened__isnull=True).update(opened=now):
             self.opened = now
@@ -259,14 +261,27 @@ class SurveyResponse(models.Model):
 
 
 def record_consent(
-    invitation: Invitation, consent: ConsentText, now: datetime.datetime | None = None
+    invitation: Invitation,
+    consent: ConsentText,
+    now: datetime.datetime | None = None,
+    *,
+    response: SurveyResponse | None = None,
 ) -> SurveyResponse:
     """The invitation's response, created at consent (or moved to a newer consent version), race-safe: two
-    concurrent consents make one response (the one-to-one constraint; `get_or_create` retries the read)."""
+    concurrent consents make one response (the one-to-one constraint; the loser of the race reads the
+    winner's). `response` is the invitation's response when the caller has just read it: then a first consent
+    goes straight to the insert, without reading again."""
     now = now or timezone.now()
-    response, created = SurveyResponse.objects.get_or_create(
-        invitation=invitation, defaults={"consent_version": consent.version, "consented": now}
-    )
+    created = False
+    if response is None:
+        try:
+            with transaction.atomic():
+                response = SurveyResponse.objects.create(
+                    invitation=invitation, consent_version=consent.version, consented=now
+                )
+            created = True
+        except IntegrityError:  # another request consented first: its response is the one
+            response = SurveyResponse.objects.get(invitation=invitation)
     if not created and response.consent_version != consent.version and not response.is_submitted:
         SurveyResponse.objects.filter(pk=response.pk, submitted__isnull=True).update(
             consent_version=consent.version, consented=now
@@ -289,5 +304,9 @@ def save_answers(
         changed = SurveyResponse.objects.filter(pk=response.pk, submitted__isnull=True).update(**changes)
         if changed and submit:
             Invitation.objects.filter(pk=response.invitation_id, answered__isnull=True).update(answered=now)
-    response.refresh_from_db()
+    if changed:  # what the database now holds, without reading it back
+        for name, value in changes.items():
+            setattr(response, name, value)
+    else:  # submitted before (by this or another request): what it holds
+        response.refresh_from_db()
     return bool(changed)

@@ -99,19 +99,37 @@ def _with_rate(row: Any, now: Any = None) -> Any:
 # -- the recipient's page ------------------------------------------------------------------------------------
 
 
+def find_invitation(token: str) -> tuple[Invitation, SurveyResponse | None] | None:
+    """The invitation of `token` with its wave, survey and organisation and its response (None before
+    consent), in one query; None for an unknown token.
+
+    The recipient's page runs on every request of a survey wave: no ORDER BY here (the token is unique, and
+    the models' default orderings would join two more tables to sort one row)."""
+    if len(token) > 64:
+        return None
+    found = list(
+        Invitation.objects.select_related("wave__survey__organisation", "response")
+        .filter(token=token)
+        .order_by()[:1]
+    )
+    if not found:
+        return None
+    try:
+        response: SurveyResponse | None = found[0].response
+    except SurveyResponse.DoesNotExist:
+        response = None
+    return found[0], response
+
+
 @never_cache
 def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     """The personal link: consent, the form with partial saves, the thank-you page (no login)."""
-    invitation = (
-        Invitation.objects.select_related("wave__survey__organisation").filter(token=token).first()
-        if len(token) <= 64
-        else None
-    )
-    if invitation is None:
+    found = find_invitation(token)
+    if found is None:
         return _closed(request, "unknown", status=404)
+    invitation, response = found
     now = timezone.now()
     survey = invitation.wave.survey
-    response = SurveyResponse.objects.filter(invitation=invitation).first()
     if response is not None and response.is_submitted:
         return render(request, "surveys/thanks.html", {"survey": survey, "again": request.method == "POST"})
     if invitation.wave.opens > now:
@@ -125,7 +143,7 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     if response is None or response.consent_version != consent.version:
         if action == "consent":
-            record_consent(invitation, consent, now)
+            record_consent(invitation, consent, now, response=response)
             return redirect("survey_page", token=token)
         return render(
             request,
