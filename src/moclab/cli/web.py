@@ -115,7 +115,8 @@ def serve(
         console.print(
             f"[bold]{summary.organisation}[/]: {summary.sites} sites, {summary.teams} teams, "
             f"{summary.recipients} recipients, {summary.engagements} engagements, {summary.activities} "
-            f"activities from {summary.first_day:%Y-%m-%d} to {summary.last_day:%Y-%m-%d}"
+            f"activities from {summary.first_day:%Y-%m-%d} to {summary.last_day:%Y-%m-%d}; "
+            f"{summary.survey_waves} pulse-survey waves with {summary.survey_answers} answers"
         )
         console.print(f"database: {display_path(demo_folder / 'platform.sqlite3')} (removed when it stops)")
         console.print(f"demo logins (password {DEMO_PASSWORD}):")
