@@ -17,6 +17,7 @@ configure()
 
 from django.contrib.auth import get_user_model  # noqa: E402  (Django is set up just above)
 from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from moclab.web.practice.models import (  # noqa: E402
     Activity,
@@ -33,6 +34,24 @@ from moclab.web.practice.models import (  # noqa: E402
 
 PASSWORD = "a-long-test-password"
 ROLES = [role.value for role in Role]
+
+
+def assert_member_response(response: Any, allowed: bool, where: object) -> None:
+    """What a member of the page's own organisation gets: the HTML page when the role allows the action, the
+    "Not allowed" page (403) when not."""
+    if allowed:
+        assert response.status_code == 200, where
+        assert response["Content-Type"].startswith("text/html")
+    else:
+        assert response.status_code == 403, where
+        assert b"Not allowed" in response.content
+
+
+def assert_sent_to_login(target: str) -> None:
+    """Without a login, `target` redirects to the login page, which comes back to it."""
+    response = Client().get(target)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={target}"
 
 
 @dataclass

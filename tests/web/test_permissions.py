@@ -18,7 +18,7 @@ from moclab.web.practice import urls as practice_urls
 from moclab.web.practice.access import PERMISSIONS
 from moclab.web.practice.models import Role
 
-from .conftest import ROLES, World
+from .conftest import ROLES, World, assert_member_response, assert_sent_to_login
 
 #: The object each pattern shows, from a `World`.
 KWARGS = {
@@ -72,20 +72,12 @@ def test_another_organisations_member_never_sees_a_page(
 @pytest.mark.parametrize("name", PATTERNS)
 def test_a_member_sees_exactly_what_the_role_allows(world: World, name: str, role: str):
     response = world.client(role).get(url(world, name))
-    if role in PERMISSIONS[action_of(name)]:
-        assert response.status_code == 200, (name, role)
-        assert response["Content-Type"].startswith("text/html")
-    else:
-        assert response.status_code == 403, (name, role)
-        assert b"Not allowed" in response.content
+    assert_member_response(response, role in PERMISSIONS[action_of(name)], (name, role))
 
 
 @pytest.mark.parametrize("name", PATTERNS)
 def test_without_login_every_page_sends_to_the_login(world: World, name: str):
-    target = url(world, name)
-    response = Client().get(target)
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={target}"
+    assert_sent_to_login(url(world, name))
 
 
 def test_an_isp_sees_only_the_engagements_they_work_on(world: World, db: Any):

@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from moclab.web.practice.access import PERMISSIONS
 from moclab.web.surveys import urls as survey_urls
 from moclab.web.surveys.models import Survey
 
-from .conftest import ROLES, World
+from .conftest import ROLES, World, assert_member_response, assert_sent_to_login
 
 KWARGS = {
     "survey_list": lambda world: {},
@@ -76,17 +75,9 @@ def test_another_organisations_member_never_sees_a_survey(
 @pytest.mark.parametrize("name", PATTERNS)
 def test_a_member_sees_exactly_what_the_role_allows(surveyed: World, name: str, role: str):
     response = surveyed.client(role).get(url(surveyed, name))
-    if role in PERMISSIONS[action_of(name)]:
-        assert response.status_code == 200, (name, role)
-        assert response["Content-Type"].startswith("text/html")
-    else:
-        assert response.status_code == 403, (name, role)
-        assert b"Not allowed" in response.content
+    assert_member_response(response, role in PERMISSIONS[action_of(name)], (name, role))
 
 
 @pytest.mark.parametrize("name", PATTERNS)
 def test_without_login_every_survey_page_sends_to_the_login(surveyed: World, name: str):
-    target = url(surveyed, name)
-    response = Client().get(target)
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={target}"
+    assert_sent_to_login(url(surveyed, name))
