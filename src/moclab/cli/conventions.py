@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from moclab.errors import UsageError, display_path
-from moclab.report.folder import mark_folder, marked_by
+from moclab.outputs import mark_folder, marked_by
 
 __all__ = [
     "check_output_file",

@@ -456,7 +456,8 @@ def write_power_report(
     ['.moclab-output', 'index.html', 'power.csv', 'power.json', 'power_curve.png', 'power_curve.svg']
     """
     from moclab.design.search import power_answers
-    from moclab.report.folder import check_report_folder, mark_folder, marked_by
+    from moclab.outputs import mark_folder, marked_by
+    from moclab.report.folder import check_report_folder
 
     folder = Path(folder)
     check_report_folder(folder)

@@ -27,12 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from moclab.errors import MoclabError, QualError, display_path
+from moclab.outputs import mark_folder, marked_by
 from moclab.qual.project import Project
-
-#: The marker of a folder a moclab command wrote (its first line names the command, as docs/cli.md says).
-MARKER = ".moclab-output"
-#: The marker earlier versions of `analyze_project` left; such a folder counts as moclab's too.
-OLDER_MARKER = ".moclab-qual-analyze"
 
 
 @dataclass
@@ -49,19 +45,14 @@ def _prepare(folder: Path) -> None:
         raise QualError(
             f"{display_path(folder)} is a file, not a folder", hint="give a folder for the results"
         )
-    marked = (folder / MARKER).is_file() or (folder / OLDER_MARKER).is_file()
+    marked = marked_by(folder) is not None
     if folder.is_dir() and any(folder.iterdir()) and not marked:
         raise QualError(
             f"{display_path(folder)} holds other files; moclab does not write into it",
             hint="give a new or empty folder (an earlier moclab output is fine)",
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    if not marked:
-        (folder / MARKER).write_text(
-            "written by moclab qual analyze\n"
-            "moclab may replace the files it wrote here (with --force); it leaves other files alone\n",
-            encoding="utf-8",
-        )
+    if not marked:  # a marked folder exists already
+        mark_folder(folder, "qual analyze")
 
 
 def analyze_project(
