@@ -21,6 +21,18 @@ from rich.console import Console
 from moclab.cli.output import errors_exit
 from moclab.errors import UsageError, display_path, require
 
+#: The database of `moclab serve` and of its subcommands.
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="MOCLAB_DATABASE_URL",
+        show_envvar=True,
+        help="The database: postgres://user:password@host:port/name (or sqlite:////path). "
+        "Default: the SQLite file in ~/.local/share/moclab.",
+    ),
+]
+
 
 def serve(
     context: typer.Context,
@@ -28,16 +40,7 @@ def serve(
         bool,
         typer.Option("--demo", help="Run on a fresh SQLite file with a demo organisation (synthetic data)."),
     ] = False,
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
-            envvar="MOCLAB_DATABASE_URL",
-            show_envvar=True,
-            help="The database: postgres://user:password@host:port/name (or sqlite:////path). "
-            "Default: a SQLite file in ~/.local/share/moclab.",
-        ),
-    ] = None,
+    database: DatabaseOption = None,
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port on 127.0.0.1.")] = 8000,
     check: Annotated[
         bool,
@@ -148,17 +151,6 @@ def _remove(folder: Path | None) -> None:
 _OWNER: dict[Path, int] = {}
 
 
-#: The database option of the subcommands, as `moclab serve`'s own.
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        envvar="MOCLAB_DATABASE_URL",
-        show_envvar=True,
-        help="The database: postgres://user:password@host:port/name (or sqlite:////path). "
-        "Default: the SQLite file in ~/.local/share/moclab.",
-    ),
-]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output (see docs/cli.md).")]
 
 

@@ -90,7 +90,14 @@ def group_pathways(ids: list[str]) -> tuple[list[tuple[str | None, str]], str | 
     return rows, parts[0][0]
 
 
-def _design_text(row: pd.Series) -> str:
+def design_text(row: pd.Series) -> str:
+    """A design of the power grid in words: "20 sites, 30 per site, 3 waves" (the sizes the row has).
+
+    Examples
+    --------
+    >>> design_text(pd.Series({"sites": 20, "per_site": 30.0, "waves": float("nan")}))
+    '20 sites, 30 per site'
+    """
     parts = [f"{int(row['sites'])} sites"]
     if pd.notna(row.get("per_site")):
         parts.append(f"{int(row['per_site'])} per site")
@@ -168,7 +175,7 @@ class PowerResult:
         pathway = pathway or self.pathway_ids[0]
         rows = self.table[(self.table["pathway"] == pathway) & self.table["estimated"]]
         text = rows.assign(
-            design=rows.apply(_design_text, axis=1),
+            design=rows.apply(design_text, axis=1),
             value=[
                 "not testable" if math.isnan(p) else f"{p:.3f} ± {s:.3f}"
                 for p, s in zip(rows["power"], rows["mc_se"], strict=True)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from moclab.design.results import PowerResult, SampleSizeResult
+from moclab.design.results import PowerResult, SampleSizeResult, design_text
 from moclab.errors import MoclabError
 
 __all__ = ["answer_quantities", "design_cost", "next_sweep", "power_answers", "sample_size_search"]
@@ -401,15 +401,6 @@ def _wilson(successes: int, reps: int, level: float = 0.95) -> tuple[float, floa
     return float(interval.low), float(interval.high)
 
 
-def _design_label(row: pd.Series) -> str:
-    parts = [f"{int(row['sites'])} sites"]
-    if pd.notna(row.get("per_site")):
-        parts.append(f"{int(row['per_site'])} per site")
-    if pd.notna(row.get("waves")):
-        parts.append(f"{int(row['waves'])} waves")
-    return ", ".join(parts)
-
-
 def power_answers(
     result: PowerResult,
     *,
@@ -489,7 +480,7 @@ def power_answers(
                 "quantity": quantity,
                 "dimension": dimension,
                 "target": float(target),
-                "largest": _design_label(largest),
+                "largest": design_text(largest),
                 "size": None,
                 "design": None,
                 "power": math.nan,
@@ -516,7 +507,7 @@ def power_answers(
                 }
             )
             if not reached.empty:
-                row["design"] = _design_label(chosen)
+                row["design"] = design_text(chosen)
                 if dimension in DIMENSIONS:
                     row["size"] = int(chosen[dimension])
             elif dimension in DIMENSIONS:
