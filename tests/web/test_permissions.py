@@ -120,10 +120,19 @@ def test_the_only_pages_outside_the_walk_are_public_by_design():
 
     public = sorted(str(p.pattern) for p in root_urls.urlpatterns if isinstance(p, URLPattern))
     assert public == ["^static/(?P<path>.+)$", "healthz", "login/", "logout/"]
+    from moclab.web.dashboards import urls as dashboard_urls
+    from moclab.web.evidence import urls as evidence_urls
     from moclab.web.surveys import recipient_urls
     from moclab.web.surveys import urls as survey_urls
 
     included = [p for p in root_urls.urlpatterns if isinstance(p, URLResolver)]
-    # the surveys' member pages are walked in tests/web/test_surveys_permissions.py; the recipient's page
-    # (a personal link, no login) in tests/web/test_surveys.py
-    assert [resolver.urlconf_module for resolver in included] == [survey_urls, recipient_urls, practice_urls]
+    # the surveys' member pages are walked in tests/web/test_surveys_permissions.py, the dashboards' in
+    # tests/web/test_dashboards_permissions.py, the evidence pages' in tests/web/test_evidence_permissions.py;
+    # the recipient's page (a personal link, no login) in tests/web/test_surveys.py
+    assert [resolver.urlconf_module for resolver in included] == [
+        survey_urls,
+        recipient_urls,
+        dashboard_urls,
+        evidence_urls,
+        practice_urls,
+    ]

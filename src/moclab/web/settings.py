@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -58,7 +59,15 @@ INSTALLED_APPS = [
     "moclab.web.practice",
     "moclab.web.surveys",
     "moclab.web.audit",
+    "moclab.web.dashboards",
+    "moclab.web.evidence",
+    # background tasks (the evidence runs): Django 6's tasks framework, its backport on Django 5.2, with the
+    # database-backed worker (`moclab serve` starts it; docs/decisions/0006)
+    *(() if find_spec("django.tasks") else ("django_tasks",)),
+    "django_tasks_db",
 ]
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

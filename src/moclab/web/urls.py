@@ -25,5 +25,7 @@ urlpatterns = [
     # pulse surveys: the members' pages, and the recipient's personal link (no login)
     path("surveys/", include("moclab.web.surveys.urls")),
     path("s/", include("moclab.web.surveys.recipient_urls")),
+    path("dashboards/", include("moclab.web.dashboards.urls")),
+    path("evidence/", include("moclab.web.evidence.urls")),
     path("", include("moclab.web.practice.urls")),
 ]

@@ -35,6 +35,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export_names": frozenset({Role.ADMINISTRATOR}),
     # build, edit and schedule pulse surveys; the waves with their response rates (moclab.web.surveys)
     "manage_surveys": frozenset({Role.ADMINISTRATOR, Role.RESEARCHER}),
+    # dashboards of dose, modes and the recipient pathway (moclab.web.dashboards): each role sees its own
+    # scope (a site lead its site's aggregates only), recipients' aggregates always behind small-cell
+    # suppression
+    "view_dashboards": frozenset(Role.values),
+    # the portfolio as a moclab study folder, and evidence runs of `analyze` on it (moclab.web.evidence)
+    "analyze": frozenset({Role.ADMINISTRATOR, Role.RESEARCHER}),
+    # members: invite, change roles, deactivate; the audit log's page
+    "manage_members": frozenset({Role.ADMINISTRATOR}),
 }
 
 
