@@ -34,6 +34,16 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time `__getattr__` im
     )
     from moclab.analysis.multilevel import MultilevelMediationResult, icc, multilevel_mediate
     from moclab.analysis.panel import CrossLaggedResult, cross_lagged
+    from moclab.analysis.practice import (
+        DoseMediationResult,
+        DoseTable,
+        DoseTrajectoriesResult,
+        SupportModeProfile,
+        dose_mediation,
+        dose_table,
+        dose_trajectories,
+        support_mode_profile,
+    )
     from moclab.analysis.results import AnalysisResult, Effect
     from moclab.analysis.robustness import RobustnessResult, robustness
     from moclab.analysis.sensitivity import SensitivityResult, sensitivity
@@ -58,6 +68,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "multilevel": ("MultilevelMediationResult", "icc", "multilevel_mediate"),
     "panel": ("CrossLaggedResult", "cross_lagged"),
+    "practice": (
+        "DoseMediationResult",
+        "DoseTable",
+        "DoseTrajectoriesResult",
+        "SupportModeProfile",
+        "dose_mediation",
+        "dose_table",
+        "dose_trajectories",
+        "support_mode_profile",
+    ),
     "results": ("AnalysisResult", "Effect"),
     "robustness": ("RobustnessResult", "robustness"),
     "sensitivity": ("SensitivityResult", "sensitivity"),
@@ -70,7 +90,10 @@ __all__ = [
     "ClusterEffectsResult",
     "ClusterSlopesResult",
     "CrossLaggedResult",
+    "DoseMediationResult",
     "DoseResponseResult",
+    "DoseTable",
+    "DoseTrajectoriesResult",
     "EValueResult",
     "Effect",
     "InstrumentalResult",
@@ -80,13 +103,17 @@ __all__ = [
     "MultilevelMediationResult",
     "RobustnessResult",
     "SensitivityResult",
+    "SupportModeProfile",
     "VarianceRatioResult",
     "arm_variance_ratio",
     "cluster_indirect_effects",
     "cluster_slopes",
     "cross_lagged",
     "design_effect",
+    "dose_mediation",
     "dose_response",
+    "dose_table",
+    "dose_trajectories",
     "e_value",
     "icc",
     "instrumental_effect",
@@ -97,6 +124,7 @@ __all__ = [
     "multilevel_mediate",
     "robustness",
     "sensitivity",
+    "support_mode_profile",
 ]
 
 
