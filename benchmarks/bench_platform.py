@@ -5,20 +5,28 @@ The target (issue 13): at least 200 survey submissions a second sustained, with 
 killed mid-run. The script
 
 1. creates a PostgreSQL database of its own on the test server (``--server``, by default the one
-   ``bash scripts/postgres.sh`` starts), migrates it and builds an organisation with a survey (AIM's four
-   items and the recipient-pathway trust rating), its consent text and open waves holding ``--invitations``
-   invitations (bulk_create), in a subprocess (``prepare``) so that this process never loads Django;
-2. starts ``moclab serve --database URL --workers 2 --threads 2`` (gunicorn) on a free loopback port: one
-   worker process per core, since a process runs Python on one core at a time (the GIL), and two threads
-   each, so that one request's database round trip overlaps another's Python; more threads only add GIL
+   ``bash scripts/postgres.sh`` starts), migrates it and builds an organisation with two surveys (AIM's four
+   items and the recipient-pathway trust rating) with their consent text, in a subprocess (``prepare``) so
+   that this process never loads Django: the first survey's open waves are its first (``--invitations``
+   invitations, bulk_create); the second had a wave two weeks ago that every recipient consented to and
+   answered, so its open waves (as many invitations) are later waves, whose recipients see the questions at
+   once (the consent is asked once per version of its text);
+2. starts ``moclab serve --database URL --workers 2 --threads 2 --no-worker`` (gunicorn, without the task
+   worker of the evidence runs) on a free loopback port: one worker process per core, since a process runs
+   Python on one core at a time (the GIL), and two threads each, so that one request's database round trip
+   overlaps another's Python; more threads only add GIL
    contention, more processes only compete with PostgreSQL and the load generator for the same two cores
    (2 x 2 gave the most submissions in short trials of 2 x 1, 2 x 2, 2 x 4, 3 x 2 and 4 x 1). It runs in
    production mode as a deployment runs it: requests carry ``X-Forwarded-Proto: https`` and an ``Origin``,
-   as they do behind the HTTPS proxy, and the secure CSRF cookie is sent back as a browser sends it;
-3. drives it with a bounded asyncio load generator (httpx, one client with one keep-alive connection and its
-   own cookies per simulated browser): each browser takes the next unused invitation and, as its recipient,
-   GETs the consent page, POSTs the consent and POSTs the five answers (with the form's CSRF token), then
-   takes the next one. For each number of browsers of the sweep: ``--warmup`` seconds not counted, then
+   as they do behind the HTTPS proxy;
+3. drives it with a bounded asyncio load generator (aiohttp, one client session with one keep-alive
+   connection per simulated browser; aiohttp rather than httpx because the generator shares the two cores
+   with the server, and httpx took about twice its CPU per request): each browser takes the next unused
+   invitation and does what a recipient's browser does: in a first wave it GETs the link (the consent
+   page), POSTs the consent, GETs the form the consent redirects to and POSTs the five answers (answered by
+   the thanks page); in a later wave it GETs the link (the form) and POSTs the answers; then it takes the
+   next one. Both flows are measured, first waves then later waves; for each number of browsers of the
+   sweep: ``--warmup`` seconds not counted, then
    ``--duration`` seconds in which every submit POST that completes is counted and timed; then the browsers
    stop (after the request each has in flight; every request has a 10 s timeout), and when the invitations
    run out the run stops early and says so. The table gives submissions per second (acknowledged submits in
@@ -27,9 +35,9 @@ killed mid-run. The script
 4. checks correctness under load: ``--copies`` browsers consent to and submit the same invitation at once
    (for each of ``--double-tokens`` invitations): exactly one response each, holding one browser's answers;
    then a run killed mid-way (SIGKILL to gunicorn's master and its workers) and restarted on the same
-   database: every submission acknowledged (302) before the kill is in the database with the answers sent,
-   none is duplicated, and the recipients whose submit was in flight at the kill finish on the restarted
-   server with one response each;
+   database: every submission acknowledged (by the thanks page) before the kill is in the database with the
+   answers sent, none is duplicated, and the recipients whose submit was in flight at the kill finish on the
+   restarted server with one response each;
 5. drops its database.
 
 The load protocol differs from `benchmarks/_protocol.py`'s round-robin timing of calls (a sustained rate is
@@ -53,7 +61,6 @@ import concurrent.futures
 import contextlib
 import json
 import os
-import re
 import secrets
 import signal
 import socket
@@ -78,11 +85,13 @@ ITEMS = ("aim_1", "aim_2", "aim_3", "aim_4", "trust")
 REQUEST_TIMEOUT = 10.0
 #: The answer form's opening tag (templates/surveys/answer_form.html).
 FORM = 'class="survey-form"'
-#: The thanks page's words to a repeated submit (templates/surveys/thanks.html).
+#: The consent page's heading (templates/surveys/consent.html).
+CONSENT = "Before you start"
+#: The thanks page's words, and its words to a repeated submit (templates/surveys/thanks.html).
+THANKS = "are in."
 ALREADY = "already sent: nothing was changed"
 
 T = TypeVar("T")
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 # -- the database --------------------------------------------------------------------------------------------
@@ -121,9 +130,12 @@ def drop_database(server_url: str, url: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def prepare(url: str, invitations: int, tokens_file: Path, per_wave: int = 20_000) -> list[str]:
+def prepare(
+    url: str, invitations: int, tokens_file: Path, per_wave: int = 20_000, *, agreed: bool = False
+) -> list[str]:
     """Migrate the database of `url` and fill it (see `_prepare_here`), in a subprocess; the tokens."""
     command = [sys.executable, __file__, "prepare", url, str(invitations), str(tokens_file), str(per_wave)]
+    command += ["agreed"] if agreed else []
     env = {**os.environ, "MOCLAB_SECRET_KEY": secrets.token_urlsafe(50), "HOME": str(tokens_file.parent)}
     env.pop("MOCLAB_DATABASE_URL", None)
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
@@ -132,9 +144,13 @@ def prepare(url: str, invitations: int, tokens_file: Path, per_wave: int = 20_00
     return tokens_file.read_text().split()
 
 
-def _prepare_here(url: str, invitations: int, tokens_file: Path, per_wave: int) -> None:
+def _prepare_here(url: str, invitations: int, tokens_file: Path, per_wave: int, agreed: bool) -> None:
     """An organisation with one site, a survey (AIM + trust) with its consent text, and ceil(invitations /
-    per_wave) waves open now, each inviting up to `per_wave` recipients; writes the tokens, one a line."""
+    per_wave) waves open now, each inviting up to `per_wave` recipients; writes the tokens, one a line.
+
+    With `agreed`, the survey (a survey of its own, so that one database can hold both flows) first had a
+    wave that closed two weeks ago, in which every recipient consented and answered: the open waves are later
+    waves, whose recipients go straight to the questions (the consent is asked once per version)."""
     import datetime
 
     from moclab.web import server
@@ -145,13 +161,13 @@ def _prepare_here(url: str, invitations: int, tokens_file: Path, per_wave: int) 
     from django.utils import timezone
 
     from moclab.web.practice.models import Organisation, Recipient, Site
-    from moclab.web.surveys.models import Invitation, Survey, SurveyWave
+    from moclab.web.surveys.models import Invitation, Survey, SurveyResponse, SurveyWave
 
-    organisation = Organisation.objects.create(name="Load benchmark (synthetic)")
-    site = Site.objects.create(organisation=organisation, name="Site L01")
+    organisation, _ = Organisation.objects.get_or_create(name="Load benchmark (synthetic)")
+    site, _ = Site.objects.get_or_create(organisation=organisation, name="Site L01")
     survey = Survey.objects.create(
         organisation=organisation,
-        title="Pulse",
+        title="Pulse, later waves" if agreed else "Pulse",
         subject="the support we receive",
         instruments=["aim"],
         pathway_items=["recipient-pathway:trust"],
@@ -160,16 +176,51 @@ def _prepare_here(url: str, invitations: int, tokens_file: Path, per_wave: int) 
         start_date=datetime.date.today(),
         expiry_days=14,
     )
-    survey.set_consent("Taking part is voluntary; your answers are kept apart from your name.")
+    consent = survey.set_consent("Taking part is voluntary; your answers are kept apart from your name.")
     assert [item.key for item in survey.items()] == list(ITEMS)
     people = min(per_wave, invitations)
-    recipients = Recipient.objects.bulk_create(
-        [Recipient(organisation=organisation, site=site, pseudonym=f"R{i:06d}") for i in range(people)],
+    recipients = list(Recipient.objects.filter(site=site).order_by("pk")[:people])
+    recipients += Recipient.objects.bulk_create(
+        [
+            Recipient(organisation=organisation, site=site, pseudonym=f"R{i:06d}")
+            for i in range(len(recipients), people)
+        ],
         batch_size=5_000,
     )
-    opens = timezone.now() - datetime.timedelta(hours=1)
-    tokens: list[str] = []
+    now = timezone.now()
     number = 0
+    if agreed:
+        number = 1
+        earlier = SurveyWave.objects.create(
+            survey=survey,
+            number=1,
+            opens=now - datetime.timedelta(days=30),
+            closes=now - datetime.timedelta(days=16),
+        )
+        done = now - datetime.timedelta(days=28)
+        answered = Invitation.objects.bulk_create(
+            [
+                Invitation(wave=earlier, recipient=r, due=done, sent=done, opened=done, answered=done)
+                for r in recipients
+            ],
+            batch_size=5_000,
+        )
+        SurveyResponse.objects.bulk_create(
+            [
+                SurveyResponse(
+                    invitation=invitation,
+                    consent_version=consent.version,
+                    consented=done,
+                    values=answers_for(invitation.token),
+                    saved=done,
+                    submitted=done,
+                )
+                for invitation in answered
+            ],
+            batch_size=5_000,
+        )
+    opens = now - datetime.timedelta(hours=1)
+    tokens: list[str] = []
     while len(tokens) < invitations:
         number += 1
         wave = SurveyWave.objects.create(
@@ -216,6 +267,7 @@ def start_server(url: str, port: int, *, workers: int, threads: int, home: Path,
     log = home / f"serve-{port}-{time.monotonic_ns()}.log"
     command = [sys.executable, "-c", "from moclab.cli.main import run; run()", "serve", "--database", url]
     command += ["--port", str(port), "--workers", str(workers), "--threads", str(threads)]
+    command += ["--no-worker"]  # the evidence runs' task worker: not part of a survey wave's load
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=home)
     server = Server(process, port, log)
@@ -326,91 +378,104 @@ def answers_for(token: str, salt: int = 0) -> dict[str, int]:
     return {item: (digest[i] + salt * (i + 1)) % 5 + 1 for i, item in enumerate(ITEMS)}
 
 
+@dataclass(frozen=True)
+class Page:
+    """An answer: its status and its text."""
+
+    status_code: int
+    text: str
+
+
 class Browser:
-    """A browser behind the HTTPS proxy: one keep-alive connection, its own (secure) CSRF cookie."""
+    """A browser behind the HTTPS proxy: one keep-alive connection. The recipient's page sets no cookie and
+    asks no CSRF token (its personal link is its only key: docs/decisions/0007)."""
 
     def __init__(self, base: str) -> None:
-        import httpx
+        import aiohttp
 
         origin = "https://" + urlsplit(base).netloc
-        self.client = httpx.AsyncClient(
-            base_url=base,
+        self.base = base
+        self.client = aiohttp.ClientSession(
             headers={"X-Forwarded-Proto": "https", "Origin": origin},
-            follow_redirects=False,
-            timeout=REQUEST_TIMEOUT,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            connector=aiohttp.TCPConnector(limit=1),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
         )
-        self.cookie = ""
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.close()
 
-    async def _send(self, record: Record, kind: str, method: str, path: str, data: dict | None = None):  # type: ignore[no-untyped-def]
-        headers = {"Cookie": f"csrftoken={self.cookie}"} if self.cookie else {}
+    async def _send(
+        self, record: Record, kind: str, method: str, path: str, data: dict | None = None
+    ) -> Page | None:
         start = time.monotonic()
         try:
-            answer = await self.client.request(method, path, data=data, headers=headers)
+            async with self.client.request(
+                method, self.base + path, data=data, allow_redirects=False
+            ) as answer:
+                page = Page(answer.status, await answer.text())
         except Exception as error:  # a refused or cut connection is an outcome, counted
             record.requests.append(Request(kind, start, time.monotonic(), 0))
             record.problems.append(f"{kind}: {type(error).__name__}")
             return None
-        record.requests.append(Request(kind, start, time.monotonic(), answer.status_code))
-        cookie = answer.cookies.get("csrftoken")
-        if cookie:
-            self.cookie = cookie
-        self.client.cookies.clear()  # the cookie goes back by hand: a secure cookie, over the proxy's HTTPS
-        return answer
+        record.requests.append(Request(kind, start, time.monotonic(), page.status_code))
+        return page
 
-    async def open(self, record: Record, token: str, *, alone: bool = True) -> str | None:
-        """GET the personal link and consent; the form's CSRF token, or None (recorded as a problem). Not
-        `alone` (other browsers open the same link at once), the answer form may come instead of the
-        consent page, or in answer to the consent: another browser consented first."""
-        self.cookie = ""  # a new recipient: a fresh browser
+    async def open(self, record: Record, token: str, *, alone: bool = True) -> bool:
+        """Open the personal link and reach the questions, as a browser does: GET the link; on the consent
+        page POST the consent and follow its redirect (GET) to the form. False when the form was not reached
+        (recorded as a problem). Not `alone` (other browsers open the same link at once), the answer to the
+        consent may already be the form, or the thanks page of a faster browser."""
         path = f"/s/{token}/"
         page = await self._send(record, "get", "GET", path)
         if page is None:
-            return None
-        csrf = CSRF_FIELD.search(page.text) if page.status_code == 200 else None
-        if csrf is None:
-            record.problems.append(f"get: {page.status_code}, no form")
-            return None
-        if "Before you start" not in page.text:
-            if alone or FORM not in page.text:
-                record.problems.append("get: neither the consent page nor the form")
-                return None
-            return csrf.group(1)
-        consent = await self._send(
-            record, "consent", "POST", path, {"csrfmiddlewaretoken": csrf.group(1), "action": "consent"}
-        )
+            return False
+        if page.status_code != 200:
+            record.problems.append(f"get: {page.status_code}")
+            return False
+        if FORM in page.text or (not alone and THANKS in page.text):
+            return True
+        if CONSENT not in page.text:
+            record.problems.append("get: neither the consent page nor the form")
+            return False
+        consent = await self._send(record, "consent", "POST", path, {"action": "consent"})
         if consent is None:
-            return None
-        if consent.status_code != 302 and (alone or consent.status_code != 200 or FORM not in consent.text):
+            return False
+        if not alone and consent.status_code == 200 and (FORM in consent.text or THANKS in consent.text):
+            return True  # another browser consented (or even submitted) first: this answer is the next page
+        if consent.status_code != 302:
             record.problems.append(f"consent: {consent.status_code}")
-            return None
-        return csrf.group(1)
+            return False
+        form = await self._send(record, "form", "GET", path)
+        if form is None:
+            return False
+        if form.status_code != 200 or not (FORM in form.text or (not alone and THANKS in form.text)):
+            record.problems.append(f"form: {form.status_code}")
+            return False
+        return True
 
-    async def submit(
-        self, record: Record, token: str, csrf: str, answers: dict[str, int], *, alone: bool = True
-    ) -> int:
-        """POST the answers; the status (302: acknowledged, 0: no answer). Not `alone`, a 200 saying the
-        answers were already sent is the idempotent answer to a double submit, not a problem."""
-        data = {"csrfmiddlewaretoken": csrf, "action": "submit", **{k: str(v) for k, v in answers.items()}}
+    async def submit(self, record: Record, token: str, answers: dict[str, int], *, alone: bool = True) -> int:
+        """POST the answers; the status (200 with the thanks page: acknowledged; 0: no answer). Not `alone`,
+        a thanks page saying the answers were already sent is the idempotent answer to a double submit."""
+        data = {"action": "submit", **{k: str(v) for k, v in answers.items()}}
         record.attempted.add(token)
         record.posted.setdefault(token, answers)
         answer = await self._send(record, "submit", "POST", f"/s/{token}/", data)
         if answer is None:
             return 0
-        if answer.status_code == 302:
-            record.acknowledged.add(token)
-        elif alone or answer.status_code != 200 or ALREADY not in answer.text:
+        if answer.status_code == 200 and THANKS in answer.text:
+            if ALREADY not in answer.text:
+                record.acknowledged.add(token)
+            elif alone:
+                record.problems.append("submit: already sent, by nobody else")
+        else:
             record.problems.append(f"submit: {answer.status_code}")
         return answer.status_code
 
     async def recipient(self, record: Record, token: str) -> None:
-        """One recipient's whole visit: consent page, consent, answers."""
-        csrf = await self.open(record, token)
-        if csrf is not None:
-            await self.submit(record, token, csrf, answers_for(token))
+        """One recipient's whole visit: the link, (the consent,) the answers."""
+        if await self.open(record, token):
+            await self.submit(record, token, answers_for(token))
 
 
 async def drive(base: str, tokens: Iterator[str], browsers: int, seconds: float, record: Record) -> bool:
@@ -505,7 +570,7 @@ def measure_level(
     complete = run_async(run)
     start, end = marks["start"], marks["end"]
     window = [r for r in record.requests if start <= r.end < end]
-    submits = [r for r in window if r.kind == "submit" and r.status == 302]
+    submits = [r for r in window if r.kind == "submit" and r.status == 200]
     errors = sum(1 for r in window if r.status not in (200, 302))
     latencies = [1000 * (r.end - r.start) for r in submits]
     length = end - start
@@ -593,13 +658,13 @@ def double_submits(server: Server, url: str, tokens: list[str], copies: int) -> 
     async def one_token(token: str) -> list[dict[str, int]]:
         browsers = [Browser(server.base) for _ in range(copies)]
         try:
-            csrfs = await asyncio.gather(*(b.open(record, token, alone=False) for b in browsers))
+            opened = await asyncio.gather(*(b.open(record, token, alone=False) for b in browsers))
             sets = [answers_for(token, salt) for salt in range(copies)]
             await asyncio.gather(
                 *(
-                    b.submit(record, token, csrf, answers, alone=False)
-                    for b, csrf, answers in zip(browsers, csrfs, sets, strict=True)
-                    if csrf is not None
+                    b.submit(record, token, answers, alone=False)
+                    for b, ready, answers in zip(browsers, opened, sets, strict=True)
+                    if ready
                 )
             )
             return sets
@@ -680,22 +745,16 @@ def kill_and_restart(
         browser = Browser(restarted.base)
         try:
             for token in in_flight:
-                browser.cookie = ""
                 path = f"/s/{token}/"
                 page = await browser._send(retry, "get", "GET", path)
                 if page is None or page.status_code != 200:
                     retry.problems.append(f"get: {page.status_code if page else 'no answer'}")
                     continue
-                if "are in" in page.text:
+                if THANKS in page.text:
                     continue  # committed before the kill, unacknowledged: the thanks page, nothing to redo
-                csrf = CSRF_FIELD.search(page.text)
-                if csrf is None:
-                    retry.problems.append("get: no CSRF token")
-                    continue
-                if "Before you start" in page.text:  # the consent was lost with the server: consent again
-                    data = {"csrfmiddlewaretoken": csrf.group(1), "action": "consent"}
-                    await browser._send(retry, "consent", "POST", path, data)
-                await browser.submit(retry, token, csrf.group(1), record.posted[token])
+                if CONSENT in page.text:  # the consent was lost with the server: consent again
+                    await browser._send(retry, "consent", "POST", path, {"action": "consent"})
+                await browser.submit(retry, token, record.posted[token])
         finally:
             await browser.close()
 
@@ -748,9 +807,9 @@ def main() -> None:
     invitations = args.invitations or needed
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import aiohttp
     import django
     import gunicorn
-    import httpx
     import psycopg
     from _protocol import environment
 
@@ -758,13 +817,16 @@ def main() -> None:
     print(f"environment: {environment()}")
     print(
         f"django {django.__version__}, gunicorn {gunicorn.__version__}, psycopg {psycopg.__version__}, "
-        f"httpx {httpx.__version__}; server: {args.workers} worker(s) x {args.threads} thread(s)"
+        f"aiohttp {aiohttp.__version__}; server: {args.workers} worker(s) x {args.threads} thread(s)"
     )
     print(
         f"load protocol: database built and server started outside the measurement; per level {warmup:g} s "
         f"warm-up not counted, then a {duration:g} s window; {repeats} round(s) over the sweep "
-        f"{browsers}, the levels in the same order each round; medians over the rounds; each browser: GET "
-        "consent page, POST consent, POST 5 answers (302 = acknowledged), then the next unused invitation"
+        f"{browsers}, the levels in the same order each round; medians over the rounds; each browser takes "
+        "the next unused invitation and does what a browser does with its link: first wave: GET the link "
+        "(the consent page), POST the consent, GET the form it redirects to, POST 5 answers (answered by the "
+        "thanks page: acknowledged); later wave (consented to this text in an earlier wave): GET the link "
+        "(the form), POST 5 answers"
     )
     with tempfile.TemporaryDirectory(prefix="bench-platform-") as folder:
         home = Path(folder)
@@ -772,23 +834,31 @@ def main() -> None:
         server: Server | None = None
         try:
             started = time.perf_counter()
-            tokens = prepare(url, invitations, home / "tokens.txt")
-            print(f"database: {len(tokens):,} invitations built in {time.perf_counter() - started:.1f} s")
-            server = start_server(url, free_port(), workers=args.workers, threads=args.threads, home=home)
-            double, rest = tokens[: args.double_tokens], tokens[args.double_tokens :]
-            kill_tokens, load_tokens = rest[:2_000], iter(rest[2_000:])
-            levels: list[list[Level]] = [[] for _ in browsers]
-            for _ in range(repeats):
-                for i, count in enumerate(browsers):
-                    level = measure_level(server, load_tokens, count, warmup, duration)
-                    levels[i].append(level)
-                    if not level.complete:
-                        print(f"the invitations ran out at {count} browsers: give more with --invitations")
-            print()
-            print_levels(levels)
+            first = prepare(url, invitations, home / "first.txt")
+            later = iter(prepare(url, invitations, home / "later.txt", agreed=True))
             print(
-                "submissions/s: acknowledged (302) submit POSTs completed in the window / its length; "
-                "latency: the submit POST, send to answer; CPU in cores (of 2) over the window"
+                f"database: 2 x {len(first):,} invitations (first and later waves) built in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            server = start_server(url, free_port(), workers=args.workers, threads=args.threads, home=home)
+            double, rest = first[: args.double_tokens], first[args.double_tokens :]
+            kill_tokens, load_tokens = rest[:2_000], iter(rest[2_000:])
+            for flow, source in (("first wave", load_tokens), ("later wave", later)):
+                levels: list[list[Level]] = [[] for _ in browsers]
+                for _ in range(repeats):
+                    for i, count in enumerate(browsers):
+                        level = measure_level(server, source, count, warmup, duration)
+                        levels[i].append(level)
+                        if not level.complete:
+                            print(
+                                f"the invitations ran out at {count} browsers: give more with --invitations"
+                            )
+                print()
+                print(f"{flow}:")
+                print_levels(levels)
+            print(
+                "submissions/s: acknowledged submit POSTs (the thanks page) completed in the window / its "
+                "length; latency: the submit POST, send to answer; CPU in cores (of 2) over the window"
             )
             print()
             problems = double_submits(server, url, double, args.copies)
@@ -814,7 +884,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "prepare":
-        _prepare_here(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]))
+    if len(sys.argv) in (6, 7) and sys.argv[1] == "prepare":
+        _prepare_here(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]), len(sys.argv) == 7)
     else:
         main()

@@ -225,6 +225,20 @@ def test_random_worlds_disclose_nothing_after_protection():
     assert disclosing > 100  # the worlds are not trivially safe
 
 
+def test_worlds_that_share_no_unit_are_decided_each_on_its_own():
+    """Two worlds side by side (their units renamed apart, as a dashboard's waves share no answer): the
+    decision is the union of each world's own, and the brute-force attacker finds nothing in the whole."""
+    first = recipients_world(1)
+    second = [
+        Cell(("second", cell.key), frozenset(1000 + unit for unit in cell.members))
+        for cell in recipients_world(2)
+    ]
+    alone = explain(first).suppressed | explain(second).suppressed
+    together = explain([*first, *second])
+    assert together.suppressed == alone
+    assert disclosed_groups([*first, *second], together.shown, DEFAULT_K) == []
+
+
 def test_the_integer_program_decides_as_the_enumeration_does(monkeypatch):
     """With no unions allowed to be enumerated, every component of two or more atoms goes to the MILP."""
     calls = []

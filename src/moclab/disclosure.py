@@ -219,6 +219,51 @@ def explain(cells: Sequence[Cell], k: int = DEFAULT_K) -> Suppression:
     """
     k = check_k(k)
     ordered = _in_stable_order(_validated(cells))
+    parts = [_explain_part(part, k) for part in _linked_parts(ordered)]
+    reasons = {key: reason for part in parts for key, reason in part.reasons.items()}
+    return Suppression(
+        k=k,
+        shown=frozenset(key for part in parts for key in part.shown),
+        suppressed=frozenset(reasons),
+        reasons=reasons,
+    )
+
+
+def _linked_parts(cells: list[Cell]) -> list[list[Cell]]:
+    """The cells split into parts that share no unit (the connected parts of the graph in which two cells
+    are linked when they share a unit), each in the given order.
+
+    Exact, not a shortcut: the shown cells of different parts act on disjoint units, so the row space of
+    all of them is the direct sum of the parts' row spaces, and a group is disclosed exactly when its units
+    in some part form a group disclosed in that part (one of fewer than k units when the group has fewer).
+    The split keeps every part's matrix small: a dashboard's waves share no answer, so each wave is a part,
+    and the rounds of `_complementary_round` (a QR factorisation each) run on one wave at a time instead of
+    on all of them at once. Union-find by hand: scipy's connected_components would need the cells x units
+    incidence matrix built first, which costs more than the walk below."""
+    parent = list(range(len(cells)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    first_cell: dict[Hashable, int] = {}
+    for index, cell in enumerate(cells):
+        for unit in cell.members:
+            other = first_cell.setdefault(unit, index)
+            if other != index:
+                a, b = root(index), root(other)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    parts: dict[int, list[Cell]] = {}
+    for index, cell in enumerate(cells):
+        parts.setdefault(root(index), []).append(cell)
+    return list(parts.values())
+
+
+def _explain_part(ordered: list[Cell], k: int) -> Suppression:
+    """`explain` for cells that are linked (`_linked_parts`), in stable order."""
     keys = [cell.key for cell in ordered]
     membership, sizes = _base_atoms(ordered)
     counts = membership.astype(np.int64) @ sizes

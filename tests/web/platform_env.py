@@ -33,6 +33,8 @@ def configure() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "moclab.web.settings"
     os.environ["MOCLAB_SECRET_KEY"] = "tests-only-" + "k" * 50
     os.environ["MOCLAB_WEB_MODE"] = "demo"
+    # the dashboards rebuild in the request, not in a thread that cannot see the test's transaction
+    os.environ["MOCLAB_DASHBOARD_REFRESH"] = "inline"
     os.environ.pop("MOCLAB_WEB_FRAMEWORKS", None)
     if os.environ.get(DATABASE_SWITCH_VAR) == "postgres":
         url = os.environ.get(POSTGRES_URL_VAR)

@@ -38,6 +38,11 @@ EXPECTED_ROWS = {
     "activity_recipients": 2,
     "activity_teams": 1,
     "activity_revisions": 1,
+    "surveys": 0,
+    "survey_consents": 0,
+    "survey_waves": 0,
+    "survey_invitations": 0,
+    "survey_responses": 0,
 }
 
 
@@ -105,9 +110,12 @@ def test_the_zip_round_trips_every_table_as_csv_and_parquet(world: World, person
         "README.txt",
         "redcap/activity_log.csv",
         "redcap/activity_log_dictionary.csv",
+        "redcap/pulse_survey.csv",
+        "redcap/pulse_survey_dictionary.csv",
         *(f"csv/{name}.csv" for name in TABLES),
         *(f"parquet/{name}.parquet" for name in TABLES),
     }
+    assert sorted(EXPECTED_ROWS) == sorted(TABLES)
     for name, rows in EXPECTED_ROWS.items():
         from_csv = pd.read_csv(io.BytesIO(files[f"csv/{name}.csv"]))
         from_parquet = pd.read_parquet(io.BytesIO(files[f"parquet/{name}.parquet"]))
@@ -290,8 +298,9 @@ def test_serve_export_writes_a_zip_and_a_folder_and_audits(tmp_path: Path):
         "serve", "export", "--organisation", "acme", "-o", str(target), "--database", url, home=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert "exported acme: 12 tables as CSV and Parquet" in done.stdout
-    assert "(1 records with their data dictionary)" in done.stdout
+    assert f"exported acme: {len(EXPECTED_ROWS)} tables as CSV and Parquet" in done.stdout
+    expected = "the REDCap activity log (1 records) and the pulse surveys' REDCap records (0 responses)"
+    assert expected in done.stdout
     files = unzip(target.read_bytes())
     assert len(pd.read_csv(io.BytesIO(files["csv/recipients.csv"]))) == 4
     assert "acme-isp" not in every_text(files) and "pat@example.org" not in every_text(files)

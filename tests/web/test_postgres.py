@@ -31,6 +31,15 @@ ON_POSTGRES = (
     "test_exports.py",
     "test_surveys.py",
     "test_surveys_permissions.py",
+    "test_recipient_page.py",
+    "test_members.py",
+    "test_surveys_pages.py",
+    "test_exports_surveys.py",
+    "test_dashboards.py",
+    "test_dashboards_permissions.py",
+    "test_dashboards_suppression.py",
+    "test_evidence.py",
+    "test_evidence_permissions.py",
 )
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from moclab.web.practice.access import PERMISSIONS
 from moclab.web.surveys import urls as survey_urls
-from moclab.web.surveys.models import Survey
+from moclab.web.surveys.models import Invitation, Survey, SurveyWave
 
 from .conftest import ROLES, World, assert_member_response, assert_sent_to_login
 
@@ -20,6 +20,10 @@ KWARGS = {
     "survey_create": lambda world: {},
     "survey_detail": lambda world: {"pk": world.extra["survey"].pk},
     "survey_edit": lambda world: {"pk": world.extra["survey"].pk},
+    "wave_detail": lambda world: {"pk": world.extra["survey"].pk, "number": world.extra["wave"].number},
+    "survey_active": lambda world: {"pk": world.extra["survey"].pk},
+    "survey_delete": lambda world: {"pk": world.extra["survey"].pk},
+    "survey_export": lambda world: {},
 }
 PATTERNS = [pattern.name for pattern in survey_urls.urlpatterns]
 
@@ -34,7 +38,13 @@ def surveyed(world: World) -> World:
         start_date=datetime.date(2025, 1, 6),
     )
     survey.set_consent("Voluntary.")
+    opens = datetime.datetime(2025, 1, 6, 8, tzinfo=datetime.UTC)
+    wave = SurveyWave.objects.create(
+        survey=survey, number=1, opens=opens, closes=opens + datetime.timedelta(days=14)
+    )
+    Invitation.objects.create(wave=wave, recipient=world.recipients[0], due=opens)
     world.extra["survey"] = survey
+    world.extra["wave"] = wave
     return world
 
 
@@ -48,8 +58,9 @@ def action_of(name: str) -> str:
 
 def test_every_pattern_is_walked_and_guarded():
     assert sorted(KWARGS) == sorted(PATTERNS)
-    assert {action_of(name) for name in PATTERNS} == {"manage_surveys"}
+    assert {action_of(name) for name in PATTERNS} == {"manage_surveys", "export"}
     assert PERMISSIONS["manage_surveys"] == frozenset({"administrator", "researcher"})
+    assert PERMISSIONS["export"] == frozenset({"administrator", "researcher"})
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -69,6 +80,9 @@ def test_another_organisations_member_never_sees_a_survey(
         assert response.status_code == (404 if allowed_elsewhere else 403), (name, role, method)
         assert b"acme" not in response.content
     assert Survey.objects.filter(organisation=other_world.organisation).count() == 0
+    # nothing of acme's changed: the survey is there, active, with its wave and invitation
+    survey = Survey.objects.get(pk=surveyed.extra["survey"].pk)
+    assert survey.active and survey.waves.get().invitations.count() == 1
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time `__getattr__` im
         cluster_slopes,
         meta_analysis,
     )
+    from moclab.analysis.moderated import ModeratedMediationResult, moderated_mediation
     from moclab.analysis.multilevel import MultilevelMediationResult, icc, multilevel_mediate
     from moclab.analysis.panel import CrossLaggedResult, cross_lagged
     from moclab.analysis.practice import (
@@ -45,8 +46,10 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time `__getattr__` im
         support_mode_profile,
     )
     from moclab.analysis.results import AnalysisResult, Effect
+    from moclab.analysis.riclpm import HalfLongitudinalResult, RICLPMResult, half_longitudinal, riclpm
     from moclab.analysis.robustness import RobustnessResult, robustness
     from moclab.analysis.sensitivity import SensitivityResult, sensitivity
+    from moclab.analysis.sensitivity_summary import MediationSensitivityResult, mediation_sensitivity
 
 #: The module of this package that defines each public name.
 _MODULES: dict[str, tuple[str, ...]] = {
@@ -66,6 +69,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "cluster_slopes",
         "meta_analysis",
     ),
+    "moderated": ("ModeratedMediationResult", "moderated_mediation"),
     "multilevel": ("MultilevelMediationResult", "icc", "multilevel_mediate"),
     "panel": ("CrossLaggedResult", "cross_lagged"),
     "practice": (
@@ -79,8 +83,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "support_mode_profile",
     ),
     "results": ("AnalysisResult", "Effect"),
+    "riclpm": ("HalfLongitudinalResult", "RICLPMResult", "half_longitudinal", "riclpm"),
     "robustness": ("RobustnessResult", "robustness"),
     "sensitivity": ("SensitivityResult", "sensitivity"),
+    "sensitivity_summary": ("MediationSensitivityResult", "mediation_sensitivity"),
 }
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
 
@@ -96,11 +102,15 @@ __all__ = [
     "DoseTrajectoriesResult",
     "EValueResult",
     "Effect",
+    "HalfLongitudinalResult",
     "InstrumentalResult",
     "InteractionMediationResult",
     "MediationResult",
+    "MediationSensitivityResult",
     "MetaAnalysisResult",
+    "ModeratedMediationResult",
     "MultilevelMediationResult",
+    "RICLPMResult",
     "RobustnessResult",
     "SensitivityResult",
     "SupportModeProfile",
@@ -115,13 +125,17 @@ __all__ = [
     "dose_table",
     "dose_trajectories",
     "e_value",
+    "half_longitudinal",
     "icc",
     "instrumental_effect",
     "mediate",
     "mediate_glm",
     "mediate_interaction",
+    "mediation_sensitivity",
     "meta_analysis",
+    "moderated_mediation",
     "multilevel_mediate",
+    "riclpm",
     "robustness",
     "sensitivity",
     "support_mode_profile",

@@ -14,7 +14,7 @@ recipient or site otherwise), standardized versions and, optionally, cluster-boo
 Limits (read before interpreting): the observed-variable CLPM mixes stable between-person differences with
 within-person change, so its cross-lagged effects can be spurious when people differ in their stable levels
 of M and Y (Hamaker, Kuiper & Grasman, 2015); the random-intercept CLPM (a structural equation model with
-latent person means) separates them and is not implemented here. ``within=True`` removes each person's mean
+latent person means, `moclab.analysis.riclpm`) separates them. ``within=True`` removes each person's mean
 over all waves first (a fixed-effects version), which removes the stable differences but, with few waves,
 biases autoregressive and cross-lagged effects towards negative values (Nickell, 1981), so use it as a
 sensitivity check, not a fix. Measurement error in M_t attenuates ρ_M and can create spurious cross-lagged
@@ -606,7 +606,7 @@ def cross_lagged(
         notes.append(
             "observed-variable CLPM: stable between-person differences in M and Y can produce cross-lagged "
             "effects without any within-person effect (Hamaker, Kuiper & Grasman 2015); check with "
-            "within=True (biased with few waves, Nickell 1981) or a random-intercept CLPM"
+            "within=True (biased with few waves, Nickell 1981) or the random-intercept CLPM (riclpm)"
         )
     else:
         notes.append(

@@ -5,7 +5,8 @@ rules of docs/cli.md), the `report` extra it needs, the study and every replicat
 that fits one screen (`print_summary`: the scorecard with one line per pathway, the pathways grouped by
 their conclusion, and where the details are); ``--verbose`` prints the whole matrix and, per pathway, every
 verdict with its number, reason and design change; ``--json`` prints the whole analysis as JSON. ``-o
-REPORT/`` also writes the report (`moclab.report.write_report`: the HTML page and report.json).
+REPORT/`` also writes the report (`moclab.report.write_report`: the HTML page and report.json) and one
+evidence record per pathway in ``REPORT/records/`` (`moclab.evidence.records`, for `moclab map`).
 """
 
 from __future__ import annotations
@@ -149,8 +150,11 @@ def analyze(
             ],
         )
         if output is not None:
+            from moclab.evidence.records import RECORDS_FOLDER, records_from_evidence, write_records
+
             mark_output_folder(output, "analyze")
             page = write_report(evidence, output, study=loaded)
+            write_records(records_from_evidence(evidence, loaded), output / RECORDS_FOLDER)
     if as_json:
         typer.echo(json.dumps(evidence.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
         return

@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "evidence",
         "Judge every pathway of a study on the seven criteria for a mechanism; print the scorecard.",
     ),
+    "map": (
+        "map",
+        "Map the evidence of many studies: mechanisms × criteria, consistency across studies, gaps.",
+    ),
     "catalog": (
         "catalog",
         "The field's frameworks (ERIC, CFIR, Proctor, ISP competencies, ...): list, show, search.",

@@ -13,7 +13,7 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -58,20 +58,30 @@ def serve(
         ),
     ] = 1,
     threads: Annotated[int, typer.Option("--threads", min=1, max=64, help="Threads per worker process.")] = 4,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Do not start the background worker of the evidence runs (run `python -m django db_worker` "
+            "yourself, e.g. as a service).",
+        ),
+    ] = False,
 ) -> None:
     """Run the practice platform: ISP teams log their support; a web application on 127.0.0.1.
 
     With --demo it runs on a fresh SQLite file holding a demo organisation (sites, teams, ISPs, recipients, a
-    year of activities from the recipient-pathway simulator) and prints the demo logins; the file is removed
-    when the server stops. Without it, it migrates and serves the database of --database (or
-    MOCLAB_DATABASE_URL), in production mode: secure cookies and HTTPS redirects, for a server behind an HTTPS
-    proxy. See docs/platform.md.
+    year of activities from the recipient-pathway simulator, a finished evidence run) and prints the demo
+    logins; the file is removed when the server stops. Without it, it migrates and serves the database of
+    --database (or MOCLAB_DATABASE_URL), in production mode: secure cookies and HTTPS redirects, for a server
+    behind an HTTPS proxy. Beside the server runs the worker of the evidence runs (a child process, stopped
+    with it; --no-worker leaves it out). See docs/platform.md.
     """
     if context.invoked_subcommand is not None:
         with errors_exit():
-            if demo or check or port != 8000 or workers != 1 or threads != 4:
+            if demo or check or port != 8000 or workers != 1 or threads != 4 or no_worker:
                 raise UsageError(
-                    f"--demo, --port, --check, --workers and --threads belong to `moclab serve` itself, not "
+                    f"--demo, --port, --check, --workers, --threads and --no-worker belong to `moclab serve` "
+                    "itself, not "
                     f"to `moclab serve {context.invoked_subcommand}`",
                     hint=f"moclab serve {context.invoked_subcommand} --help shows its options",
                 )
@@ -108,7 +118,7 @@ def serve(
             if demo:
                 from moclab.web.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
 
-                status.print("building the demo organisation from a simulated study")
+                status.print("building the demo organisation from a simulated study, and its evidence run")
                 summary = build_demo()
         except BaseException:
             _remove(demo_folder)
@@ -121,6 +131,11 @@ def serve(
             f"activities from {summary.first_day:%Y-%m-%d} to {summary.last_day:%Y-%m-%d}; "
             f"{summary.survey_waves} pulse-survey waves with {summary.survey_answers} answers"
         )
+        if summary.evidence_run is not None:
+            console.print(
+                f"evidence: run {summary.evidence_run} of `moclab analyze` on the portfolio "
+                f"{summary.evidence_status} ({summary.evidence_pathways} pathways judged; the Evidence page)"
+            )
         console.print(f"database: {display_path(demo_folder / 'platform.sqlite3')} (removed when it stops)")
         console.print(f"demo logins (password {DEMO_PASSWORD}):")
         for username, role, _first, _last in DEMO_ACCOUNTS:
@@ -133,10 +148,16 @@ def serve(
         console.print(f"checked: ready to serve on {address} (--check: not serving)")
         _remove(demo_folder)
         return
-    console.print(f"serving on {address} (Ctrl-C stops it)")
+    task_worker = None
     try:
+        if not no_worker:
+            task_worker = server.TaskWorker.start()
+            status.print("started the worker of the evidence runs (stopped with the server)")
+        console.print(f"serving on {address} (Ctrl-C stops it)")
         server.serve(port, workers=workers, threads=threads)
     finally:
+        if task_worker is not None:
+            task_worker.stop()
         _remove(demo_folder)
 
 
@@ -201,7 +222,6 @@ def serve_export(
             replacing_file,
             staged_folder,
         )
-        from moclab.web import server
         from moclab.web.backup import parse_database
 
         url = _database_url(database)
@@ -212,29 +232,9 @@ def serve_export(
             target = check_output_file(output, force=force, inputs=inputs)
         else:
             target = check_output_folder(output, force=force, command="serve export", inputs=inputs)
-        if parsed.path is not None and not parsed.path.is_file():
-            raise server.PlatformError(
-                f"{display_path(parsed.path)}: no such database file",
-                hint="give the platform's database with --database (or MOCLAB_DATABASE_URL)",
-            )
-        server.configure(url, demo=False, key=secrets.token_urlsafe(50))
-        server.check_database()
-        from django.db import connection
-
+        found = _platform_organisation(url, parsed.path, organisation)
         from moclab.web.practice import exports
 
-        if "practice_organisation" not in connection.introspection.table_names():
-            raise server.PlatformError(
-                f"{server.redacted(url)} is not a platform database (no practice tables)",
-                hint="give the database `moclab serve` runs on (it migrates it)",
-            )
-        found = exports.find_organisation(organisation)
-        if found is None:
-            known = [exports.slug_of(item) for item in exports.Organisation.objects.all()]
-            raise server.PlatformError(
-                f"no organisation {organisation!r} in {server.redacted(url)}",
-                hint=f"the organisations: {', '.join(known)}" if known else "the database has none yet",
-            )
         export = exports.build_export(found, names=names)
         if as_zip:
             with replacing_file(target) as temporary:
@@ -246,8 +246,9 @@ def serve_export(
         exports.record_export(found, "all", names=names)
     tables = len(exports.TABLES)
     console.print(
-        f"exported {export.organisation}: {tables} tables as CSV and Parquet, and the REDCap activity log "
-        f"({export.counts['activities']} records with their data dictionary)"
+        f"exported {export.organisation}: {tables} tables as CSV and Parquet, the REDCap activity log "
+        f"({export.counts['activities']} records) and the pulse surveys' REDCap records "
+        f"({export.counts['survey_responses']} responses), each with its data dictionary"
     )
     console.print(
         "with names: ISPs by user name, notes as written"
@@ -255,6 +256,161 @@ def serve_export(
         else "pseudonymised: recipients by pseudonym, members as M + id, no notes, no contact details"
     )
     console.print(f"written to {display_path(target)}{'' if as_zip else '/'} (recorded in the audit log)")
+
+
+def serve_export_study(
+    organisation: Annotated[
+        str,
+        typer.Option(
+            "--organisation",
+            help="The organisation: its name in lower case with words joined by - "
+            "(e.g. demo-implementation-support-team-synthetic), or its exact name.",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="The study folder to write, or a file ending in .zip."),
+    ],
+    template: Annotated[
+        str, typer.Option("--template", "-t", help="The pathway-model template (`moclab model templates`).")
+    ] = "recipient-pathway",
+    survey: Annotated[
+        str | None,
+        typer.Option(
+            "--survey", help="The pulse survey's title (default: the every-N-weeks survey with most answers)."
+        ),
+    ] = None,
+    arm: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arm",
+            help="SITE=ARM: the arm a site was assigned to (repeat for every site; with --control). Without "
+            "it the design is observational.",
+        ),
+    ] = None,
+    control: Annotated[str | None, typer.Option("--control", help="The control arm (with --arm).")] = None,
+    database: DatabaseOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Export an organisation's engagement portfolio as a moclab study folder for `moclab analyze`.
+
+    Recipients by pseudonym, the pulse survey's waves and answers as measures, the activity log as the
+    support dose, the chosen pathway-model template as the model; pseudonymised (no names, notes or contact
+    details). -o ending in .zip writes one zip, else a folder. The export is recorded in the platform's audit
+    log. See docs/platform.md, "From practice to evidence".
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    with errors_exit():
+        require("django", "web", "the practice platform")
+        from moclab.cli.conventions import (
+            check_output_file,
+            check_output_folder,
+            replacing_file,
+            staged_folder,
+        )
+        from moclab.errors import MoclabError
+        from moclab.model import template_path
+        from moclab.web import server
+        from moclab.web.backup import parse_database
+
+        try:
+            template = template_path(template).stem
+        except MoclabError as error:
+            raise UsageError(f"--template: {error.message}", hint=error.hint) from None
+        arms = _parse_arms(arm or [], control)
+        url = _database_url(database)
+        parsed = parse_database(url)
+        inputs = [parsed.path] if parsed.path is not None else []
+        as_zip = output.suffix.lower() == ".zip"
+        if as_zip:
+            target = check_output_file(output, force=force, inputs=inputs)
+        else:
+            target = check_output_folder(output, force=force, command="serve export-study", inputs=inputs)
+        found = _platform_organisation(url, parsed.path, organisation)
+        from moclab.web.evidence.study_export import export_study, record_study_export
+        from moclab.web.surveys.models import Survey
+
+        chosen = None
+        if survey is not None:
+            chosen = Survey.objects.filter(organisation=found, title=survey).first()
+            if chosen is None:
+                titles = list(Survey.objects.filter(organisation=found).values_list("title", flat=True))
+                raise server.PlatformError(
+                    f"{found.name} has no survey titled {survey!r}",
+                    hint=f"its surveys: {', '.join(titles)}" if titles else "it has no survey yet",
+                )
+        export = export_study(found, template=template, survey=chosen, arms=arms, control=control)
+        if as_zip:
+            with replacing_file(target) as temporary:
+                temporary.write_bytes(export.zip_bytes())
+        else:
+            with staged_folder(target, "serve export-study") as staging:
+                export.write(staging)
+        record_study_export(found)
+    counts = export.counts
+    console.print(
+        f"exported {export.organisation}: {counts['recipients']} recipients in {counts['sites']} sites, "
+        f"{counts['waves']} waves of '{export.survey}' ({counts['responses']} responses), "
+        f"{counts['activities']} activities; model {export.template}, "
+        f"{len(export.pathways)} pathways to judge"
+    )
+    console.print("pseudonymised: recipients by pseudonym only; no names, notes or contact details")
+    shown = display_path(target)
+    console.print(f"written to {shown}{'' if as_zip else '/'} (recorded in the audit log)")
+    if not as_zip:
+        console.print(f"next: moclab validate {shown}, then moclab analyze {shown} -o report/")
+
+
+def _parse_arms(given: list[str], control: str | None) -> dict[str, str] | None:
+    """``--arm SITE=ARM`` options as site -> arm; None without any (a usage error when malformed)."""
+    if not given:
+        if control is not None:
+            raise UsageError("--control needs the sites' arms", hint="give --arm SITE=ARM for every site")
+        return None
+    arms: dict[str, str] = {}
+    for text in given:
+        site, separator, value = text.partition("=")
+        if not separator or not site.strip() or not value.strip():
+            raise UsageError(
+                f"--arm {text!r}: not of the form SITE=ARM", hint="e.g. --arm 'Site S01=intensive'"
+            )
+        if site.strip() in arms:
+            raise UsageError(f"--arm: the site {site.strip()!r} is given twice")
+        arms[site.strip()] = value.strip()
+    if control is None:
+        raise UsageError("--arm needs --control, the comparison arm", hint="e.g. --control usual")
+    return arms
+
+
+def _platform_organisation(url: str, path: Path | None, organisation: str) -> Any:
+    """Set Django up on the platform's database `url` (a file at `path` for SQLite) and find `organisation`
+    (a `PlatformError` listing the organisations when there is none of that name)."""
+    from moclab.web import server
+
+    if path is not None and not path.is_file():
+        raise server.PlatformError(
+            f"{display_path(path)}: no such database file",
+            hint="give the platform's database with --database (or MOCLAB_DATABASE_URL)",
+        )
+    server.configure(url, demo=False, key=secrets.token_urlsafe(50))
+    server.check_database()
+    from django.db import connection
+
+    from moclab.web.practice import exports
+
+    if "practice_organisation" not in connection.introspection.table_names():
+        raise server.PlatformError(
+            f"{server.redacted(url)} is not a platform database (no practice tables)",
+            hint="give the database `moclab serve` runs on (it migrates it)",
+        )
+    found = exports.find_organisation(organisation)
+    if found is None:
+        known = [exports.slug_of(item) for item in exports.Organisation.objects.all()]
+        raise server.PlatformError(
+            f"no organisation {organisation!r} in {server.redacted(url)}",
+            hint=f"the organisations: {', '.join(known)}" if known else "the database has none yet",
+        )
+    return found
 
 
 def serve_backup(
@@ -328,6 +484,7 @@ def register(app: typer.Typer) -> None:
     help_text = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
     serve_app.callback(invoke_without_command=True, help=help_text)(serve)
     serve_app.command("export")(serve_export)
+    serve_app.command("export-study")(serve_export_study)
     serve_app.command("backup")(serve_backup)
     serve_app.command("restore")(serve_restore)
     app.add_typer(serve_app)

@@ -55,11 +55,18 @@ class DemoSummary:
     lead_site: str
     survey_waves: int = 0
     survey_answers: int = 0
+    evidence_run: int | None = None
+    evidence_status: str = ""
+    evidence_pathways: int = 0
 
 
-def build_demo(*, sites: int = 6, seed: int = 2024, today: datetime.date | None = None) -> DemoSummary:
+def build_demo(
+    *, sites: int = 6, seed: int = 2024, today: datetime.date | None = None, evidence: bool = True
+) -> DemoSummary:
     """Create the demo organisation in the configured (empty) database and return what was made.
 
+    With `evidence`, the demo ends with one evidence run of `moclab analyze` on its portfolio, run here
+    (not by the worker), so the Evidence page shows a finished report at once (`_demo_evidence_run`).
     Django must be set up (`moclab.web.server.configure`) and the database migrated.
     """
     from django.contrib.auth import get_user_model
@@ -219,6 +226,7 @@ def build_demo(*, sites: int = 6, seed: int = 2024, today: datetime.date | None 
             AuditEntry(action=Action.CREATE, model=obj._meta.label_lower, object_id=str(obj.pk))
             for obj in [*recipients, *activities, *waves]
         )
+    run = _demo_evidence_run(organisation, users["researcher"], seed) if evidence and waves else None
     return DemoSummary(
         organisation=organisation.name,
         sites=len(site_of),
@@ -231,7 +239,30 @@ def build_demo(*, sites: int = 6, seed: int = 2024, today: datetime.date | None 
         lead_site=lead_site.name,
         survey_waves=len(waves),
         survey_answers=answers,
+        evidence_run=run.pk if run is not None else None,
+        evidence_status=run.status if run is not None else "",
+        evidence_pathways=len(run.scorecard["pathways"]) if run is not None and run.scorecard else 0,
     )
+
+
+#: Resamples of the demo's evidence run: few, so that the demo starts in seconds (a run from the Evidence
+#: page asks for more).
+DEMO_RESAMPLES = 200
+
+
+def _demo_evidence_run(organisation: Any, researcher: Any, seed: int) -> Any:
+    """One evidence run of the demo portfolio (the recipient-pathway model, the demo survey), started by the
+    researcher and run to its end in this process, so that the demo opens with a finished report."""
+    from moclab.web.evidence.study_export import DEFAULT_TEMPLATE, portfolio_survey
+    from moclab.web.evidence.tasks import create_run, execute_run, run_settings
+
+    settings = run_settings(
+        template=DEFAULT_TEMPLATE,
+        survey=portfolio_survey(organisation),
+        n_boot=DEMO_RESAMPLES,
+        seed=seed,
+    )
+    return execute_run(create_run(organisation, settings, user=researcher).pk)
 
 
 #: The demo survey: the instruments and pathway ratings the simulator measures.

@@ -1,14 +1,19 @@
 """Prepare and run the platform: configure Django from the options of `moclab serve`, check the database,
-migrate, build the demo, and serve it with gunicorn (threads) on the loopback.
+migrate, build the demo, start the background worker of the evidence runs, and serve it with gunicorn
+(threads) on the loopback.
 
 `moclab.cli.web` only parses the options and prints; the steps live here so that tests can call them.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
+import signal
 import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,6 +153,85 @@ def serve(port: int, *, workers: int = WORKERS, threads: int = THREADS) -> None:
             return application
 
     Platform().run()
+
+
+#: Seconds `moclab serve` gives the worker to stop when the server stops, before it is killed (a run cut
+#: short is failed as interrupted when the worker starts next: `fail_interrupted_runs`).
+WORKER_GRACE_SECONDS = 10.0
+
+
+def worker_command() -> list[str]:
+    """The task worker: django-tasks-db's ``db_worker`` on the default queue, polling every second, quiet
+    (a run records its own progress and errors), without the autoreloader."""
+    return [
+        sys.executable,
+        "-m",
+        "django",
+        "db_worker",
+        "--queue-name",
+        "default",
+        "--interval",
+        "1",
+        "--no-startup-delay",
+        "--no-reload",
+        "--verbosity",
+        "0",
+    ]
+
+
+class TaskWorker:
+    """The worker of the evidence runs, a child process of `moclab serve`, stopped with it.
+
+    The child gets this process's environment, so it runs on the database `configure` chose. On Linux it is
+    also told to stop when its parent dies (``PR_SET_PDEATHSIG``), so a server killed outright leaves no
+    worker behind. Only the process that started it stops it: gunicorn's workers are forks of this process,
+    and their exit (a restart) must not stop it.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.owner = os.getpid()
+
+    @classmethod
+    def start(cls) -> TaskWorker:
+        """Fail the runs an earlier worker left running (no other worker runs them), then start one."""
+        from moclab.web.evidence.tasks import fail_interrupted_runs
+
+        fail_interrupted_runs()
+        process = subprocess.Popen(
+            worker_command(),
+            env=os.environ.copy(),
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_stop_with_parent() if sys.platform.startswith("linux") else None,
+        )
+        return cls(process)
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace: float = WORKER_GRACE_SECONDS) -> None:
+        """Ask the worker to stop (SIGTERM), and kill it when it has not stopped after `grace` seconds."""
+        if os.getpid() != self.owner or not self.running:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _stop_with_parent() -> Any:
+    """A function for the child between fork and exec: ask the kernel to send it SIGTERM when its parent
+    dies (Linux's prctl PR_SET_PDEATHSIG; the C library is loaded here, before the fork)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG, from <sys/prctl.h>
+
+    def call() -> None:
+        libc.prctl(set_parent_death_signal, signal.SIGTERM, 0, 0, 0)
+
+    return call
 
 
 def default_database_url() -> str:

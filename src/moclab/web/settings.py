@@ -69,6 +69,15 @@ INSTALLED_APPS = [
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Small-cell suppression on the dashboards (moclab.disclosure): aggregates of fewer than k recipients are
+# hidden, with their complements. A value that is not a whole number is kept as written, so that the
+# system check (moclab.web.dashboards.apps) names it instead of a traceback here.
+_suppression_k = os.environ.get("MOCLAB_SUPPRESSION_K", "5").strip()
+MOCLAB_SUPPRESSION_K = int(_suppression_k) if _suppression_k.isdigit() else _suppression_k
+# After new data, the dashboards show the previous state while a thread rebuilds (background), or wait for
+# the rebuild (inline; the tests). moclab.web.dashboards.queries.latest
+MOCLAB_DASHBOARD_REFRESH = os.environ.get("MOCLAB_DASHBOARD_REFRESH", "background")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Django 6's own CSP middleware where it is installed (Python 3.12+), moclab's on Django 5.2.

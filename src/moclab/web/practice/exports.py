@@ -1,5 +1,5 @@
-"""Exports of an organisation's data: every table as CSV and Parquet, and the activity log as a REDCap
-records CSV with its data dictionary, pseudonymised by default.
+"""Exports of an organisation's data: every table as CSV and Parquet, and the activity log and the pulse
+surveys' answers as REDCap records CSVs with their data dictionaries, pseudonymised by default.
 
 `build_export(organisation)` returns the files of an export (a path inside the export -> its bytes):
 
@@ -9,6 +9,9 @@ records CSV with its data dictionary, pseudonymised by default.
   REDCap's raw export format (checkbox fields as ``field___code`` columns of 0 and 1, a
   ``activity_log_complete`` status column), with the dictionary to upload in REDCap
   (Project Setup > Data Dictionary > Upload) before importing the records.
+- ``redcap/pulse_survey.csv`` and ``redcap/pulse_survey_dictionary.csv``: one record per survey response
+  (the instrument ``pulse_survey``, a REDCap project of its own: its records are responses, not
+  activities), each item a radio field with its scale's values as choices.
 - ``README.txt``: what the export holds and how it was pseudonymised.
 
 Pseudonymised by default: recipients appear only as their pseudonym; members (ISPs, whoever saved a
@@ -16,7 +19,8 @@ revision) as a stable pseudonym made from their account's database id (`member_p
 activity notes (free text, which may name people) are left out, with a ``has_note`` column instead. With
 ``names=True`` (administrators only, `moclab.web.practice.access`) members appear by user name and notes as
 written. Contact details (`RecipientContact`) and account details (first and last names, e-mail addresses,
-passwords) are never exported. `write_zip` and `write_folder` write an export; the caller writes the audit
+passwords) are never exported, nor are the survey invitations' tokens (each is the key to a recipient's
+answers). `write_zip` and `write_folder` write an export; the caller writes the audit
 entry (`record_export`).
 """
 
@@ -49,11 +53,15 @@ from moclab.web.practice.models import (
     SupportMode,
     Team,
 )
+from moclab.web.surveys.items import SurveyItem, survey_items
+from moclab.web.surveys.models import ConsentText, Invitation, Survey, SurveyResponse, SurveyWave
 
 #: The REDCap form (instrument) of the activity log.
 REDCAP_FORM = "activity_log"
+#: The REDCap form (instrument) of the pulse surveys' responses.
+REDCAP_SURVEY_FORM = "pulse_survey"
 #: The export kinds, as the audit log names them (`record_export`).
-KINDS = ("all", "redcap", "redcap-dictionary")
+KINDS = ("all", "redcap", "redcap-dictionary", "redcap-surveys", "redcap-surveys-dictionary")
 #: The tables of an export, in the order of its README.
 TABLES: dict[str, str] = {
     "organisation": "the organisation: id, name, when it was created",
@@ -68,6 +76,13 @@ TABLES: dict[str, str] = {
     "activity_recipients": "which recipients were present at each activity",
     "activity_teams": "which teams were present at each activity",
     "activity_revisions": "every saved version of each activity (who saved it, when, its values)",
+    "surveys": "its pulse surveys: what they ask (instrument ids, pathway ids, item field names), whom, when",
+    "survey_consents": "every version of each survey's consent text",
+    "survey_waves": "each survey's waves: number, when open, the activity that opened it",
+    "survey_invitations": "who was invited to each wave (recipient pseudonyms; never the link's token) and "
+    "when it was due, sent, reminded, opened, answered",
+    "survey_responses": "the answers: one row per response, the consent version agreed to, one column per "
+    "item (its field name) holding the value",
 }
 
 
@@ -245,6 +260,7 @@ def organisation_tables(organisation: Organisation, *, names: bool = False) -> d
         ),
         "activity_teams": _links(Activity.teams.through, organisation, "team_id", "team_id", int),
         "activity_revisions": _revisions(organisation, people),
+        **_survey_tables(organisation),
     }
     return tables
 
@@ -299,6 +315,158 @@ def _revisions(organisation: Organisation, people: _People) -> pd.DataFrame:
     return _frame(rows, columns, ["activity_id", "number", "minutes"])
 
 
+# -- pulse surveys -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _AskedItem:
+    """An item as the survey exports show it: its field name, the item (None for a field answered once but
+    no longer asked by any survey) and its wording (with "[X]" where the surveys give it different
+    subjects)."""
+
+    key: str
+    item: SurveyItem | None
+    label: str
+
+
+def _asked_items(surveys: list[Survey], responses: list[SurveyResponse]) -> list[_AskedItem]:
+    """Every item of the organisation's surveys, once, in the order of the surveys (by id) and of their
+    items, then the field names answered that no survey asks any more (sorted)."""
+    items: dict[str, SurveyItem] = {}
+    wordings: dict[str, set[str]] = {}
+    neutral: dict[str, str] = {}
+    for survey in surveys:
+        asked = survey.items()
+        for item, plain in zip(asked, survey_items(survey.instruments, survey.pathway_items), strict=True):
+            items.setdefault(item.key, item)
+            wordings.setdefault(item.key, set()).add(item.question)
+            neutral.setdefault(item.key, plain.question)
+    found = [
+        _AskedItem(key, item, item.question if len(wordings[key]) == 1 else neutral[key])
+        for key, item in items.items()
+    ]
+    dropped = sorted({key for response in responses for key in response.values} - set(items))
+    return found + [_AskedItem(key, None, f"{key} (no longer asked by its survey)") for key in dropped]
+
+
+def _survey_responses(organisation: Organisation) -> list[SurveyResponse]:
+    return list(
+        SurveyResponse.objects.filter(invitation__wave__survey__organisation=organisation)
+        .select_related("invitation__wave", "invitation__recipient")
+        .order_by("invitation_id")
+    )
+
+
+#: The columns of the surveys table.
+_SURVEY_COLUMNS = [
+    "survey_id", "title", "subject", "instruments", "pathway_items", "items", "site_id", "schedule",
+    "every_weeks", "start_date", "expiry_days", "reminder_days", "active", "created",
+]  # fmt: skip
+#: The columns of the survey_responses table before its items' columns.
+_RESPONSE_COLUMNS = [
+    "invitation_id", "survey_id", "wave_id", "recipient", "consent_version", "consented", "saved",
+    "submitted",
+]  # fmt: skip
+
+
+def _survey_tables(organisation: Organisation) -> dict[str, pd.DataFrame]:
+    """The pulse surveys' tables (see `TABLES`): recipients by pseudonym, invitations without their token."""
+    surveys = list(Survey.objects.filter(organisation=organisation).order_by("id"))
+    responses = _survey_responses(organisation)
+    asked = _asked_items(surveys, responses)
+    invitations = (
+        Invitation.objects.filter(wave__survey__organisation=organisation)
+        .select_related("wave", "recipient")
+        .order_by("id")
+    )
+    times = ["due", "sent", "reminded", "opened", "answered"]
+    item_keys = [entry.key for entry in asked]
+    return {
+        "surveys": _frame(
+            [
+                {
+                    "survey_id": survey.pk,
+                    "title": survey.title,
+                    "subject": survey.subject,
+                    "instruments": _joined(survey.instruments),
+                    "pathway_items": _joined(survey.pathway_items),
+                    "items": _joined(item.key for item in survey.items()),
+                    "site_id": survey.site_id,
+                    "schedule": survey.schedule,
+                    "every_weeks": survey.every_weeks,
+                    "start_date": survey.start_date,
+                    "expiry_days": survey.expiry_days,
+                    "reminder_days": survey.reminder_days,
+                    "active": survey.active,
+                    "created": survey.created,
+                }
+                for survey in surveys
+            ],
+            _SURVEY_COLUMNS,
+            ["survey_id", "site_id", "every_weeks", "expiry_days", "reminder_days"],
+        ),
+        "survey_consents": _frame(
+            [
+                {"survey_id": survey_id, "version": version, "text": text, "created": created}
+                for survey_id, version, text, created in ConsentText.objects.filter(
+                    survey__organisation=organisation
+                )
+                .order_by("survey_id", "version")
+                .values_list("survey_id", "version", "text", "created")
+            ],
+            ["survey_id", "version", "text", "created"],
+            ["survey_id", "version"],
+        ),
+        "survey_waves": _frame(
+            [
+                {
+                    "wave_id": wave.pk,
+                    "survey_id": wave.survey_id,
+                    "number": wave.number,
+                    "opens": wave.opens,
+                    "closes": wave.closes,
+                    "activity_id": wave.activity_id,
+                }
+                for wave in SurveyWave.objects.filter(survey__organisation=organisation).order_by("id")
+            ],
+            ["wave_id", "survey_id", "number", "opens", "closes", "activity_id"],
+            ["wave_id", "survey_id", "number", "activity_id"],
+        ),
+        "survey_invitations": _frame(
+            [
+                {
+                    "invitation_id": invitation.pk,
+                    "wave_id": invitation.wave_id,
+                    "survey_id": invitation.wave.survey_id,
+                    "recipient": invitation.recipient.pseudonym,
+                    **{name: getattr(invitation, name) for name in times},
+                }
+                for invitation in invitations
+            ],
+            ["invitation_id", "wave_id", "survey_id", "recipient", *times],
+            ["invitation_id", "wave_id", "survey_id"],
+        ),
+        "survey_responses": _frame(
+            [
+                {
+                    "invitation_id": response.invitation_id,
+                    "survey_id": response.invitation.wave.survey_id,
+                    "wave_id": response.invitation.wave_id,
+                    "recipient": response.invitation.recipient.pseudonym,
+                    "consent_version": response.consent_version,
+                    "consented": response.consented,
+                    "saved": response.saved,
+                    "submitted": response.submitted,
+                    **{key: response.values.get(key) for key in item_keys},
+                }
+                for response in responses
+            ],
+            [*_RESPONSE_COLUMNS, *item_keys],
+            ["invitation_id", "survey_id", "wave_id", "consent_version", *item_keys],
+        ),
+    }
+
+
 # -- REDCap --------------------------------------------------------------------------------------------------
 
 
@@ -325,8 +493,10 @@ def _term_choices(field: str, used: Iterable[str]) -> dict[str, tuple[str, str]]
     return choices
 
 
-def _dictionary_row(name: str, field_type: str, label: str, **values: str) -> dict[str, str]:
-    cells = {"field_name": name, "form_name": REDCAP_FORM, "field_type": field_type, "field_label": label}
+def _dictionary_row(
+    name: str, field_type: str, label: str, *, form: str = REDCAP_FORM, **values: str
+) -> dict[str, str]:
+    cells = {"field_name": name, "form_name": form, "field_type": field_type, "field_label": label}
     cells.update(values)
     return {header: cells.get(api, "") for api, header in DICTIONARY_COLUMNS}
 
@@ -450,22 +620,124 @@ def redcap_activity_log(
     return frame, pd.DataFrame(dictionary, columns=[header for _, header in DICTIONARY_COLUMNS])
 
 
+def _redcap_time(value: datetime.datetime | None) -> str:
+    """A time as REDCap's datetime_seconds_ymd validation writes it (``2025-03-04 09:30:00``), in UTC."""
+    if value is None:
+        return ""
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _item_choices(item: SurveyItem) -> str:
+    """An item's scale as REDCap choices: its own values (0-4 stays 0-4, so answers keep the published
+    scoring), labelled with the scale's anchor where it has one and the number elsewhere."""
+    return _choice_text((str(value), item.labels.get(value, str(value))) for value in item.values)
+
+
+def redcap_pulse_surveys(organisation: Organisation) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pulse surveys' responses as a REDCap raw records export and its data dictionary: (records,
+    dictionary), the instrument `REDCAP_SURVEY_FORM`, a REDCap project of its own.
+
+    One record per response (``record_id`` is its invitation's id): the survey, the wave's number, the
+    recipient's pseudonym, the consent version agreed to and when, when submitted (empty for a partial
+    response), then one radio field per item, named by its field name (``aim_1``, ``trust``), labelled with
+    its wording and with its scale's values as choices. ``pulse_survey_complete`` is 2 (complete) for a
+    submitted response and 0 (incomplete) for one saved partly. Items are optional (a recipient may skip
+    any), so none is a required field.
+    """
+    surveys = list(Survey.objects.filter(organisation=organisation).order_by("id"))
+    responses = _survey_responses(organisation)
+    asked = _asked_items(surveys, responses)
+    validation = "text_validation_type_or_show_slider_number"
+    form = REDCAP_SURVEY_FORM
+    dictionary = [
+        _dictionary_row("record_id", "text", "Invitation (platform id)", form=form),
+        _dictionary_row("survey_id", "text", "Survey (platform id)", form=form, **{validation: "integer"}),
+        _dictionary_row(
+            "wave", "text", "Wave (its number in the survey)", form=form, **{validation: "integer"}
+        ),
+        _dictionary_row("recipient", "text", "Recipient (pseudonym)", form=form),
+        _dictionary_row(
+            "consent_version", "text", "Consent text version agreed to", form=form, **{validation: "integer"}
+        ),
+        _dictionary_row(
+            "consented", "text", "Consented (UTC)", form=form, **{validation: "datetime_seconds_ymd"}
+        ),
+        _dictionary_row(
+            "submitted",
+            "text",
+            "Submitted (UTC; empty while saved partly)",
+            form=form,
+            **{validation: "datetime_seconds_ymd"},
+        ),
+    ]
+    source = ""
+    for entry in asked:
+        if entry.item is None:
+            dictionary.append(
+                _dictionary_row(entry.key, "text", entry.label, form=form, **{validation: "integer"})
+            )
+            continue
+        header = entry.item.source if entry.item.source != source else ""
+        source = entry.item.source
+        dictionary.append(
+            _dictionary_row(
+                entry.key,
+                "radio",
+                entry.label,
+                form=form,
+                section_header=header,
+                select_choices_or_calculations=_item_choices(entry.item),
+                field_note=entry.item.hint,
+                field_annotation=f"moclab: {entry.item.source}",
+            )
+        )
+    records = []
+    for response in responses:
+        invitation = response.invitation
+        row: dict[str, Any] = {
+            "record_id": invitation.pk,
+            "survey_id": invitation.wave.survey_id,
+            "wave": invitation.wave.number,
+            "recipient": invitation.recipient.pseudonym,
+            "consent_version": response.consent_version,
+            "consented": _redcap_time(response.consented),
+            "submitted": _redcap_time(response.submitted),
+        }
+        for entry in asked:
+            value = response.values.get(entry.key)
+            row[entry.key] = "" if value is None else value
+        row[f"{form}_complete"] = 2 if response.is_submitted else 0
+        records.append(row)
+    columns = [
+        "record_id", "survey_id", "wave", "recipient", "consent_version", "consented", "submitted",
+        *(entry.key for entry in asked), f"{form}_complete",
+    ]  # fmt: skip
+    frame = pd.DataFrame(records, columns=columns)
+    return frame, pd.DataFrame(dictionary, columns=[header for _, header in DICTIONARY_COLUMNS])
+
+
 # -- writing -------------------------------------------------------------------------------------------------
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as the export's CSV: UTF-8, a header row, Unix line ends, dates as ``YYYY-MM-DD``."""
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n", date_format="%Y-%m-%d")
     return buffer.getvalue().encode("utf-8")
 
 
 def _timestamps_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates and times as ISO text in the CSV (Parquet keeps them typed)."""
+    """Dates and times as ISO text in the CSV (Parquet keeps them typed); a missing time (pandas' NaT, which
+    is a datetime too) stays empty."""
     shown = frame.copy()
     for column in shown.columns:
         if shown[column].map(lambda value: isinstance(value, datetime.datetime)).any():
             shown[column] = shown[column].map(
-                lambda value: value.isoformat() if isinstance(value, datetime.datetime) else value
+                lambda value: (
+                    value.isoformat()
+                    if isinstance(value, datetime.datetime) and not pd.isna(value)
+                    else value
+                )
             )
     return shown
 
@@ -508,6 +780,12 @@ def _readme(organisation: Organisation, names: bool, counts: Mapping[str, int]) 
         "are field___code columns of 1 (ticked) and 0. redcap/activity_log_dictionary.csv is its data",
         "dictionary: upload it in REDCap (Project Setup > Data Dictionary), then import the records.",
         "",
+        "redcap/pulse_survey.csv: the pulse surveys' responses as REDCap records (a REDCap project of its",
+        "own), one record per response: survey, wave, recipient pseudonym, consent version, when consented",
+        "and submitted, and one radio field per item (its field name, e.g. aim_1) holding the value;",
+        "pulse_survey_complete is 2 when submitted, 0 when saved partly. redcap/pulse_survey_dictionary.csv",
+        "is its data dictionary. Survey invitations' personal-link tokens are never exported.",
+        "",
     ]
     return "\n".join(lines).encode("utf-8")
 
@@ -519,12 +797,15 @@ def build_export(organisation: Organisation, *, names: bool = False) -> Export:
     counts = {name: len(frame) for name, frame in tables.items()}
     files["README.txt"] = _readme(organisation, names, counts)
     for name, frame in tables.items():
-        files[f"csv/{name}.csv"] = _csv_bytes(_timestamps_as_text(frame))
+        files[f"csv/{name}.csv"] = csv_bytes(_timestamps_as_text(frame))
     for name, frame in tables.items():
         files[f"parquet/{name}.parquet"] = _parquet_bytes(frame)
     records, dictionary = redcap_activity_log(organisation, names=names)
-    files["redcap/activity_log.csv"] = _csv_bytes(records)
-    files["redcap/activity_log_dictionary.csv"] = _csv_bytes(dictionary)
+    files["redcap/activity_log.csv"] = csv_bytes(records)
+    files["redcap/activity_log_dictionary.csv"] = csv_bytes(dictionary)
+    records, dictionary = redcap_pulse_surveys(organisation)
+    files[f"redcap/{REDCAP_SURVEY_FORM}.csv"] = csv_bytes(records)
+    files[f"redcap/{REDCAP_SURVEY_FORM}_dictionary.csv"] = csv_bytes(dictionary)
     return Export(files=files, organisation=organisation.name, names=names, counts=counts)
 
 
@@ -550,7 +831,8 @@ def write_folder(export: Export, folder: Path) -> list[Path]:
 
 def record_export(organisation: Organisation, kind: str, *, names: bool, user: Any = None) -> AuditEntry:
     """Write the audit entry of an export: who (`user`, None for the command line), when, and what: the
-    model ``practice.organisation`` and the id ``<organisation id>/<kind>`` (``+names`` when with names)."""
+    model ``practice.organisation`` and the id ``<organisation id>/<kind>`` (``+names`` when with names;
+    `KINDS`: ``3/all``, ``3/redcap+names``, ``3/redcap-surveys``), since an entry has no field for it."""
     if kind not in KINDS:
         raise ValueError(f"unknown export kind {kind!r}")
     return AuditEntry.objects.create(

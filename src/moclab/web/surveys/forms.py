@@ -1,4 +1,5 @@
-"""The surveys' forms: building and scheduling a survey, and the recipient's answers."""
+"""The surveys' forms: building and scheduling a survey, filtering a wave's invitations, and the
+recipient's answers."""
 
 from __future__ import annotations
 
@@ -80,6 +81,23 @@ class SurveyForm(forms.ModelForm):
         if commit:
             survey.set_consent(self.cleaned_data["consent_text"])
         return survey
+
+
+#: The states of an invitation's response, as a wave's page shows and filters them.
+RESPONSE_STATES: dict[str, str] = {
+    "none": "No response",
+    "consented": "Consented, nothing answered",
+    "partial": "Answered partly",
+    "submitted": "Submitted",
+}
+
+
+class WaveFilterForm(forms.Form):
+    """A wave's invitations filtered by the state of their response (``?state=partial``), or all."""
+
+    state = forms.ChoiceField(
+        choices=[("", "Every state"), *RESPONSE_STATES.items()], required=False, label="Response"
+    )
 
 
 class AnswerForm(forms.Form):

@@ -266,25 +266,28 @@ def record_consent(
     now: datetime.datetime | None = None,
     *,
     response: SurveyResponse | None = None,
+    consented: datetime.datetime | None = None,
 ) -> SurveyResponse:
     """The invitation's response, created at consent (or moved to a newer consent version), race-safe: two
     concurrent consents make one response (the one-to-one constraint; the loser of the race reads the
     winner's). `response` is the invitation's response when the caller has just read it: then a first consent
-    goes straight to the insert, without reading again."""
+    goes straight to the insert, without reading again. `consented` is when the recipient agreed to this
+    version when that was in an earlier wave of the survey (default: `now`)."""
     now = now or timezone.now()
+    consented = consented or now
     created = False
     if response is None:
         try:
             with transaction.atomic():
                 response = SurveyResponse.objects.create(
-                    invitation=invitation, consent_version=consent.version, consented=now
+                    invitation=invitation, consent_version=consent.version, consented=consented
                 )
             created = True
         except IntegrityError:  # another request consented first: its response is the one
             response = SurveyResponse.objects.get(invitation=invitation)
     if not created and response.consent_version != consent.version and not response.is_submitted:
         SurveyResponse.objects.filter(pk=response.pk, submitted__isnull=True).update(
-            consent_version=consent.version, consented=now
+            consent_version=consent.version, consented=consented
         )
         response.refresh_from_db()
     return response
@@ -310,3 +313,35 @@ def save_answers(
     else:  # submitted before (by this or another request): what it holds
         response.refresh_from_db()
     return bool(changed)
+
+
+def answer_with_consent(
+    invitation: Invitation,
+    consent: ConsentText,
+    values: dict[str, Any],
+    *,
+    submit: bool,
+    consented: datetime.datetime,
+    now: datetime.datetime | None = None,
+) -> tuple[SurveyResponse, bool]:
+    """The first answers to an invitation whose recipient agreed to `consent` in an earlier wave (at
+    `consented`): the response is created with them, in one transaction with the invitation's `answered` when
+    submitted. When another request created the response first (a double submit), the answers go to that one
+    as `save_answers` does. The response, and whether this call changed it."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            response = SurveyResponse.objects.create(
+                invitation=invitation,
+                consent_version=consent.version,
+                consented=consented,
+                values=values,
+                saved=now,
+                submitted=now if submit else None,
+            )
+            if submit:
+                Invitation.objects.filter(pk=invitation.pk, answered__isnull=True).update(answered=now)
+    except IntegrityError:  # another request answered first: its response is the one
+        response = SurveyResponse.objects.get(invitation=invitation)
+        return response, save_answers(response, values, submit=submit, now=now)
+    return response, True
