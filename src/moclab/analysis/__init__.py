@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time `__getattr__` im
     from moclab.analysis.heterogeneity import VarianceRatioResult, arm_variance_ratio
     from moclab.analysis.instrumental import InstrumentalResult, instrumental_effect
     from moclab.analysis.interaction import InteractionMediationResult, mediate_interaction
+    from moclab.analysis.interventional import InterventionalEffectsResult, interventional_effects
     from moclab.analysis.mediation import MediationResult, mediate
     from moclab.analysis.meta import (
         ClusterEffectsResult,
@@ -60,6 +61,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "heterogeneity": ("VarianceRatioResult", "arm_variance_ratio"),
     "instrumental": ("InstrumentalResult", "instrumental_effect"),
     "interaction": ("InteractionMediationResult", "mediate_interaction"),
+    "interventional": ("InterventionalEffectsResult", "interventional_effects"),
     "mediation": ("MediationResult", "mediate"),
     "meta": (
         "ClusterEffectsResult",
@@ -105,6 +107,7 @@ __all__ = [
     "HalfLongitudinalResult",
     "InstrumentalResult",
     "InteractionMediationResult",
+    "InterventionalEffectsResult",
     "MediationResult",
     "MediationSensitivityResult",
     "MetaAnalysisResult",
@@ -128,6 +131,7 @@ __all__ = [
     "half_longitudinal",
     "icc",
     "instrumental_effect",
+    "interventional_effects",
     "mediate",
     "mediate_glm",
     "mediate_interaction",
