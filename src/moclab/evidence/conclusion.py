@@ -29,20 +29,26 @@ Every conclusion names the assumptions its causal reading rests on, each with it
 design, checked by a verdict, assumed, or questioned by the data), the robustness figures of the
 mechanism → outcome link (Imai's ρ at which the indirect effect vanishes; the robustness value and partial
 R² of Cinelli & Hazlett 2020; an E-value when the outcome is binary), and the design changes that would
-identify the link.
+identify the link. When recipients were lost between waves, "no differential attrition" is among the
+assumptions (questioned when `moclab.study.flow.differential_attrition` flags it), and `note_attrition`
+names it in the verdicts it can bias (`ATTRITION_CRITERIA`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moclab.evidence.verdicts import Status, Verdict
 from moclab.plain import plain
 
-__all__ = ["GRADES", "Assumption", "Conclusion", "conclude"]
+if TYPE_CHECKING:
+    from moclab.study.flow import AttritionTests
+
+__all__ = ["ATTRITION_CRITERIA", "GRADES", "Assumption", "Conclusion", "conclude", "note_attrition"]
 
 #: The grades, strongest first.
 GRADES = (
@@ -65,6 +71,51 @@ NEGATIVE_CONTROL = (
     "add a negative-control outcome: a measure the mechanism should not change but that shares its likely "
     "common causes (evidence.non_target_outcomes); an effect on it points to confounding"
 )
+
+#: The criteria whose verdicts differential attrition can bias (docs/missing-data.md says why): those read
+#: from contrasts between arms or from levels of the mechanism and the outcome among the retained. Specificity
+#: and consistency compare effects estimated on the same retained recipients, and plausibility reads
+#: theory; attrition shifts their inputs alike, so they are not named.
+ATTRITION_CRITERIA = ("strong_association", "experimental_manipulation", "timeline", "gradient")
+
+
+def note_attrition(verdicts: Sequence[Verdict], attrition: AttritionTests | None) -> tuple[Verdict, ...]:
+    """The verdicts with differential attrition named in those it can bias (unchanged when none was found).
+
+    The note is appended to the reason, and the findings are kept in the verdict's evidence under
+    ``differential_attrition``; the status is not changed (attrition questions a verdict, it does not
+    decide it).
+    """
+    if attrition is None or not attrition.flagged:
+        return tuple(verdicts)
+    note = f"; differential attrition may bias this verdict: {'; '.join(attrition.findings)}"
+    return tuple(
+        dataclasses.replace(
+            verdict,
+            reason=verdict.reason + note,
+            evidence={**verdict.evidence, "differential_attrition": list(attrition.findings)},
+        )
+        if verdict.criterion in ATTRITION_CRITERIA
+        else verdict
+        for verdict in verdicts
+    )
+
+
+def _attrition_assumption(attrition: AttritionTests | None) -> Assumption | None:
+    """The assumption of no differential attrition, questioned, when the tests flagged it; None otherwise.
+
+    Only a flag adds it: the participant flow and the tests (`PathwayEvidence.flow`, `.attrition`) show the
+    attrition that was not flagged, and the list of assumptions stays that of the causal reading.
+    """
+    if attrition is None or not attrition.flagged:
+        return None
+    return Assumption(
+        "no_differential_attrition",
+        "no differential attrition: the recipients lost differ from those retained in nothing that moves "
+        "the mechanism or the outcome",
+        "questioned",
+        "; ".join(attrition.findings),
+    )
 
 
 @dataclass(frozen=True)
@@ -156,6 +207,7 @@ def conclude(
     outcome: str,
     robustness: Mapping[str, Any] | None = None,
     competitors: tuple[str, ...] = (),
+    attrition: AttritionTests | None = None,
 ) -> Conclusion:
     """Grade the evidence for one pathway from its seven verdicts.
 
@@ -170,6 +222,10 @@ def conclude(
         ``rv_alpha``, ``partial_r2``, ``e_value`` and ``e_value_limit`` (each optional).
     competitors : tuple of str
         The competing mechanisms that were measured and entered in the models.
+    attrition : AttritionTests, optional
+        The tests of differential attrition (`moclab.study.flow.differential_attrition`): the conclusion
+        lists "no differential attrition" as questioned when they flagged it (and not at all otherwise).
+        The grade does not depend on it.
 
     Returns
     -------
@@ -195,6 +251,9 @@ def conclude(
     assumptions = _assumptions(
         verdicts, figures, mechanism, outcome, randomized, experimental_link, competitors
     )
+    lost = _attrition_assumption(attrition)
+    if lost is not None:
+        assumptions += (lost,)
 
     def grade(name: str, statement: str, reasons: Sequence[str], changes: Sequence[str] = ()) -> Conclusion:
         return Conclusion(

@@ -24,6 +24,8 @@ experimental manipulation the design, the a path, the total, direct and indirect
 plausibility              the link-specific sources of each link; the estimated paths
 robustness                `sensitivity` (Imai's ρ) and `robustness` (Cinelli & Hazlett) of the mechanism →
                           outcome link, read by the conclusion
+attrition                 `participant_flow` and `differential_attrition` (`moclab.study.flow`); flagged
+                          attrition is named in the verdicts it can bias and questioned in the conclusion
 ========================  ==================================================================================
 
 An analysis that cannot run on the data raises a `MoclabError` (too few rows, no variation, no second wave),
@@ -47,7 +49,7 @@ from moclab.errors import MoclabError
 from moclab.evidence.analysis_base import failure_text, numeric_covariates
 from moclab.evidence.backing import link_backing
 from moclab.evidence.causal_analyses import CausalAnalyses
-from moclab.evidence.conclusion import conclude
+from moclab.evidence.conclusion import conclude, note_attrition
 from moclab.evidence.consistency_analyses import ConsistencyAnalyses
 from moclab.evidence.frames import timeline_facts
 from moclab.evidence.panel_analyses import PanelAnalyses
@@ -63,6 +65,7 @@ from moclab.evidence.rules import (
 )
 from moclab.evidence.scorecard import PathwayEvidence
 from moclab.evidence.verdicts import QualitativeEvidence
+from moclab.study.flow import AttritionTests, ParticipantFlow, differential_attrition, participant_flow
 
 __all__ = ["ANALYSES", "PathwayAnalysis"]
 
@@ -366,6 +369,7 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             level=level,
         )
         verdicts = (association, specificity, consistency, manipulation, timeline, gradient, plausibility)
+        attrition, flow = self.attrition()
         conclusion = conclude(
             {verdict.criterion: verdict for verdict in verdicts},
             strategy=plan.strategy,
@@ -373,7 +377,9 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             outcome=plan.outcome,
             robustness=figures,
             competitors=self.competitors,
+            attrition=attrition,
         )
+        verdicts = note_attrition(verdicts, attrition)
         complete = data.frame.dropna(subset=[data.x, *plan.mechanisms, plan.outcome])
         return PathwayEvidence(
             plan=plan,
@@ -384,7 +390,41 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             notes=tuple(dict.fromkeys(self.notes)),
             qualitative=qualitative,
             conclusion=conclusion,
+            flow=flow,
+            attrition=attrition,
         )
+
+    def attrition(self) -> tuple[AttritionTests | None, ParticipantFlow]:
+        """The participant flow of the pathway and the tests of differential attrition.
+
+        Retained = measured at the outcome's wave (the last wave by default); the baseline values tested
+        are those of the (first) mechanism and the outcome at the baseline wave, when they are measures.
+        Analysed = the rows of the strong-association model: complete on the strategy, the mechanism(s),
+        the competing mechanisms in the model, the outcome, the covariates and baselines adjusted for and
+        the cluster (the listwise deletion of `mediate` and `multilevel_mediate`).
+        """
+        plan, data = self.plan, self.data
+        mechanism, outcome = plan.measures[plan.mechanisms[0]], plan.measures[plan.outcome]
+        competitors = () if self.multilevel is not None else self.competitors
+        roles = [*plan.mechanisms, *competitors, plan.outcome]
+        columns = [data.x, *roles, *self.covariates_for(*roles)]
+        if data.cluster is not None:
+            columns.append(data.cluster)
+        analysed = data.frame.dropna(subset=list(dict.fromkeys(columns)))[data.recipient_id]
+        flow = participant_flow(self.study, mechanism=mechanism, outcome=outcome, analysed=analysed)
+        if len(self.study.wave_ids) < 2:  # one wave: nobody can be lost between waves
+            return None, flow
+        baseline = []
+        if plan.baseline_wave is not None:
+            baseline = [name for name in (mechanism, outcome) if name not in self.tables.recipients.columns]
+        attrition = differential_attrition(
+            self.study,
+            baseline=list(dict.fromkeys(baseline)),
+            baseline_wave=plan.baseline_wave,
+            wave=plan.outcome_wave,
+            alpha=self.alpha,
+        )
+        return attrition, flow
 
     def _path_signs(self, paths: Sequence[Effect]) -> list[PathSign]:
         plan = self.plan

@@ -31,6 +31,7 @@ from moclab.evidence.verdicts import (
 )
 from moclab.plain import plain
 from moclab.study.evidence_settings import EvidenceSettings
+from moclab.study.flow import AttritionTests, ParticipantFlow
 
 __all__ = ["EvidenceScorecard", "PathwayEvidence", "StudyEvidence"]
 
@@ -90,6 +91,12 @@ class PathwayEvidence:
     conclusion : Conclusion or None
         The overall conclusion: its grade, the assumptions its causal reading rests on, the robustness of
         the mechanism → outcome link, and the design changes that would identify it.
+    flow : ParticipantFlow or None
+        The participant flow per arm and wave, with the mechanism, the outcome and the analysed recipients
+        of this pathway (`moclab.study.flow`).
+    attrition : AttritionTests or None
+        The tests of differential attrition by arm and by baseline mechanism and outcome (None with one
+        wave).
     """
 
     plan: PathwayPlan
@@ -100,6 +107,8 @@ class PathwayEvidence:
     notes: tuple[str, ...] = ()
     qualitative: QualitativeEvidence = NO_QUALITATIVE_EVIDENCE
     conclusion: Conclusion | None = None
+    flow: ParticipantFlow | None = None
+    attrition: AttritionTests | None = None
 
     @property
     def id(self) -> str:
@@ -152,6 +161,8 @@ class PathwayEvidence:
             "assumptions": list(self.assumptions),
             "notes": list(self.notes),
             "qualitative": self.qualitative.to_dict(),
+            "flow": self.flow.to_dict() if self.flow is not None else None,
+            "attrition": self.attrition.to_dict() if self.attrition is not None else None,
         }
 
     def summary(self) -> str:

@@ -24,6 +24,7 @@ from moclab.report.content import (
     assumption_groups,
     data_summary_view,
     exclusions,
+    flow_view,
     pathway_view,
     scorecard_view,
 )
@@ -160,6 +161,7 @@ def _toc(pathways: list[dict[str, Any]], joint: bool) -> list[dict[str, Any]]:
             "children": [{"id": p["anchor"], "label": p["label"]} for p in pathways],
         },
         {"id": "data", "label": "The data", "children": []},
+        {"id": "flow", "label": "Participant flow", "children": []},
         {
             "id": "exclusions",
             "label": "Exclusions and assumptions",
@@ -259,6 +261,7 @@ def build_report(
                 joint=joint,
                 data=data_summary_view(summary) if summary is not None else None,
                 data_missing=data_missing,
+                flow=flow_view(summary, evidence),
                 exclusions=excluded,
                 warnings=list(evidence.warnings),
                 assumptions=assumptions,

@@ -30,6 +30,7 @@ __all__ = [
     "data_summary_view",
     "effect_rows",
     "exclusions",
+    "flow_view",
     "pathway_view",
     "scorecard_view",
 ]
@@ -565,4 +566,51 @@ def data_summary_view(summary: StudySummary) -> dict[str, Any]:
         "activities": _records(activities),
         "activity_columns": [] if activities is None else [str(c) for c in activities.columns],
         "notes": list(summary.notes),
+    }
+
+
+def _flow_table(flow: Any) -> dict[str, Any]:
+    """A participant flow as rows of counts with their share of the group's start (CONSORT item 13)."""
+    columns = [*flow.groups, "total"] if len(flow.groups) > 1 else ["total"]
+    start = flow.enrolled
+    rows = []
+    for number, row in enumerate(flow.counts.to_dict("records")):
+        cells = []
+        for name in columns:
+            count = int(row[name])
+            share = count / start[name] if number and start[name] else None
+            cells.append({"n": count, "share": share})
+        rows.append(
+            {"stage": row["stage"], "wave": row["wave"], "label": str(row["label"]).strip(), "cells": cells}
+        )
+    return {"columns": columns, "rows": rows, "notes": list(flow.notes)}
+
+
+def flow_view(summary: StudySummary | None, evidence: StudyEvidence) -> dict[str, Any] | None:
+    """The participant flow of the study and, per pathway, the recipients analysed and the attrition tests.
+
+    None when neither the data summary nor any pathway has a flow.
+    """
+    study_flow = summary.flow if summary is not None else None
+    pathways = []
+    for pathway in evidence.pathways:
+        if pathway.flow is None:
+            continue
+        tests = pathway.attrition
+        pathways.append(
+            {
+                "pathway": pathway.id,
+                "label": pathway.label,
+                "table": _flow_table(pathway.flow),
+                "flagged": bool(tests is not None and tests.flagged),
+                "tests": [] if tests is None else tests.summary().split("\n"),
+            }
+        )
+    if study_flow is None and not pathways:
+        return None
+    return {
+        "unit": evidence.study.get("unit") or "recipient",
+        "table": _flow_table(study_flow) if study_flow is not None else None,
+        "pathways": pathways,
+        "flagged": [p["pathway"] for p in pathways if p["flagged"]],
     }

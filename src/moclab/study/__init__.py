@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from moclab.study.config import StudyConfig, load_config
+from moclab.study.flow import AttritionTests, ParticipantFlow, differential_attrition, participant_flow
 from moclab.study.load import StudyReport, load_study, study_from_tables, validate_study
 from moclab.study.scaffold import copy_example, new_study
 from moclab.study.study import Study
@@ -45,15 +46,19 @@ def example_path() -> Path:
 
 
 __all__ = [
+    "AttritionTests",
+    "ParticipantFlow",
     "Study",
     "StudyConfig",
     "StudyReport",
     "StudySummary",
     "copy_example",
+    "differential_attrition",
     "example_path",
     "load_config",
     "load_study",
     "new_study",
+    "participant_flow",
     "read_table",
     "study_from_tables",
     "validate_study",

@@ -2,8 +2,9 @@
 
 Counts of recipients, clusters (with sizes) and teams, the arms, the waves with how many recipients were
 measured at each, every measure with n, mean, sd, range and the share missing per wave, and the support time
-per cluster from the activities log. Missingness is counted against the design: a recipient with no value of a
-measure at a wave is missing, whether or not a row was written for it.
+per cluster from the activities log, and the participant flow per arm and wave (`moclab.study.flow`).
+Missingness is counted against the design: a recipient with no value of a measure at a wave is missing,
+whether or not a row was written for it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from moclab.plain import plain
+from moclab.study.flow import ParticipantFlow, participant_flow
 from moclab.study.study import Study
 
 #: Above this many clusters the terminal summary shows the logged support per arm, not per cluster.
@@ -56,6 +58,9 @@ class StudySummary:
         One row per cluster: arm, contacts, minutes; None without an activities table.
     warnings
         The number of warnings found while checking.
+    flow
+        The participant flow per arm and wave (`moclab.study.flow`): enrolled or randomized, measured at
+        each wave, lost by the last wave (with reasons when the recipients table has ``dropout_reason``).
     """
 
     title: str
@@ -75,6 +80,7 @@ class StudySummary:
     activities: pd.DataFrame | None = None
     warnings: int = 0
     notes: tuple[str, ...] = field(default=())
+    flow: ParticipantFlow | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (tables as lists of records, NaN as None)."""
@@ -103,6 +109,7 @@ class StudySummary:
             "activities": records(self.activities),
             "warnings": self.warnings,
             "notes": list(self.notes),
+            "flow": self.flow.to_dict() if self.flow is not None else None,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -135,6 +142,9 @@ class StudySummary:
         parts.append(heading)
         parts.append(self._overview())
         parts.append(self._waves_table())
+        if self.flow is not None and len(self.waves):
+            parts.append(self.flow.rich_table())
+            parts.extend(Text(note, style="yellow") for note in self.flow.notes)
         if len(self.measures):
             parts.append(self._measures_table())
         if self.activities is not None and len(self.activities):
@@ -299,6 +309,7 @@ def summarize(study: Study) -> StudySummary:
         measures=measures,
         missingness=missingness,
         activities=_activities(study),
+        flow=participant_flow(study),
         warnings=len(study.warnings),
         notes=tuple(notes),
     )
