@@ -24,14 +24,12 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _web import engine_database, environment, print_markdown
 
 DEFAULT_POSTGRES = "postgres://moclab:moclab@127.0.0.1:54329/moclab"
 SIZES = (100, 1_000, 10_000)
@@ -87,16 +85,6 @@ def main() -> None:
     print_table(rows)
 
 
-def environment() -> str:
-    import django
-
-    load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    return (
-        f"environment: Python {platform.python_version()}, Django {django.get_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} cores{load}"
-    )
-
-
 def print_table(rows: list[dict]) -> None:
     header = ("database", "activities", "page", "rows shown", "queries", "median ms", "min ms")
     lines = [
@@ -111,40 +99,15 @@ def print_table(rows: list[dict]) -> None:
         )
         for row in rows
     ]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for line in lines:
-        cells = [
-            line[0].ljust(widths[0]),
-            *(cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True)),
-        ]
-        print("| " + " | ".join(cells) + " |")
+    print_markdown(header, lines, left=1)
 
 
 # -- one engine, in the child process ------------------------------------------------------------------------
 
 
 def run_engine(engine: str, postgres: str, sizes: tuple[int, ...], repeats: int, warmups: int) -> list[dict]:
-    if engine == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            return measure_on(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", engine, sizes, repeats, warmups)
-    if engine != "postgres":
-        raise SystemExit(f"unknown engine {engine!r}: sqlite or postgres")
-    import psycopg
-
-    name = f"moclab_bench_list_{os.getpid()}"
-    parts = urlsplit(postgres)
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return measure_on(urlunsplit(parts._replace(path=f"/{name}")), engine, sizes, repeats, warmups)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(postgres, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    with engine_database(engine, postgres, "moclab_bench_list") as url:
+        return measure_on(url, engine, sizes, repeats, warmups)
 
 
 def measure_on(url: str, engine: str, sizes: tuple[int, ...], repeats: int, warmups: int) -> list[dict]:

@@ -27,15 +27,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _web import engine_database, environment, print_markdown
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_POSTGRES = "postgres://moclab:moclab@127.0.0.1:54329/moclab"
@@ -83,16 +82,6 @@ def main() -> None:
         print_table(rows)
 
 
-def environment() -> str:
-    import django
-
-    load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    return (
-        f"environment: Python {platform.python_version()}, Django {django.get_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} cores{load}"
-    )
-
-
 def print_table(rows: list[dict]) -> None:
     header = ("database", "what", "as", "queries", "median ms", "min ms")
     lines = [
@@ -106,13 +95,7 @@ def print_table(rows: list[dict]) -> None:
         )
         for row in rows
     ]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for line in lines:
-        cells = [*(c.ljust(w) for c, w in zip(line[:3], widths[:3], strict=True))]
-        cells += [c.rjust(w) for c, w in zip(line[3:], widths[3:], strict=True)]
-        print("| " + " | ".join(cells) + " |")
+    print_markdown(header, lines, left=3)
 
 
 # -- one engine, in the child process ------------------------------------------------------------------------
@@ -121,26 +104,9 @@ def print_table(rows: list[dict]) -> None:
 def run_engine(
     engine: str, postgres: str, size: tuple[int, int, int], repeats: int, warmups: int, export_repeats: int
 ) -> list[dict]:
-    if engine == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-            return measure_on(url, "SQLite", size, repeats, warmups, export_repeats)
-    if engine != "postgres":
-        raise SystemExit(f"unknown engine {engine!r}: sqlite or postgres")
-    import psycopg
-
-    name = f"moclab_bench_dashboards_{os.getpid()}"
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = urlunsplit(urlsplit(postgres)._replace(path=f"/{name}"))
-        return measure_on(url, "PostgreSQL", size, repeats, warmups, export_repeats)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(postgres, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}.get(engine, engine)
+    with engine_database(engine, postgres, "moclab_bench_dashboards") as url:
+        return measure_on(url, label, size, repeats, warmups, export_repeats)
 
 
 def timed(call, repeats: int, warmups: int, before=None) -> tuple[float, float]:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from moclab.web.dashboards import charts
-from moclab.web.dashboards.cells import STAGES, protected
+from moclab.web.dashboards.cells import STAGES, Protected, protected
 from moclab.web.dashboards.content import (
     Section,
     log_of,
@@ -158,10 +158,20 @@ def _forget_pages() -> None:
 also_forget(_forget_pages)
 
 
+def _protected(request: HttpRequest) -> tuple[OrganisationData, Protected]:
+    """The member's organisation's data and protected cells, asked of `protected` once per request (each ask
+    reads the data state: five aggregate queries)."""
+    found = getattr(request, "dashboard_state", None)
+    if found is None:
+        found = protected(request.membership.organisation_id)  # type: ignore[attr-defined]
+        request.dashboard_state = found  # type: ignore[attr-defined]
+    return found
+
+
 def _page(request: HttpRequest, build: Callable[..., Page], *args: Any) -> Page:
     """`build(request, *args)`, once per data state, member scope and filters (the chart size aside)."""
     membership = request.membership  # type: ignore[attr-defined]
-    data, cells = protected(membership.organisation_id)
+    data, cells = _protected(request)
     filters = tuple(sorted((name, value) for name, value in request.GET.items() if name != "size"))
     scope = (membership.pk, membership.role, membership.site_id)
     key = (build.__name__, args, scope, filters, data.state, cells.k)
@@ -182,7 +192,7 @@ def _support_page(request: HttpRequest) -> Page:
     """Support across the member's portfolio, or one of its sites: dose per component and competency per
     month, the modes, the cumulative minutes, and who received how much."""
     membership: Membership = request.membership  # type: ignore[attr-defined]
-    data, cells = protected(membership.organisation_id)
+    data, cells = _protected(request)
     sites = sites_in_scope(membership)
     site = _choose(request, "site", {str(site.pk): site for site in sites})
     engagements = engagements_in_scope(membership)
@@ -209,7 +219,7 @@ def _engagement_page(request: HttpRequest, pk: int) -> Page:
     recipients' pathway in a survey."""
     membership: Membership = request.membership  # type: ignore[attr-defined]
     found = get_object_or_404(engagements_in_scope(membership).select_related("site"), pk=pk)
-    data, cells = protected(membership.organisation_id)
+    data, cells = _protected(request)
     log = log_of(data, [found.pk])
     group = ("engagement", found.pk)
     teams = [(team.name, ("team", team.pk)) for team in teams_of(found.site)] if found.site_id else []
@@ -233,7 +243,7 @@ def _pathway_page(request: HttpRequest) -> Page:
     """The recipients' pathway by wave for the portfolio, a site or a team, and by site (or team) for one
     wave, with the response rates."""
     membership: Membership = request.membership  # type: ignore[attr-defined]
-    data, cells = protected(membership.organisation_id)
+    data, cells = _protected(request)
     survey, title, filters = _survey_filter(request, membership, data)
     sites = sites_in_scope(membership)
     site = _choose(request, "site", {str(site.pk): site for site in sites})
@@ -280,7 +290,7 @@ def _practice_page(request: HttpRequest, user_id: int) -> Page:
     isp = next((user for user in isps_in_scope(membership) if user.pk == user_id), None)
     if isp is None:
         raise Http404("no such ISP among your dashboards")
-    data, cells = protected(membership.organisation_id)
+    data, cells = _protected(request)
     mine = sorted(data.isp_engagements.get(isp.pk, frozenset()))
     engagements = list(Engagement.objects.filter(pk__in=mine).select_related("site").order_by("title"))
     log = log_of(data, mine, isp=isp.pk)
