@@ -8,7 +8,6 @@ folder is shown to reach it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +21,12 @@ from moclab.cli.conventions import (
     parse_draw_range,
     parse_sweep,
 )
-from moclab.cli.main import COMMANDS, app, run
+from moclab.cli.main import COMMANDS, app
 from moclab.errors import MoclabError, UsageError
 from moclab.qual import example_project_path
 from moclab.study import example_path
+
+from .conftest import run_moclab as moclab
 
 
 def _commands(group: object, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], object]]:
@@ -41,21 +42,6 @@ def _commands(group: object, path: tuple[str, ...]) -> Iterator[tuple[tuple[str,
 ROOT = typer.main.get_command(app)
 #: Every command a user can run, by its words: ("analyze",), ("qual", "analyze"), ...
 EVERY_COMMAND = dict(_commands(ROOT, ()))
-
-
-def moclab(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run `moclab ARGS` in this process: the exit status, stdout and stderr."""
-    saved = sys.argv
-    sys.argv = ["moclab", *args]
-    try:
-        run()
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    finally:
-        sys.argv = saved
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)

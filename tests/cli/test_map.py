@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from moclab.cli.main import run
 from moclab.mapping import build_map, example_path
 
-
-def moclab(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run `moclab ARGS` in this process as the installed command does: exit status, stdout, stderr."""
-    saved = sys.argv
-    sys.argv = ["moclab", *args]
-    try:
-        run()
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    finally:
-        sys.argv = saved
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import run_moclab as moclab
 
 
 @pytest.fixture(autouse=True)
