@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from moclab.evidence.conclusion import GRADES, conclude, robustness_text
+from moclab.evidence.conclusion import GRADES, benchmark_text, conclude, robustness_text
 from moclab.evidence.verdicts import CRITERIA, Status, Verdict
 
 ROBUSTNESS = {"rho_at_zero": 0.31, "robustness_value": 0.19, "rv_alpha": 0.12, "partial_r2": 0.04}
@@ -145,3 +145,25 @@ def test_robustness_text_names_what_was_computed_only():
     )
     assert "ρ = 0.20" in text and "E-value 2.50 (interval limit 1.40)" in text
     assert "robustness value" not in text
+
+
+def test_benchmark_text_groups_the_covariates_by_the_multiple_that_reaches_zero():
+    rows = [
+        {"benchmark": "credibility", "k": 2.0, "largest_k": 3.0, "bounded": True},
+        {"benchmark": "readiness", "k": 1.0, "largest_k": 3.0, "bounded": True},
+        {"benchmark": "climate", "k": 2.0, "largest_k": 3.0, "bounded": True},
+        {"benchmark": "trust@baseline", "k": None, "largest_k": 3.0, "bounded": True},
+        {"benchmark": "huge", "k": None, "bounded": False},  # no bound at any multiple: not named
+    ]
+    assert benchmark_text(rows, "trust", "acceptability") == (
+        "an unmeasured confounder of trust and acceptability as strong as readiness; or twice as strong as "
+        "credibility or climate would bring the link's interval to zero; one three times as strong as "
+        "trust@baseline would not (bounds from measured covariates, Cinelli & Hazlett 2020)"
+    )
+    only_not = benchmark_text(rows[3:], "trust", "acceptability")
+    assert only_not.startswith("an unmeasured confounder of trust and acceptability three times as strong as")
+    assert benchmark_text(rows[4:], "trust", "acceptability") == ""
+    many = [{"benchmark": f"c{i}", "k": 1.0, "bounded": True} for i in range(5)]
+    assert "as strong as c0, c1, c2 or 2 more measured covariates would" in benchmark_text(many, "m", "y")
+    # the benchmark sentence joins the other figures
+    assert "as strong as readiness" in robustness_text({**ROBUSTNESS, "benchmarks": rows}, "trust", "y")

@@ -34,12 +34,33 @@ def test_the_example_study_gets_a_full_matrix(example_evidence):
     pathway = example_evidence.scorecard.pathway(TRUST)
     assert len(pathway.verdicts) == 7 and [v.criterion for v in pathway.verdicts] == [c.id for c in CRITERIA]
     # one model for strong association and specificity: the mechanism with its competitors in parallel
-    assert {"mediation", "panel", "dose_mechanism", "mechanism_outcome", "sensitivity", "robustness"} <= set(
+    assert {"mediation", "panel", "dose_mechanism", "mechanism_outcome", "sensitivity"} <= set(
         pathway.results
     )
     assert "specificity" not in pathway.results
     assert "contrast[trust-credibility]" in [e.name for e in pathway.results["mediation"].effects]
     assert pathway.n > 100 and example_evidence.settings.seed == 11
+
+
+def test_the_conclusion_reads_the_one_sensitivity_result(example_evidence):
+    """ρ, the robustness values and the benchmark bounds come from one `mediation_sensitivity` result; each
+    benchmark's multiple is the smallest whose adjusted interval of the b path reaches zero, recomputed here
+    from the result's bounds table."""
+    pathway = example_evidence.scorecard.pathway(CREDIBILITY)
+    result = pathway.results["sensitivity"]
+    figures = pathway.conclusion.robustness
+    assert figures["rho_at_zero"] == result.rho_at_zero and figures["robustness_value"] == result.rv_q
+    assert figures["rv_alpha"] == result.rv_qa > 0 and figures["partial_r2"] == result.partial_r2
+    bounds = result.bounds
+    assert set(bounds["k"]) == {1.0, 2.0, 3.0} and result.ovb.estimate > 0
+    rows = {row["benchmark"]: row for row in figures["benchmarks"]}
+    assert set(rows) == set(bounds["benchmark"])
+    for name, own in bounds.groupby("benchmark"):
+        reaching = own.loc[own["adjusted_ci_low"] <= 0, "k"]
+        assert rows[name]["k"] == (reaching.min() if len(reaching) else None)
+    assumptions = {a.name: a for a in pathway.conclusion.assumptions}
+    note = assumptions["no_mechanism_outcome_confounding"].note
+    assert "(bounds from measured covariates, Cinelli & Hazlett 2020)" in note
 
 
 def test_example_verdicts_follow_its_design(example_evidence):

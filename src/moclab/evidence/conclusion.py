@@ -185,6 +185,9 @@ def robustness_text(robustness: Mapping[str, Any], mechanism: str, outcome: str)
             f"the indirect effect vanishes at a correlation ρ = {rho:.2f} between the errors of {mechanism} "
             f"and {outcome} (Imai, Keele & Yamamoto 2010)"
         )
+    benchmarks = benchmark_text(robustness.get("benchmarks") or [], mechanism, outcome)
+    if benchmarks:
+        parts.append(benchmarks)
     e_value = robustness.get("e_value")
     if isinstance(e_value, int | float) and math.isfinite(e_value):
         parts.append(
@@ -193,6 +196,50 @@ def robustness_text(robustness: Mapping[str, Any], mechanism: str, outcome: str)
             "2017)"
         )
     return "; ".join(parts)
+
+
+_TIMES = {1.0: "as strong as", 2.0: "twice as strong as", 3.0: "three times as strong as"}
+
+
+def _times(k: float) -> str:
+    return _TIMES.get(k, f"{k:g} times as strong as")
+
+
+def _named(names: Sequence[str], most: int = 3) -> str:
+    """At most `most` names, then how many more ("a, b, c or 2 more measured covariates")."""
+    if len(names) <= most:
+        return " or ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} or {names[-1]}"
+    rest = len(names) - most
+    return f"{', '.join(names[:most])} or {rest} more measured covariate{'s' if rest > 1 else ''}"
+
+
+def benchmark_text(benchmarks: Sequence[Mapping[str, Any]], mechanism: str, outcome: str) -> str:
+    """The benchmark bounds in words: how strong, in multiples of which measured covariates, an unmeasured
+    confounder of mechanism and outcome would have to be to bring the link's interval to zero, and which
+    covariates not even at the largest multiple ("" without bounds)."""
+    by_k: dict[float, list[str]] = {}
+    for row in benchmarks:
+        if row.get("k") is not None:
+            by_k.setdefault(float(row["k"]), []).append(str(row["benchmark"]))
+    would_not = [
+        (float(row["largest_k"]), str(row["benchmark"]))
+        for row in benchmarks
+        if row.get("k") is None and row.get("bounded")
+    ]
+    parts = [f"{_times(k)} {_named(names)}" for k, names in sorted(by_k.items())]
+    text = ""
+    if parts:
+        text = (
+            f"an unmeasured confounder of {mechanism} and {outcome} {'; or '.join(parts)} would bring the "
+            "link's interval to zero"
+        )
+    if would_not:
+        largest = max(k for k, _ in would_not)
+        names = [name for _, name in would_not]
+        text += ("; one " if text else f"an unmeasured confounder of {mechanism} and {outcome} ") + (
+            f"{_times(largest)} {_named(names)} would not"
+        )
+    return text + " (bounds from measured covariates, Cinelli & Hazlett 2020)" if text else ""
 
 
 def _status(verdicts: Mapping[str, Verdict], criterion: str) -> Status:
@@ -219,7 +266,9 @@ def conclude(
         Labels for the statement (a chain of mechanisms as "trust → knowledge").
     robustness : mapping, optional
         Robustness figures of the mechanism → outcome link: ``rho_at_zero``, ``robustness_value``,
-        ``rv_alpha``, ``partial_r2``, ``e_value`` and ``e_value_limit`` (each optional).
+        ``rv_alpha``, ``partial_r2``, ``benchmarks`` (per measured covariate, the smallest multiple of its
+        strength that would bring the link's interval to zero: `causal_analyses.benchmark_figures`),
+        ``e_value`` and ``e_value_limit`` (each optional).
     competitors : tuple of str
         The competing mechanisms that were measured and entered in the models.
     attrition : AttritionTests, optional

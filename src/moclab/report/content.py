@@ -377,8 +377,11 @@ def pathway_view(
     sensitivity = [
         _table(name, title, results[name])
         for name, title in (
-            ("sensitivity", "Sensitivity to mediator–outcome confounding (Imai's ρ)"),
-            ("robustness", "Robustness of the mechanism → outcome link to an omitted confounder"),
+            (
+                "sensitivity",
+                "Sensitivity to mechanism–outcome confounding (Imai's ρ; Cinelli & Hazlett's robustness "
+                "values and bounds)",
+            ),
             ("manipulation", "The manipulated mechanism: two-stage least squares"),
         )
         if name in results

@@ -407,7 +407,7 @@ def describe_methods(evidence: StudyEvidence) -> Methods:
         )
     add("Experimental manipulation", manipulation + ".", keys, _methods_of(evidence, "manipulation"))
 
-    as_run = _methods_of(evidence, "sensitivity", "robustness")
+    as_run = _methods_of(evidence, "sensitivity")
     if as_run:
         add(
             "Robustness of the mechanism → outcome link",
@@ -415,7 +415,8 @@ def describe_methods(evidence: StudyEvidence) -> Methods:
             "robustness was expressed as the correlation of the mediator and outcome errors at which the "
             f"indirect effect vanishes ({_cite('imai2010')}) and as the robustness value: the share of the "
             "residual variance of both the mechanism and the outcome that an unmeasured confounder would "
-            f"have to explain to remove the link ({_cite('cinelli2020')}). Each pathway's conclusion grades "
+            f"have to explain to remove the link ({_cite('cinelli2020')}), with bounds on a confounder one, "
+            "two or three times as strong as each measured covariate. Each pathway's conclusion grades "
             "the evidence (established, supported under stated assumptions, suggestive, not supported, not "
             "testable), names the assumptions its causal reading rests on, and gives these figures.",
             ["imai2010", "cinelli2020"],
