@@ -15,6 +15,17 @@ minutes (360 minutes), logged per recipient as round(12 d_i) contacts (at least 
 over months 1 to 12, so that about 45% of the dose is dated before the m6 wave. Control recipients get no
 coaching. Every measured value is missing completely at random with probability 0.02.
 
+Dropout (the `dropout_*` worlds) removes recipients from the later waves, monotonically and at random given
+what was observed before (MAR): a recipient is lost by m6 with log-odds α₁ + δ (1 - X) + β z(y_0), and one
+still there at m6 is lost by m12 with log-odds α₂ + δ (1 - X) + β z(y_0) + β z(m_1), where z() standardizes
+the observed scores over the study, δ = 0.7 (the usual-care arm loses more: differential attrition) and
+β = -0.5 (those who trusted or accepted less leave more). α₁ and α₂ are solved (by bisection) so that
+`DROPOUT_BY_M6` of the recipients are lost by m6 and `dropout` by m12. A lost recipient has no value at the
+wave of the loss and after, and a reason in the recipients table's ``dropout_reason`` column (one of
+`DROPOUT_REASONS`, empty for those who stayed). Because the loss by m12 depends on trust at m6, the rows
+complete on m6 trust and m12 acceptability are selected on the mechanism: listwise deletion attenuates the
+a path there, and imputation or weighting that uses the recipients' earlier values can recover it.
+
 Equations
 ---------
 Scores are written as 3 + the centred latent score, rounded to 2 decimals. With m_t, c_t, y_t the centred
@@ -71,6 +82,8 @@ confounded_direct    `confounded` plus a direct effect c = 0.18 per wave, so tha
                      (b_assoc = λ² (φ + 0.6) var U / residual var of m_1 = 0.43 / 0.80): the look-alike
 manipulated          `true` plus the randomized trust module (θ = 0.5)
 manipulated_confounded `confounded_direct` plus the randomized trust module (θ = 0.5); causal b = 0
+dropout_true         `true` with 30% of the recipients lost by m12 (15% by m6), more in the usual-care arm
+dropout_null_b       `null_b` with the same dropout
 ==================== =========================================================================================
 
 Example
@@ -135,6 +148,10 @@ SUPPORT_END = datetime.date(2025, 1, 15)  # month 12 (contacts are dated before 
 COMPONENT = "isp-competencies:facilitation"
 INERT_LOADING = 0.6  # κ
 INERT_NOISE_SD = 0.62  # σ_ν
+DROPOUT_BY_M6 = 0.15  # share lost by m6 in the dropout worlds (their `dropout` is the share lost by m12)
+DROPOUT_ARM = 0.7  # δ: extra log-odds of loss in the usual-care arm
+DROPOUT_SCORE = -0.5  # β: log-odds of loss per SD of the earlier observed scores
+DROPOUT_REASONS = ("moved to another service", "left the role", "")  # "" = no reason given
 
 MODEL_CITATION = (
     "Metz AJ, Jensen TM, Afkinich JL, Disbennett ME, Farley AB. How the experiences of implementation "
@@ -204,6 +221,7 @@ class World:
     inert_competitor: bool = False  # credibility = κ trust + noise
     expect_conclusion: bool = False  # the overall conclusion should be positive (the true worlds)
     lookalike: bool = False  # documented look-alike: no conclusion target
+    dropout: float = 0.0  # share of the recipients lost by m12 (MAR, monotone; see the module docstring)
 
     @property
     def randomized(self) -> bool:
@@ -292,6 +310,17 @@ WORLDS: dict[str, World] = {
             c=_LOOKALIKE_C,
             confounding=0.5,
             module=0.5,
+        ),
+        World(
+            "dropout_true",
+            "as true, with 30% of the recipients lost by m12 (MAR, more in the usual-care arm)",
+            dropout=0.3,
+        ),
+        World(
+            "dropout_null_b",
+            "as null_b (b = 0), with 30% of the recipients lost by m12 (MAR, more in the usual-care arm)",
+            b=0.0,
+            dropout=0.3,
         ),
     )
 }
@@ -536,7 +565,52 @@ def _tables(sample: Sample, rng: np.random.Generator) -> dict[str, pd.DataFrame]
             "minutes": np.repeat(minutes_each, contacts).astype(int),
         }
     )
-    return {"recipients": recipients, "measures": measures, "activities": activities}
+    if sample.world.dropout > 0:  # drawn last, so that the other worlds' files keep their random draws
+        row = np.searchsorted(ids, measures["recipient_id"].to_numpy())  # ids are sorted (zero-padded)
+        lost_at = _dropout(sample, measures, row, rng)
+        wave_index = measures["wave"].map({wave_id: t for t, (wave_id, _, _) in enumerate(WAVES)})
+        measures = measures[wave_index.to_numpy() < lost_at[row]]
+        recipients["dropout_reason"] = np.where(lost_at < len(WAVES), rng.choice(DROPOUT_REASONS, n), "")
+    return {"recipients": recipients, "measures": measures.reset_index(drop=True), "activities": activities}
+
+
+def _share_solved(linear: np.ndarray, share: float) -> float:
+    """The intercept α with mean(expit(α + linear)) = share, by bisection (the mean is increasing in α)."""
+    low, high = -30.0, 30.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        if np.mean(1.0 / (1.0 + np.exp(-(middle + linear)))) < share:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def _standardized(values: np.ndarray) -> np.ndarray:
+    """z scores over the observed values; 0 (the mean) where the value is missing."""
+    z = (values - np.nanmean(values)) / np.nanstd(values)
+    return np.where(np.isnan(z), 0.0, z)
+
+
+def _dropout(sample: Sample, measures: pd.DataFrame, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per recipient, the index of the wave from which it is lost (1 for m6, 2 for m12, 3 for never), by
+    the MAR model of the module docstring, from the values the files observe (`row`: each measures row's
+    recipient index)."""
+    n = sample.structure.n
+    observed = {}
+    for measure, wave in (("acceptability", "baseline"), ("trust", "m6")):
+        chosen = ((measures["measure"] == measure) & (measures["wave"] == wave)).to_numpy()
+        values = np.full(n, np.nan)
+        values[row[chosen]] = measures["value"].to_numpy()[chosen]
+        observed[measure, wave] = values
+    control = DROPOUT_ARM * (1.0 - sample.structure.arm)
+    first = control + DROPOUT_SCORE * _standardized(observed["acceptability", "baseline"])
+    lost_m6 = rng.random(n) < 1.0 / (1.0 + np.exp(-(first + _share_solved(first, DROPOUT_BY_M6))))
+    second = first + DROPOUT_SCORE * _standardized(observed["trust", "m6"])
+    later_share = (sample.world.dropout - DROPOUT_BY_M6) / (1.0 - DROPOUT_BY_M6)
+    alpha = _share_solved(second[~lost_m6], later_share)
+    lost_m12 = ~lost_m6 & (rng.random(n) < 1.0 / (1.0 + np.exp(-(second + alpha))))
+    return np.where(lost_m6, 1, np.where(lost_m12, 2, len(WAVES)))
 
 
 def _config(sample: Sample, *, title: str) -> dict[str, Any]:

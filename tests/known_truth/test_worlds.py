@@ -85,6 +85,51 @@ def test_the_design_is_as_described(tmp_path: Path) -> None:
     assert activities["date"].min() >= "2024-02-15" and activities["date"].max() < "2025-01-15"
 
 
+def test_dropout_is_monotone_differential_and_depends_on_what_was_observed(tmp_path: Path) -> None:
+    """The dropout worlds lose 15% by m6 and 30% by m12 (the intercepts are solved on each study, so the
+    shares hold within sampling error of the Bernoulli draws), more in the usual-care arm, more among those
+    with low earlier scores, and nobody comes back after a loss; the reasons name only the lost."""
+    folder = generate_study("dropout_true", tmp_path / "d", seed=5)
+    recipients = pd.read_csv(folder / "data" / "recipients.csv", keep_default_na=False)
+    measures = pd.read_csv(folder / "data" / "measures.csv")
+    n = len(recipients)
+    seen = {wave: set(group["recipient_id"]) for wave, group in measures.groupby("wave")}
+    lost_m6 = set(recipients["recipient_id"]) - seen["m6"]
+    lost_m12 = set(recipients["recipient_id"]) - seen["m12"]
+    se = np.sqrt(0.3 * 0.7 / n)
+    assert abs(len(lost_m12) / n - 0.30) < 4 * se + 0.02 * 0.98  # plus the 2% missing at random
+    assert abs(len(lost_m6) / n - 0.15) < 4 * np.sqrt(0.15 * 0.85 / n) + 0.02
+    # monotone: nobody lost by m6 has an m12 value
+    truly_lost_m6 = set(recipients.loc[recipients["dropout_reason"].ne(""), "recipient_id"]) & lost_m6
+    assert not truly_lost_m6 & seen["m12"]
+    retained = recipients["recipient_id"].isin(seen["m12"])
+    by_arm = retained.groupby(recipients["arm"]).mean()
+    assert by_arm["coaching"] - by_arm["usual"] > 0.1  # δ = 0.7 on the log-odds of loss
+    baseline = measures[(measures["wave"] == "baseline") & (measures["measure"] == "acceptability")]
+    baseline = baseline.set_index("recipient_id")["value"]
+    kept = recipients.set_index("recipient_id").index.isin(seen["m12"])
+    values = baseline.reindex(recipients["recipient_id"]).to_numpy()
+    assert np.nanmean(values[kept]) > np.nanmean(values[~kept])  # β = -0.5: low acceptability leaves
+    reasons = recipients.loc[~kept, "dropout_reason"]
+    assert set(reasons) <= {"moved to another service", "left the role", ""} and reasons.ne("").mean() > 0.5
+    assert recipients.loc[kept, "dropout_reason"].eq("").all()
+    # the truth is the base world's: dropout changes what is observed, not the world
+    assert _pop("dropout_true") == _pop("true") and _pop("dropout_null_b") == _pop("null_b")
+
+
+def test_dropout_leaves_the_other_worlds_files_as_they_were(tmp_path: Path) -> None:
+    """The dropout draws come last from the files' generator, so a world without dropout writes exactly
+    the files of the same world with dropout minus the lost values (same seed, same draws before them)."""
+    plain = generate_study(WORLDS["true"], tmp_path / "p", seed=9, design=SMALL)
+    lossy = generate_study(WORLDS["dropout_true"], tmp_path / "l", seed=9, design=SMALL)
+    full = pd.read_csv(plain / "data" / "measures.csv")
+    kept = pd.read_csv(lossy / "data" / "measures.csv")
+    assert len(kept) < len(full)
+    merged = kept.merge(full, on=["recipient_id", "wave", "measure"], suffixes=("", "_full"))
+    assert len(merged) == len(kept) and (merged["value"] == merged["value_full"]).all()
+    assert (merged["date"] == merged["date_full"]).all()
+
+
 def test_team_randomization_puts_both_arms_in_every_site() -> None:
     sample = draw_sample(WORLDS["true_team"], np.random.default_rng(2))
     frame = pd.DataFrame(
@@ -174,6 +219,7 @@ def test_the_truth_table_is_complete() -> None:
         "some_sites_team",
         "no_dose",
         "manipulated",
+        "dropout_true",
     }
     assert mechanism.loc["confounded_direct", "target"] == ""
     assert mechanism.loc["manipulated_confounded", "target"] == "<= 5%"
