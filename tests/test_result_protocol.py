@@ -37,6 +37,7 @@ def _mediation_frame() -> pd.DataFrame:
 
 def _results() -> dict[str, object]:
     frame = _mediation_frame()
+    lossy = frame.assign(y=frame["y"].where(np.random.default_rng(2).random(len(frame)) > 0.2))
     study = load_study(example_path(), show_progress=False)
     evidence = analyze(
         study, pathways=["isp_support__trust__acceptability"], n_boot=100, seed=1, show_progress=False
@@ -62,6 +63,15 @@ def _results() -> dict[str, object]:
         "robustness": analysis.robustness(frame, y="y", treatment="m", covariates=["x"]),
         "instrumental": analysis.instrumental_effect(frame, y="y", endogenous="m2", instrument="z"),
         "e_value": analysis.e_value(3.9, 1.8, 8.7),
+        "mediate_imputed": analysis.mediate_imputed(
+            lossy, x="x", m="m", y="y", auxiliary="dose", n_imputations=3, n_boot=100, seed=1
+        ),
+        "mediate_weighted": analysis.mediate_weighted(
+            lossy, x="x", m="m", y="y", retention=["x", "dose"], n_boot=100, seed=1
+        ),
+        "tipping_point": analysis.tipping_point(
+            lossy, x="x", m="m", y="y", auxiliary="dose", n_imputations=3, deltas=[-0.5, 0.5], seed=1
+        ),
         "variance_ratio": analysis.arm_variance_ratio(frame, arm="x", y="m", cluster="site"),
         "power": power,
         "sample_size": sample_size_search(power, target=0.8),

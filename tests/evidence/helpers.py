@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 from moclab.model import model_from_dict
+from moclab.study import load_study
 
 #: The model of the tests: coaching acts through trust (a real mechanism in the simulations) and, in theory,
 #: through credibility (a null mechanism: the strategy does not move it).
@@ -183,3 +184,24 @@ def cross_sectional(
         ignore_index=True,
     )
     return recipients, long
+
+
+def lose_low_outcomes_of_one_arm(folder: Path) -> set[str]:
+    """Delete the last wave's rows of 60% of the coached recipients whose baseline acceptability is below
+    their arm's median (a known, selective rule; seeded); returns who was dropped."""
+    study = load_study(folder, show_progress=False)
+    spec = study.config.tables.measures
+    rid = study.config.tables.recipients.id
+    arm = study.config.tables.recipients.arm
+    first, last = study.wave_ids[0], study.wave_ids[-1]
+    wide = study.wide(["acceptability"])
+    baseline = wide[wide[spec.wave] == first].set_index(rid)
+    coached = baseline[baseline[arm].astype(str) == "coached"]["acceptability"]
+    low = sorted(str(person) for person in coached[coached < coached.median()].index)
+    draws = np.random.default_rng(0).random(len(low))
+    dropped = {person for person, draw in zip(low, draws, strict=True) if draw < 0.6}
+    path = folder / study.config.tables.measures.path
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    keep = ~(table[spec.recipient].isin(dropped) & (table[spec.wave] == last))
+    table[keep].to_csv(path, index=False)
+    return dropped

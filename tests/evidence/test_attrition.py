@@ -6,10 +6,7 @@ selectively; the participant flow's "analysed" is the strong-association model's
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from moclab.evidence import analyze
@@ -17,31 +14,10 @@ from moclab.evidence.conclusion import ATTRITION_CRITERIA
 from moclab.report import build_report
 from moclab.study import example_path, load_study
 
-from .helpers import REAL, simulated_study
+from .helpers import REAL, lose_low_outcomes_of_one_arm, simulated_study
 
 QUICK = {"n_boot": 100, "seed": 1, "show_progress": False}
 NOTE = "differential attrition may bias this verdict"
-
-
-def lose_low_outcomes_of_one_arm(folder: Path) -> set[str]:
-    """Delete the last wave's rows of 60% of the coached recipients whose baseline acceptability is below
-    their arm's median (a known, selective rule; seeded); returns who was dropped."""
-    study = load_study(folder, show_progress=False)
-    spec = study.config.tables.measures
-    rid = study.config.tables.recipients.id
-    arm = study.config.tables.recipients.arm
-    first, last = study.wave_ids[0], study.wave_ids[-1]
-    wide = study.wide(["acceptability"])
-    baseline = wide[wide[spec.wave] == first].set_index(rid)
-    coached = baseline[baseline[arm].astype(str) == "coached"]["acceptability"]
-    low = sorted(str(person) for person in coached[coached < coached.median()].index)
-    draws = np.random.default_rng(0).random(len(low))
-    dropped = {person for person, draw in zip(low, draws, strict=True) if draw < 0.6}
-    path = folder / study.config.tables.measures.path
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    keep = ~(table[spec.recipient].isin(dropped) & (table[spec.wave] == last))
-    table[keep].to_csv(path, index=False)
-    return dropped
 
 
 @pytest.fixture(scope="module")

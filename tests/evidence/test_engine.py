@@ -273,11 +273,11 @@ def test_a_constant_or_unmeasured_competitor_is_left_out_not_allowed_to_sink_the
 def test_a_bug_in_an_analysis_surfaces_as_an_exception_not_as_a_verdict(example_study, monkeypatch):
     """Only a MoclabError (data that cannot answer) becomes "not testable"; a bug in an estimator, such as a
     shape error, must stop the analysis with its traceback instead of advising a design change."""
-    from moclab.evidence import pathway as evidence_pathway
+    from moclab.evidence import analysis_base
 
     def broken(*args, **kwargs):
         raise ValueError("operands could not be broadcast together with shapes (151,) (150,)")
 
-    monkeypatch.setattr(evidence_pathway, "mediate", broken)
+    monkeypatch.setattr(analysis_base, "mediate", broken)
     with pytest.raises(ValueError, match="could not be broadcast"):
         analyze(example_study, pathways=[TRUST], n_boot=100, seed=1, show_progress=False)

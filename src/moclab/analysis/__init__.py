@@ -33,6 +33,14 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time `__getattr__` im
         cluster_slopes,
         meta_analysis,
     )
+    from moclab.analysis.missing import (
+        ImputedMediationResult,
+        TippingPointResult,
+        WeightedMediationResult,
+        mediate_imputed,
+        mediate_weighted,
+        tipping_point,
+    )
     from moclab.analysis.moderated import ModeratedMediationResult, moderated_mediation
     from moclab.analysis.multilevel import MultilevelMediationResult, icc, multilevel_mediate
     from moclab.analysis.panel import CrossLaggedResult, cross_lagged
@@ -71,6 +79,14 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "cluster_slopes",
         "meta_analysis",
     ),
+    "missing": (
+        "ImputedMediationResult",
+        "TippingPointResult",
+        "WeightedMediationResult",
+        "mediate_imputed",
+        "mediate_weighted",
+        "tipping_point",
+    ),
     "moderated": ("ModeratedMediationResult", "moderated_mediation"),
     "multilevel": ("MultilevelMediationResult", "icc", "multilevel_mediate"),
     "panel": ("CrossLaggedResult", "cross_lagged"),
@@ -105,6 +121,7 @@ __all__ = [
     "EValueResult",
     "Effect",
     "HalfLongitudinalResult",
+    "ImputedMediationResult",
     "InstrumentalResult",
     "InteractionMediationResult",
     "InterventionalEffectsResult",
@@ -117,7 +134,9 @@ __all__ = [
     "RobustnessResult",
     "SensitivityResult",
     "SupportModeProfile",
+    "TippingPointResult",
     "VarianceRatioResult",
+    "WeightedMediationResult",
     "arm_variance_ratio",
     "cluster_indirect_effects",
     "cluster_slopes",
@@ -134,7 +153,9 @@ __all__ = [
     "interventional_effects",
     "mediate",
     "mediate_glm",
+    "mediate_imputed",
     "mediate_interaction",
+    "mediate_weighted",
     "mediation_sensitivity",
     "meta_analysis",
     "moderated_mediation",
@@ -143,6 +164,7 @@ __all__ = [
     "robustness",
     "sensitivity",
     "support_mode_profile",
+    "tipping_point",
 ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,14 @@ from moclab.cli.output import errors_exit
 
 if TYPE_CHECKING:
     from moclab.evidence import StudyEvidence
+
+
+class MissingData(StrEnum):
+    """How `moclab analyze --missing` treats recipients with missing values (the setting evidence.missing)."""
+
+    listwise = "listwise"
+    imputation = "imputation"
+    weights = "weights"
 
 
 def print_key(console: Console, *, compact: bool) -> None:
@@ -117,6 +126,14 @@ def analyze(
             "designs (the setting evidence.mediation: multilevel).",
         ),
     ] = False,
+    missing: Annotated[
+        MissingData | None,
+        typer.Option(
+            "--missing",
+            help="Recipients with missing values in the mediation models: listwise (drop), imputation "
+            "(multiple imputation) or weights (retention weights); the setting evidence.missing.",
+        ),
+    ] = None,
     verbose: Annotated[
         bool,
         typer.Option("--verbose", help="Print the whole matrix, every verdict's reason and design change."),
@@ -128,7 +145,9 @@ def analyze(
 
     console = Console(highlight=False)
     chosen = list(pathway) if pathway else None
-    options = {"mediation": "multilevel"} if multilevel else None
+    options: dict[str, str] = {"mediation": "multilevel"} if multilevel else {}
+    if missing is not None:
+        options["missing"] = missing.value
     others = list(replication or [])
     with errors_exit():
         if output is not None:  # the folder and the `report` extra are checked before the analysis runs

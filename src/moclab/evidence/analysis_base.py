@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from moclab.analysis import mediate, mediate_imputed, mediate_weighted
 from moclab.analysis.results import AnalysisResult
 from moclab.errors import MoclabError
 from moclab.evidence.frames import PathwayData, StudyTables
@@ -144,6 +145,54 @@ class PathwayAnalysisBase:
         if self.data.cluster is not None:
             options["cluster"] = self.data.cluster
         return options
+
+    def fit_mediation(
+        self, mediators: Sequence[str], outcome: str, model: str = "parallel"
+    ) -> AnalysisResult:
+        """The mediation model of strong association and specificity, with the recipients who miss values
+        treated as the setting `missing` says: dropped (`mediate`), imputed (`mediate_imputed`, the
+        pathway's other measured variables helping the imputation) or retained ones weighted by their
+        inverse probability of retention (`mediate_weighted`, retention predicted by the strategy and the
+        baselines). Percentile intervals are the only ones the weighted model gives: it uses them whatever
+        the setting `ci`."""
+        data = self.data
+        covariates = self.covariates_for(*mediators, outcome)
+        options = self.mediation_options()
+        common = {"x": data.x, "m": list(mediators), "y": outcome, "covariates": covariates, "model": model}
+        method = self.settings.missing
+        if method == "listwise":
+            return mediate(data.frame, **common, **options)
+        if method == "imputation":
+            return mediate_imputed(
+                data.frame,
+                **common,
+                auxiliary=self.auxiliary_for(*mediators, outcome, *covariates),
+                n_imputations=self.settings.imputations,
+                **options,
+            )
+        options.pop("ci")
+        # The retention model needs its predictors for everyone: a recipient without a baseline value is
+        # left out of it, as the analysis model (which adjusts for the baselines) leaves them out anyway.
+        retention = [data.x, *data.baseline_for(*mediators, outcome)]
+        return mediate_weighted(data.frame.dropna(subset=retention), **common, retention=retention, **options)
+
+    def auxiliary_for(self, *used: str) -> list[str]:
+        """The pathway's measured variables outside a model that help impute its missing values: the other
+        mechanisms, the competing mechanisms and non-target outcomes, and every baseline."""
+        data = self.data
+        taken = {data.x, data.cluster, *used}
+        candidates = [*data.mechanisms, *data.alternatives, *data.non_targets, *data.baselines.values()]
+        return [name for name in dict.fromkeys(candidates) if name not in taken and name in data.frame]
+
+    @property
+    def missing_data_text(self) -> str:
+        """How the mediation models treated missing values, for the verdicts' evidence and the report."""
+        method = self.settings.missing
+        if method == "imputation":
+            return f"multiple imputation by chained equations ({self.settings.imputations} data sets)"
+        if method == "weights":
+            return "inverse-probability-of-retention weights (retained recipients)"
+        return "listwise deletion (complete rows)"
 
     def covariates_for(self, *names: str) -> list[str]:
         return [*self.data.covariates, *self.data.baseline_for(*names)]

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from moclab.analysis import instrumental_effect, mediation_sensitivity
+from moclab.analysis import instrumental_effect, mediation_sensitivity, tipping_point
 from moclab.evidence.analysis_base import PathwayAnalysisBase
 from moclab.evidence.rules import MechanismManipulation
 
-__all__ = ["BENCHMARK_MULTIPLES", "CausalAnalyses", "benchmark_figures"]
+__all__ = ["BENCHMARK_MULTIPLES", "TIPPING_DELTAS", "CausalAnalyses", "benchmark_figures"]
 
 #: Multiples of a measured covariate's strength the bounds on an unmeasured confounder take (Cinelli &
 #: Hazlett 2020, sec. 6.2, use 1, 2 and 3 in their example).
 BENCHMARK_MULTIPLES = (1.0, 2.0, 3.0)
+#: Shifts of the imputed outcomes the scorecard's tipping point tries, in SDs of the observed outcome
+#: (`tipping_point` refines between two of them where the verdict changes).
+TIPPING_DELTAS = tuple(round(-2.0 + 0.2 * step, 10) for step in range(21))
 
 
 class CausalAnalyses(PathwayAnalysisBase):
@@ -97,6 +100,50 @@ class CausalAnalyses(PathwayAnalysisBase):
         if covariates and sensitivity.rv_qa > 0:  # bounds only say something about a significant link
             figures["benchmarks"] = benchmark_figures(sensitivity, covariates)
         return figures
+
+    def missing_data(self, association_met: bool) -> dict[str, str] | None:
+        """How the mediation models treated missing values, for the conclusion (None with listwise deletion),
+        with the tipping point of the indirect effect (`tipping_point`: the imputed outcomes of the treated
+        arm, or of everyone with a dose, shifted) when the association was met on imputed data, the outcome
+        has missing values and the pathway has one mechanism."""
+        if self.settings.missing == "listwise" or self.multilevel is not None:
+            return None
+        found = {"method": self.missing_data_text}
+        data, plan = self.data, self.plan
+        if (
+            self.settings.missing != "imputation"
+            or not association_met
+            or len(plan.mechanisms) != 1
+            or not data.frame[plan.outcome].isna().any()
+        ):
+            return found
+        self.step("tipping point")
+        mediators = [plan.mechanisms[0], *self.competitors]
+        covariates = self.covariates_for(*mediators, plan.outcome)
+        result, failure = self.attempt(
+            "tipping_point",
+            lambda: tipping_point(
+                data.frame,
+                x=data.x,
+                m=mediators,
+                y=plan.outcome,
+                covariates=covariates,
+                auxiliary=self.auxiliary_for(*mediators, plan.outcome, *covariates),
+                cluster=data.cluster,
+                shift="treated" if data.x_type == "arm" else "both",
+                deltas=TIPPING_DELTAS,
+                n_imputations=self.settings.imputations,
+                level=self.level,
+                seed=self.seed,
+                x_type="arm" if data.x_type == "arm" else "dose",
+            ),
+        )
+        if result is not None:
+            text = result.verdict_text(self.indirect_name)  # type: ignore[attr-defined]
+            found["tipping"] = text[0].lower() + text[1:]
+        else:
+            found["tipping"] = f"the tipping point could not be computed: {failure}"
+        return found
 
 
 def benchmark_figures(result: Any, benchmarks: list[str]) -> list[dict[str, Any]]:

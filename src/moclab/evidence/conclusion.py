@@ -101,20 +101,41 @@ def note_attrition(verdicts: Sequence[Verdict], attrition: AttritionTests | None
     )
 
 
-def _attrition_assumption(attrition: AttritionTests | None) -> Assumption | None:
-    """The assumption of no differential attrition, questioned, when the tests flagged it; None otherwise.
+def _attrition_assumption(
+    attrition: AttritionTests | None, missing_data: Mapping[str, str] | None = None
+) -> Assumption | None:
+    """The assumption about the recipients lost: None when nothing was flagged and the models dropped the
+    incomplete rows.
 
-    Only a flag adds it: the participant flow and the tests (`PathwayEvidence.flow`, `.attrition`) show the
-    attrition that was not flagged, and the list of assumptions stays that of the causal reading.
+    With listwise deletion only a flag adds "no differential attrition", questioned: the participant flow
+    and the tests (`PathwayEvidence.flow`, `.attrition`) show the attrition that was not flagged, and the
+    list of assumptions stays that of the causal reading. With imputation or weights (``missing_data``:
+    ``method``, and ``tipping``, the tipping-point sentence when one was computed) the models rest on the
+    values being missing at random given what was measured: that assumption is listed, questioned when
+    the tests flagged differential attrition and assumed otherwise, with how far the missing outcomes
+    would have to depart from it to change the verdict.
     """
-    if attrition is None or not attrition.flagged:
-        return None
+    flagged = attrition is not None and attrition.flagged
+    findings = list(attrition.findings) if attrition is not None and flagged else []
+    if missing_data is None:
+        if not flagged:
+            return None
+        return Assumption(
+            "no_differential_attrition",
+            "no differential attrition: the recipients lost differ from those retained in nothing that "
+            "moves the mechanism or the outcome",
+            "questioned",
+            "; ".join(findings),
+        )
+    note = [f"the mediation models used {missing_data['method']}", *findings]
+    if missing_data.get("tipping"):
+        note.append(missing_data["tipping"])
     return Assumption(
-        "no_differential_attrition",
-        "no differential attrition: the recipients lost differ from those retained in nothing that moves "
-        "the mechanism or the outcome",
-        "questioned",
-        "; ".join(attrition.findings),
+        "missing_at_random",
+        "the values lost are missing at random: given what was measured, the recipients lost would have "
+        "answered as those retained",
+        "questioned" if flagged else "assumed",
+        "; ".join(note),
     )
 
 
@@ -255,6 +276,7 @@ def conclude(
     robustness: Mapping[str, Any] | None = None,
     competitors: tuple[str, ...] = (),
     attrition: AttritionTests | None = None,
+    missing_data: Mapping[str, str] | None = None,
 ) -> Conclusion:
     """Grade the evidence for one pathway from its seven verdicts.
 
@@ -275,6 +297,10 @@ def conclude(
         The tests of differential attrition (`moclab.study.flow.differential_attrition`): the conclusion
         lists "no differential attrition" as questioned when they flagged it (and not at all otherwise).
         The grade does not depend on it.
+    missing_data : mapping, optional
+        How the mediation models treated missing values when they did not drop them: ``method`` (in words)
+        and ``tipping`` (`moclab.analysis.tipping_point`'s sentence, when computed). The conclusion then
+        lists "missing at random" among the assumptions instead of "no differential attrition".
 
     Returns
     -------
@@ -300,7 +326,7 @@ def conclude(
     assumptions = _assumptions(
         verdicts, figures, mechanism, outcome, randomized, experimental_link, competitors
     )
-    lost = _attrition_assumption(attrition)
+    lost = _attrition_assumption(attrition, missing_data)
     if lost is not None:
         assumptions += (lost,)
 

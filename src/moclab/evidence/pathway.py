@@ -39,11 +39,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from moclab.analysis import (
-    AnalysisResult,
-    mediate,
-    multilevel_mediate,
-)
+from moclab.analysis import AnalysisResult, multilevel_mediate
 from moclab.analysis.results import Effect
 from moclab.errors import MoclabError
 from moclab.evidence.analysis_base import failure_text, numeric_covariates
@@ -64,7 +60,7 @@ from moclab.evidence.rules import (
     judge_timeline,
 )
 from moclab.evidence.scorecard import PathwayEvidence
-from moclab.evidence.verdicts import QualitativeEvidence
+from moclab.evidence.verdicts import QualitativeEvidence, Status
 from moclab.study.flow import AttritionTests, ParticipantFlow, differential_attrition, participant_flow
 
 __all__ = ["ANALYSES", "PathwayAnalysis"]
@@ -113,18 +109,7 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
                 )
         else:
             mediators, model = [plan.mechanisms[0], *self.competitors], "parallel"
-        return self.attempt(
-            "mediation",
-            lambda: mediate(
-                data.frame,
-                x=data.x,
-                m=mediators,
-                y=plan.outcome,
-                covariates=self.covariates_for(*mediators, plan.outcome),
-                model=model,
-                **self.mediation_options(),
-            ),
-        )
+        return self.attempt("mediation", lambda: self.fit_mediation(mediators, plan.outcome, model))
 
     def multilevel_association(self) -> tuple[AnalysisResult | None, str | None]:
         """`multilevel_mediate` of the pathway, or why it cannot be used (then nothing is kept).
@@ -187,7 +172,7 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
 
     def specificity(self, association: Effect | None) -> tuple[Effect | None, list, list, list[str]]:
         self.step("specificity")
-        data, plan = self.data, self.plan
+        plan = self.plan
         target_node = plan.mechanisms[0]
         failures: list[str] = []
         target: Effect | None = None
@@ -199,15 +184,7 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             else:
                 mediators = [target_node, *competitors]
                 result, failure = self.attempt(
-                    "specificity",
-                    lambda: mediate(
-                        data.frame,
-                        x=data.x,
-                        m=mediators,
-                        y=plan.outcome,
-                        covariates=self.covariates_for(*mediators, plan.outcome),
-                        **self.mediation_options(),
-                    ),
+                    "specificity", lambda: self.fit_mediation(mediators, plan.outcome)
                 )
                 if result is None:
                     failures.append(f"the model with the competing mechanisms failed: {failure}")
@@ -220,14 +197,8 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
         for name in plan.non_targets:
             result, failure = self.attempt(
                 f"non_target[{name}]",
-                lambda name=name: mediate(
-                    data.frame,
-                    x=data.x,
-                    m=list(plan.mechanisms),
-                    y=name,
-                    covariates=self.covariates_for(*plan.mechanisms, name),
-                    model="serial" if len(plan.mechanisms) > 1 else "parallel",
-                    **self.mediation_options(),
+                lambda name=name: self.fit_mediation(
+                    plan.mechanisms, name, "serial" if len(plan.mechanisms) > 1 else "parallel"
                 ),
             )
             if result is None:
@@ -268,6 +239,11 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
         indirect, paths, total, direct = self.association_effects(mediation)
         design_evidence = self._design_evidence(mediation)
         association_evidence = dict(design_evidence)
+        association_evidence["missing_data"] = (
+            "listwise deletion (complete rows; the multilevel model)"
+            if self.multilevel is not None
+            else self.missing_data_text
+        )
         if self.multilevel_fallback is not None:
             association_evidence["mediation_model"] = "single-level (multilevel requested)"
             association_evidence["multilevel_fallback"] = self.multilevel_fallback
@@ -378,6 +354,7 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             robustness=figures,
             competitors=self.competitors,
             attrition=attrition,
+            missing_data=self.missing_data(association.status is Status.MET),
         )
         verdicts = note_attrition(verdicts, attrition)
         complete = data.frame.dropna(subset=[data.x, *plan.mechanisms, plan.outcome])

@@ -149,6 +149,35 @@ REFERENCES: dict[str, Reference] = {
         "Journal of the Royal Statistical Society: Series B, 82(1), 39–67.",
         "10.1111/rssb.12348",
     ),
+    "rubin1987": Reference(
+        "Rubin, 1987",
+        "Rubin, D. B. (1987). Multiple imputation for nonresponse in surveys. Wiley.",
+        "10.1002/9780470316696",
+    ),
+    "barnard1999": Reference(
+        "Barnard & Rubin, 1999",
+        "Barnard, J., & Rubin, D. B. (1999). Small-sample degrees of freedom with multiple imputation. "
+        "Biometrika, 86(4), 948–955.",
+        "10.1093/biomet/86.4.948",
+    ),
+    "vanbuuren2018": Reference(
+        "van Buuren, 2018",
+        "van Buuren, S. (2018). Flexible imputation of missing data (2nd ed.). Chapman & Hall/CRC.",
+        "10.1201/9780429492259",
+    ),
+    "seaman2013": Reference(
+        "Seaman & White, 2013",
+        "Seaman, S. R., & White, I. R. (2013). Review of inverse probability weighting for dealing with "
+        "missing data. Statistical Methods in Medical Research, 22(3), 278–295.",
+        "10.1177/0962280210395740",
+    ),
+    "ratitch2013": Reference(
+        "Ratitch et al., 2013",
+        "Ratitch, B., O'Kelly, M., & Tosiello, R. (2013). Missing data in clinical trials: from clinical "
+        "assumptions to statistical analysis using pattern mixture models. Pharmaceutical Statistics, "
+        "12(6), 337–347.",
+        "10.1002/pst.1549",
+    ),
     "imai2013": Reference(
         "Imai et al., 2013",
         "Imai, K., Tingley, D., & Yamamoto, T. (2013). Experimental designs for identifying causal "
@@ -253,6 +282,47 @@ def _cite(*keys: str) -> str:
     return "; ".join(REFERENCES[key].cite for key in keys)
 
 
+def _missing_data_paragraph(method: str, imputations: int, tipping: list[Any]) -> tuple[str, str, list[str]]:
+    """The paragraph on recipients with missing values (the setting `missing`)."""
+    others = (
+        " The other criteria's analyses (per-site models, the cross-lagged panel, dose-response) use the "
+        "recipients with complete values."
+    )
+    if method == "imputation":
+        keys = ["vanbuuren2018", "rubin1987", "barnard1999"]
+        text = (
+            "For strong association and specificity, recipients with missing values were kept: the missing "
+            f"values were imputed {imputations} times by chained equations with predictive mean matching "
+            f"({_cite('vanbuuren2018')}), the mediation model was fitted on each completed data set and the "
+            f"results pooled by Rubin's rules ({_cite('rubin1987')}) with small-sample degrees of freedom "
+            f"({_cite('barnard1999')}). This assumes the values are missing at random given what was "
+            "measured."
+        )
+        if tipping:
+            keys.append("ratitch2013")
+            text += (
+                " How far the missing outcomes would have to depart from that assumption to change the "
+                "verdict on the indirect effect was found by shifting the imputed outcomes of the treated "
+                f"arm (delta adjustment, a tipping-point analysis; {_cite('ratitch2013')})."
+            )
+        return "Missing values", text + others, keys
+    if method == "weights":
+        text = (
+            "For strong association and specificity, the recipients with complete values were weighted by "
+            "the inverse of their probability of being retained, from a logistic regression on the strategy "
+            f"and the baseline values ({_cite('seaman2013')}); the bootstrap refits that model in every "
+            "resample. This assumes the values are missing at random given those predictors."
+        )
+        return "Missing values", text + others, ["seaman2013"]
+    return (
+        "Missing values",
+        "Recipients with a missing value in a model's variables were left out of that model (listwise "
+        "deletion); the participant flow shows who was lost and the tests of differential attrition whether "
+        "they differ from those retained.",
+        [],
+    )
+
+
 def describe_methods(evidence: StudyEvidence) -> Methods:
     """Write the methods section of `evidence` (see the module docstring)."""
     settings = evidence.settings
@@ -319,6 +389,8 @@ def describe_methods(evidence: StudyEvidence) -> Methods:
                 f"errors ({_cite('cameron2015')})."
             )
         add("Indirect effects", text, keys, _methods_of(evidence, "mediation", "specificity", "non_target"))
+        tipping = _results(evidence, "tipping_point")
+        add(*_missing_data_paragraph(settings.missing, settings.imputations, tipping))
 
     metas = _results(evidence, "consistency", "consistency_a")
     if metas:

@@ -181,6 +181,14 @@ class EvidenceSettings(_Strict):
         (`moclab.analysis.multilevel_mediate`: 2-1-1 when the strategy is constant within sites, 1-1-1
         otherwise; Monte Carlo interval of the indirect effect). Pathways it cannot serve (no clusters,
         serial mechanisms) or fits that fail fall back to single-level, with a warning.
+    missing
+        How the mediation models of strong association and specificity treat recipients with missing
+        values: ``listwise`` (drop them), ``imputation`` (multiple imputation by chained equations with
+        Rubin's rules, `moclab.analysis.mediate_imputed`, ``imputations`` data sets) or ``weights``
+        (inverse-probability-of-retention weights, `moclab.analysis.mediate_weighted`). The other criteria's
+        analyses use the complete rows either way; docs/missing-data.md says why.
+    imputations
+        Number of imputed data sets with ``missing: imputation``.
     pathways
         The pathways to judge (ids, or mappings with per-pathway settings); all of the model's by default.
     waves
@@ -213,6 +221,8 @@ class EvidenceSettings(_Strict):
     n_boot: int = Field(default=5000, ge=100)
     seed: int | None = Field(default=None, ge=0)
     mediation: Literal["single-level", "multilevel"] = "single-level"
+    missing: Literal["listwise", "imputation", "weights"] = "listwise"
+    imputations: int = Field(default=20, ge=2, le=500)
     pathways: list[PathwaySpec] | None = None
     waves: WaveSpec = WaveSpec()
     covariates: list[str] = []
