@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pandas import DataFrame
 
     from moclab.design import PowerResult
+    from moclab.design.multilevel import Allocation
 
 #: Short column names of the quantities in the terminal tables.
 SHORT = {
@@ -378,6 +379,259 @@ def _designs_text(result: PowerResult) -> str:
     return ", ".join(parts) or "the spec's design"
 
 
+# --------------------------------------------------------------------------------------------------------
+# moclab power-multilevel: analytic power of two-level mediation designs, and the cheapest allocation
+# --------------------------------------------------------------------------------------------------------
+
+#: The tests of the indirect effect in the multilevel table, by column.
+_ML_COLUMNS = {
+    "power_a": "a path",
+    "power_b": "b path",
+    "power_b_within": "b within",
+    "power_joint": "joint test",
+    "power_sobel": "Sobel test",
+    "power_monte_carlo": "MC interval",
+}
+
+
+def _check_multilevel_options(
+    *,
+    design: str,
+    icc_m: float | None,
+    icc_y: float,
+    r2: dict[str, float],
+    treated: float,
+    alpha: float,
+    budget: float | None,
+    target: float | None,
+    cost_site: float | None,
+    cost_recipient: float | None,
+    n_mc: int,
+    seed: int | None,
+) -> None:
+    """The option values that can be wrong on their own, named as the user typed them (docs/cli.md)."""
+    from moclab.design.multilevel import DESIGNS
+
+    if design not in DESIGNS:
+        raise UsageError(f"--design {design}: unknown design", hint=f"choose {', '.join(DESIGNS)}")
+    for option, value in (("--icc-m", icc_m), ("--icc-y", icc_y)):
+        if value is not None and not 0 <= value < 1:
+            raise UsageError(f"{option} {value}: an ICC lies in [0, 1)", hint="e.g. 0.1")
+    for option, value in r2.items():
+        if not 0 <= value < 1:
+            raise UsageError(f"{option} {value}: an R² lies in [0, 1)")
+    if not 0 < treated < 1:
+        raise UsageError(f"--treated {treated}: the treated share lies in (0, 1)", hint="e.g. 0.5")
+    if not 0 < alpha < 1:
+        raise UsageError(f"--alpha {alpha}: a significance level lies in (0, 1)", hint="e.g. 0.05")
+    if budget is not None and target is not None:
+        raise UsageError(
+            "--budget and --target: give one of them", hint="a budget to spend or a power to reach"
+        )
+    if target is not None and not 0 < target < 1:
+        raise UsageError(f"--target {target}: a power lies between 0 and 1", hint="e.g. --target 0.8")
+    if (budget is not None or target is not None) and (cost_site is None or cost_recipient is None):
+        raise UsageError(
+            "--budget and --target need --cost-site and --cost-recipient",
+            hint="e.g. --cost-site 5000 --cost-recipient 50",
+        )
+    for option, cost in (
+        ("--cost-site", cost_site),
+        ("--cost-recipient", cost_recipient),
+        ("--budget", budget),
+    ):
+        if cost is not None and (cost < 0 or not math.isfinite(cost)):
+            raise UsageError(f"{option} {cost}: a cost is a number of at least 0")
+    if n_mc < 100:
+        raise UsageError(f"--n-mc {n_mc}: give at least 100", hint="e.g. --n-mc 2000")
+    if seed is not None and seed < 0:
+        raise UsageError(f"--seed {seed}: a seed is a whole number of at least 0")
+
+
+def _format_power(value: float) -> str:
+    return "—" if value != value else f"{value:.3f}"
+
+
+def power_multilevel(
+    design: Annotated[
+        str,
+        typer.Option("--design", help="2-1-1, 2-2-1 (sites randomized) or 1-1-1 (randomized within sites)."),
+    ] = "2-1-1",
+    sites: Annotated[
+        str | None, typer.Option("--sites", help="Sites: 30, a list 10,20,40 or a sweep 10:60:10.")
+    ] = None,
+    per_site: Annotated[
+        str | None, typer.Option("--per-site", help="Recipients per site: 20, 10,20 or 10:40:10.")
+    ] = None,
+    a: Annotated[float, typer.Option("--a", help="Strategy → mechanism, in SDs of the mechanism.")] = 0.5,
+    b: Annotated[
+        float,
+        typer.Option(
+            "--b", help="Mechanism → outcome (2-1-1: between sites, on the site mean of the mechanism)."
+        ),
+    ] = 0.4,
+    b_within: Annotated[
+        float, typer.Option("--b-within", help="2-1-1: within-site slope of the mechanism on the outcome.")
+    ] = 0.0,
+    direct: Annotated[float, typer.Option("--direct", help="Direct effect c' of the strategy.")] = 0.0,
+    icc_m: Annotated[
+        float | None, typer.Option("--icc-m", help="ICC of the mechanism (2-1-1, 1-1-1).")
+    ] = None,
+    icc_y: Annotated[float, typer.Option("--icc-y", help="ICC of the outcome.")] = 0.1,
+    r2_m1: Annotated[float, typer.Option("--r2-m1", help="R² of covariates, mechanism, within sites.")] = 0.0,
+    r2_m2: Annotated[
+        float, typer.Option("--r2-m2", help="R² of covariates, mechanism, between sites.")
+    ] = 0.0,
+    r2_y1: Annotated[float, typer.Option("--r2-y1", help="R² of covariates, outcome, within sites.")] = 0.0,
+    r2_y2: Annotated[float, typer.Option("--r2-y2", help="R² of covariates, outcome, between sites.")] = 0.0,
+    a_variance: Annotated[
+        float, typer.Option("--a-variance", help="1-1-1: variance of the site-specific a paths (omega).")
+    ] = 0.0,
+    treated: Annotated[float, typer.Option("--treated", help="Share given the strategy, in (0, 1).")] = 0.5,
+    alpha: Annotated[float, typer.Option("--alpha", help="Two-sided significance level.")] = 0.05,
+    mc: Annotated[bool, typer.Option("--mc", help="Add the Monte Carlo interval test (simulated).")] = False,
+    n_mc: Annotated[int, typer.Option("--n-mc", help="Simulated studies and draws of the MC test.")] = 2000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the MC test.")] = None,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="Spend this budget on the design with the most power.")
+    ] = None,
+    target: Annotated[
+        float | None, typer.Option("--target", help="Find the cheapest design reaching this power.")
+    ] = None,
+    cost_site: Annotated[float | None, typer.Option("--cost-site", help="Cost per site.")] = None,
+    cost_recipient: Annotated[
+        float | None, typer.Option("--cost-recipient", help="Cost per recipient.")
+    ] = None,
+    test: Annotated[
+        str, typer.Option("--test", help="Test the allocation optimizes: joint, sobel, a or b.")
+    ] = "joint",
+) -> None:
+    """Analytic power of two-level mediation designs (2-1-1, 2-2-1, 1-1-1) and the cheapest allocation.
+
+    Standard errors of Kelcey, Dong & Spybrook (2017) for 2-1-1 and 2-2-1 (as PowerUpR), of odr's
+    power.2m.111 for 1-1-1; with --budget or --target and costs, the allocation of sites and recipients
+    that makes the most of the budget or reaches the power at least cost (docs/power.md).
+    """
+    from moclab.cli.conventions import parse_sweep
+    from moclab.design.multilevel import MultilevelMediationDesign, multilevel_power, optimal_allocation
+    from moclab.errors import MoclabError
+
+    allocating = budget is not None or target is not None
+    grid = {
+        name: parse_sweep(text, option) if text is not None else None
+        for name, option, text in (("sites", "--sites", sites), ("per_site", "--per-site", per_site))
+    }
+    r2 = {"--r2-m1": r2_m1, "--r2-m2": r2_m2, "--r2-y1": r2_y1, "--r2-y2": r2_y2}
+    _check_multilevel_options(
+        design=design,
+        icc_m=icc_m,
+        icc_y=icc_y,
+        r2=r2,
+        treated=treated,
+        alpha=alpha,
+        budget=budget,
+        target=target,
+        cost_site=cost_site,
+        cost_recipient=cost_recipient,
+        n_mc=n_mc,
+        seed=seed,
+    )
+    if not allocating and (grid["sites"] is None or grid["per_site"] is None):
+        raise UsageError(
+            "give --sites and --per-site (the designs to compute), or --budget or --target with costs",
+            hint="e.g. --sites 20:80:20 --per-site 10,20",
+        )
+    if allocating and grid["sites"] is not None:
+        raise UsageError("--sites with --budget or --target: the allocation chooses the number of sites")
+    try:
+        plan = MultilevelMediationDesign(
+            design,
+            a=a,
+            b=b,
+            icc_y=icc_y,
+            icc_m=icc_m,
+            b_within=b_within,
+            direct=direct,
+            r2_m1=r2_m1,
+            r2_m2=r2_m2,
+            r2_y1=r2_y1,
+            r2_y2=r2_y2,
+            a_variance=a_variance,
+            p=treated,
+            alpha=alpha,
+        )
+    except MoclabError as error:  # effects the ICCs cannot hold: the options, not the data, are wrong
+        raise UsageError(error.message, hint=error.hint) from error
+    console = Console(highlight=False)
+    if allocating:
+        sizes = grid["per_site"] or [2]
+        fewest = plan.min_sites * (cost_site + min(sizes) * cost_recipient)  # type: ignore[operator]
+        if budget is not None and budget < fewest:
+            raise UsageError(
+                f"--budget {budget:,.0f} does not pay for the {plan.min_sites} sites a {design} design needs "
+                f"at the least (cost {fewest:,.0f})",
+                hint="raise the budget or lower the costs",
+            )
+        if test not in ("joint", "sobel", "a", "b"):
+            raise UsageError(f"--test {test}: choose joint, sobel, a or b")
+        best = optimal_allocation(
+            plan,
+            cost_site=float(cost_site),  # type: ignore[arg-type]
+            cost_recipient=float(cost_recipient),  # type: ignore[arg-type]
+            budget=budget,
+            target=target,
+            test=test,
+            **({"per_site": grid["per_site"]} if grid["per_site"] is not None else {}),
+        )
+        console.print(best.sentence(), markup=False)
+        _print_allocation_neighbours(console, best)
+        return
+    tests = ["joint", "sobel", *(["monte_carlo"] if mc else [])]
+    table = multilevel_power(
+        plan, grid["sites"], grid["per_site"], tests=tests, n_sims=n_mc, n_draws=n_mc, seed=seed
+    )
+    source = "odr power.2m.111" if design == "1-1-1" else "Kelcey, Dong & Spybrook 2017"
+    console.print(f"[bold]{design} mediation[/], analytic power ({source}); a = {a}, b = {b}, α = {alpha}:")
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    out.add_column("sites", justify="right")
+    out.add_column("per site", justify="right")
+    # b within carries no indirect effect; its power is shown only when the plan gives it an effect
+    columns = [c for c in _ML_COLUMNS if c in table and (c != "power_b_within" or b_within != 0)]
+    for column in columns:
+        out.add_column(_ML_COLUMNS[column], justify="right")
+    for _, row in table.iterrows():
+        out.add_row(str(row["sites"]), str(row["per_site"]), *(_format_power(row[c]) for c in columns))
+    console.print(out)
+    if mc:
+        console.print(
+            f"MC interval: {n_mc} simulated studies of {n_mc} draws each (Monte Carlo SE ≤ "
+            f"{0.5 / math.sqrt(n_mc):.3f}).",
+            markup=False,
+        )
+    if table["power_joint"].isna().any():
+        console.print(
+            f"—: fewer than {plan.min_sites} sites leave a path no degrees of freedom.", markup=False
+        )
+
+
+def _print_allocation_neighbours(console: Console, best: Allocation) -> None:
+    """The best design of the site sizes around the optimum, so the flatness of the optimum shows."""
+    nearby = best.neighbours()
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    for name in ("per site", "sites", "cost", "power"):
+        out.add_column(name, justify="right")
+    for _, row in nearby.iterrows():
+        mark = " ←" if int(row["per_site"]) == best.per_site else ""
+        out.add_row(
+            str(int(row["per_site"])),
+            str(int(row["sites"])),
+            f"{row['cost']:,.0f}",
+            f"{row['power']:.3f}{mark}",
+        )
+    console.print(out)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
     app.command("power")(power)
+    app.command("power-multilevel")(power_multilevel)

@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Monte Carlo power of a pathway model by number of sites, recipients and waves, and the sample size "
         "needed to reach a target power.",
     ),
+    "power-multilevel": (
+        "design",
+        "Analytic power of two-level mediation designs (2-1-1, 2-2-1, 1-1-1) and the cheapest allocation.",
+    ),
     "analyze": (
         "evidence",
         "Judge every pathway of a study on the seven criteria for a mechanism; print the scorecard.",
