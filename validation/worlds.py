@@ -84,6 +84,7 @@ manipulated          `true` plus the randomized trust module (θ = 0.5)
 manipulated_confounded `confounded_direct` plus the randomized trust module (θ = 0.5); causal b = 0
 dropout_true         `true` with 30% of the recipients lost by m12 (15% by m6), more in the usual-care arm
 dropout_null_b       `null_b` with the same dropout
+dropout_*_imputed    the two dropout worlds, analysed with ``evidence.missing: imputation`` (10 data sets)
 ==================== =========================================================================================
 
 Example
@@ -152,6 +153,7 @@ DROPOUT_BY_M6 = 0.15  # share lost by m6 in the dropout worlds (their `dropout` 
 DROPOUT_ARM = 0.7  # δ: extra log-odds of loss in the usual-care arm
 DROPOUT_SCORE = -0.5  # β: log-odds of loss per SD of the earlier observed scores
 DROPOUT_REASONS = ("moved to another service", "left the role", "")  # "" = no reason given
+IMPUTATIONS = 10  # completed data sets of the worlds analysed with multiple imputation
 
 MODEL_CITATION = (
     "Metz AJ, Jensen TM, Afkinich JL, Disbennett ME, Farley AB. How the experiences of implementation "
@@ -222,6 +224,7 @@ class World:
     expect_conclusion: bool = False  # the overall conclusion should be positive (the true worlds)
     lookalike: bool = False  # documented look-alike: no conclusion target
     dropout: float = 0.0  # share of the recipients lost by m12 (MAR, monotone; see the module docstring)
+    missing: str = "listwise"  # the study's evidence.missing: how the analysis treats the recipients lost
 
     @property
     def randomized(self) -> bool:
@@ -321,6 +324,19 @@ WORLDS: dict[str, World] = {
             "as null_b (b = 0), with 30% of the recipients lost by m12 (MAR, more in the usual-care arm)",
             b=0.0,
             dropout=0.3,
+        ),
+        World(
+            "dropout_true_imputed",
+            "as dropout_true, analysed with multiple imputation (evidence.missing: imputation, 10 data sets)",
+            dropout=0.3,
+            missing="imputation",
+        ),
+        World(
+            "dropout_null_b_imputed",
+            "as dropout_null_b, analysed with multiple imputation (10 data sets)",
+            b=0.0,
+            dropout=0.3,
+            missing="imputation",
         ),
     )
 }
@@ -683,6 +699,7 @@ def _config(sample: Sample, *, title: str) -> dict[str, Any]:
             "acceptability": {"label": "Acceptability of implementation science"},
         },
         "evidence": {
+            **({"missing": world.missing, "imputations": IMPUTATIONS} if world.missing != "listwise" else {}),
             "strategy_start": 1,
             "links": {
                 link: {"sign": "positive", "citations": [citation]}

@@ -220,6 +220,7 @@ def test_the_truth_table_is_complete() -> None:
         "no_dose",
         "manipulated",
         "dropout_true",
+        "dropout_true_imputed",
     }
     assert mechanism.loc["confounded_direct", "target"] == ""
     assert mechanism.loc["manipulated_confounded", "target"] == "<= 5%"
