@@ -10,6 +10,7 @@ import pytest
 from dask import distributed
 
 from moclab.design import design_grid, power_analysis, replication_seeds, spec_for
+from moclab.design.criteria import CRITERION_IDS
 from moclab.errors import MoclabError, ValidationError
 from moclab.simulate import SimulationSpec, spec_from_dict
 
@@ -70,10 +71,10 @@ def test_table_holds_paths_tests_and_criteria(sequential):
     quantities = set(table["quantity"])
     assert {"a", "b", "indirect:joint", "indirect:sobel", "indirect:monte_carlo"} <= quantities
     assert {f"criterion:{name}" for name in ("strong_association", "specificity", "timeline")} <= quantities
-    timeline = table[table["quantity"] == "criterion:timeline"]
-    assert not timeline["estimated"].any() and timeline["power"].isna().all()
-    association = table[table["quantity"] == "criterion:strong_association"]
-    shares = association[["power", "partly_met", "not_met", "not_testable"]].sum(axis=1)
+    # The fast engine judges all seven criteria in every replication of this design (no subgroups).
+    criteria = table[table["quantity"].str.startswith("criterion:")]
+    assert len(criteria) == 7 * 2 * 2 and criteria["estimated"].all()
+    shares = criteria[["power", "partly_met", "not_met", "not_testable"]].fillna(0).sum(axis=1)
     np.testing.assert_allclose(shares, 1.0)
     # The joint test rejects exactly when both paths are significant; power has its binomial SE.
     for _, row in table.iterrows():
@@ -158,8 +159,9 @@ def test_unreachable_scheduler_is_a_clear_error(two_mechanism_model, small_trial
 
 
 def test_full_criteria_score_every_criterion_like_the_fast_engine(two_mechanism_model, clustered_spec):
-    """criteria='full' runs `moclab.evidence.analyze` per replication; where the fast engine judges a
-    criterion too, the verdicts agree replication by replication (same data, same seed, same interval)."""
+    """criteria='full' runs `moclab.evidence.analyze` per replication; the fast engine judges every criterion
+    of this design too, and the shares agree (same data, same seed, same interval; per replication in
+    tests/design/test_criteria_fast.py)."""
     spec = clustered_spec(sites=8, per_site=15, waves=3)
     options = {
         "sites": [8],
@@ -179,7 +181,7 @@ def test_full_criteria_score_every_criterion_like_the_fast_engine(two_mechanism_
     assert never["power"].isna().all() and (~never["testable"]).all()
     assert (never["reason"].str.startswith("not testable in any replication: ")).all()
     assert rows.loc[rows["not_testable"] < 1, "power"].notna().all()
-    for name in ("strong_association", "experimental_manipulation", "specificity"):
+    for name in CRITERION_IDS:
         quantity = f"criterion:{name}"
         pair = [
             r.table.loc[r.table["quantity"] == quantity, ["power", "partly_met", "not_met"]].to_numpy()
@@ -202,7 +204,11 @@ def test_a_criterion_never_testable_has_no_power_and_says_why(mediator_model, ma
     assert association["testable"] and association["reason"] == ""
     assert association["power"] == association["successes"] / 6
     timeline = rows.loc["criterion:timeline"]
-    assert not timeline["estimated"] and "criteria='full'" in timeline["reason"]
+    assert timeline["estimated"] and not timeline["testable"] and math.isnan(timeline["power"])
+    assert (
+        timeline["reason"] == "not testable in any replication: the study has a single wave, so the "
+        "mechanism and the outcome were measured at the same time"
+    )
     assert result.table_of().loc["1 sites", "criterion met: Specificity"] == "not testable"
 
 

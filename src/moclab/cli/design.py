@@ -52,16 +52,26 @@ def _interval(low: float, high: float) -> str:
     return f"({low:.2f}–{high:.2f})".replace("0.", ".").replace("1.00", "1")
 
 
-def answer_table(answers: DataFrame, result: PowerResult, target: float) -> tuple[str, Table, list[str]]:
+#: The criteria of the compact summary's first table (read from the mediation model); the others (consistency,
+#: timeline, gradient, plausibility) make a second table, so that each fits 80 columns.
+MEDIATION_COLUMNS = (
+    "criterion:strong_association",
+    "criterion:specificity",
+    "criterion:experimental_manipulation",
+)
+
+
+def answer_table(
+    answers: DataFrame, result: PowerResult, target: float
+) -> tuple[str, list[Table], list[str]]:
     """The compact summary: pathways in rows (under their mechanism), the criteria judged in columns (the
     headline test when none was); each cell the smallest simulated size that reached the target, with the
-    95% Monte Carlo interval of the power there.
+    95% Monte Carlo interval of the power there. With more than the three criteria read from the mediation
+    model, those three make a first table and the others a second one, each within 80 columns.
 
-    Returns the line that says how to read the table, the table, and its notes.
+    Returns the line that says how to read the tables, the tables, and their notes.
     """
-    import pandas as pd
 
-    from moclab.design import quantity_label
     from moclab.design.results import group_pathways
 
     dimension = str(answers["dimension"].iloc[0])
@@ -70,37 +80,29 @@ def answer_table(answers: DataFrame, result: PowerResult, target: float) -> tupl
     labels = {pathway: label.removeprefix("→ ") for pathway, label in rows if pathway is not None}
     criteria = [q for q in dict.fromkeys(answers["quantity"]) if q.startswith("criterion:")]
     quantities = criteria or [result.headline]
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
-    table.add_column("mechanism → outcome" if strategy else "pathway", overflow="fold")
-    for quantity in quantities:
-        header = SHORT.get(quantity, quantity) if criteria else f"indirect ({SHORT[quantity]})"
-        table.add_column(header, justify="right", no_wrap=True)
+    first = [q for q in quantities if q in MEDIATION_COLUMNS]
+    groups = [first, [q for q in quantities if q not in first]] if len(quantities) > 4 else [quantities]
+    tables = []
+    for group in groups:
+        table = Table(
+            box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True, show_edge=False
+        )
+        table.add_column("mechanism → outcome" if strategy else "pathway", overflow="fold")
+        for quantity in group:
+            header = SHORT.get(quantity, quantity) if criteria else f"indirect ({SHORT[quantity]})"
+            table.add_column(header, justify="right", no_wrap=True)
+        tables.append((table, group))
     untestable: dict[str, list[str]] = {}
     largest = int(result.table[dimension].max()) if dimension in _UNITS else None
-    for pathway, label in rows:
-        if pathway is None:
-            table.add_row(f"[bold]{label}[/]")
-            continue
-        cells = []
-        for quantity in quantities:
-            row = answers[(answers["pathway"] == pathway) & (answers["quantity"] == quantity)].iloc[0]
-            if row["status"] == "not judged":
-                cells.append("—")
+    for table, group in tables:
+        for pathway, label in rows:
+            if pathway is None:
+                table.add_row(f"[bold]{label}[/]")
                 continue
-            if row["status"] == "not testable":
-                cells.append("not testable")
-                reason = f"{quantity_label(quantity).removeprefix('criterion met: ')}: {row['reason']}"
-                untestable.setdefault(reason, []).append(labels[pathway])
-                continue
-            interval = _interval(row["low"], row["high"])
-            if single:
-                cells.append(f"{row['power']:.2f} {interval}")
-            elif row["status"] == "reached":
-                size = row["size"]
-                cells.append(f"{int(size) if pd.notna(size) else row['design']} {interval}")
-            else:
-                cells.append(f"> {largest} {interval}" if largest is not None else f"no {interval}")
-        table.add_row(f"  {label}" if strategy else label, *cells)
+            table.add_row(
+                f"  {label}" if strategy else label,
+                *_answer_cells(answers, pathway, group, labels, untestable, single, largest),
+            )
     of = f" ({strategy} → mechanism → outcome)" if strategy else ""
     if single:
         lead = (
@@ -145,7 +147,43 @@ def answer_table(answers: DataFrame, result: PowerResult, target: float) -> tupl
         notes.append(
             f"{', '.join(unjudged + skipped)}: not judged by the fast engine (--criteria full judges them)."
         )
-    return lead, table, notes
+    return lead, [table for table, _ in tables], notes
+
+
+def _answer_cells(
+    answers: DataFrame,
+    pathway: str,
+    quantities: list[str],
+    labels: dict[str, str],
+    untestable: dict[str, list[str]],
+    single: bool,
+    largest: int | None,
+) -> list[str]:
+    """One pathway's cells of the compact summary; the reasons of untestable criteria go to `untestable`."""
+    import pandas as pd
+
+    from moclab.design import quantity_label
+
+    cells = []
+    for quantity in quantities:
+        row = answers[(answers["pathway"] == pathway) & (answers["quantity"] == quantity)].iloc[0]
+        if row["status"] == "not judged":
+            cells.append("—")
+            continue
+        if row["status"] == "not testable":
+            cells.append("not testable")
+            reason = f"{quantity_label(quantity).removeprefix('criterion met: ')}: {row['reason']}"
+            untestable.setdefault(reason, []).append(labels[pathway])
+            continue
+        interval = _interval(row["low"], row["high"])
+        if single:
+            cells.append(f"{row['power']:.2f} {interval}")
+        elif row["status"] == "reached":
+            size = row["size"]
+            cells.append(f"{int(size) if pd.notna(size) else row['design']} {interval}")
+        else:
+            cells.append(f"> {largest} {interval}" if largest is not None else f"no {interval}")
+    return cells
 
 
 def full_table(result: PowerResult, pathway: str) -> Table:
@@ -328,9 +366,10 @@ def power(
         f"{'s' if len(result.targets) != 1 else ''}, {designs}, {result.settings['reps']} replications per "
         f"design (seed {result.settings['seed']}, {result.elapsed:.1f} s)"
     )
-    lead, table, notes = answer_table(answers, result, target)
+    lead, tables, notes = answer_table(answers, result, target)
     console.print(lead, markup=False)
-    console.print(table)
+    for table in tables:
+        console.print(table)
     for note in notes:
         console.print(note, markup=False)
     varying = [n for n in ("sites", "per_site", "waves") if result.table[n].dropna().nunique() > 1]

@@ -3,26 +3,44 @@
 Two ways, chosen with ``criteria=`` in `moclab.design.power_analysis`:
 
 ``"fast"`` (default)
-    The verdicts that follow from the vectorized mediation analyses (`moclab.design.engine`) are judged per
-    replication by the scorecard's own rule functions (`moclab.evidence.rules`), so the thresholds and
-    wording are those of `moclab analyze`:
+    Every criterion is judged per replication by the scorecard's own rule functions
+    (`moclab.evidence.rules`), so the thresholds and wording are those of `moclab analyze`, on numbers
+    computed straight from the simulated arrays (the vectorized mediation analyses of
+    `moclab.design.engine`; the panel, dose-response, per-site and interview analyses of
+    `moclab.design.criteria_analyses`), never from a built study:
 
     * every rule reads the model `moclab analyze` judges: the mechanism with its measured competing
       mechanisms as parallel mediators, the interval method of the analysis (percentile by default);
     * strong association: `judge_strong_association` on the indirect effect's interval and the a and b path
       tests;
-    * experimental manipulation: `judge_experimental_manipulation` on the design's randomization, the a
-      path, the indirect effect and the total and direct effects of the strategy;
     * specificity: `judge_specificity` on the mechanism's indirect effect and its contrasts with each
-      competitor (not testable without measured competitors).
+      competitor (not testable without measured competitors);
+    * consistency: `judge_consistency` on the study's indirect effect and, across sites, the prediction
+      intervals of the per-site b paths (and a paths when the strategy varies within sites) from REML
+      random-effects meta-analysis, with the variance ratio of site means by arm when sites were randomized;
+    * experimental manipulation: `judge_experimental_manipulation` on the study's randomization and whether
+      the strategy coding is the randomized arm (from the scorecard's plan), the a path, the indirect
+      effect and the total and direct effects of the strategy;
+    * timeline: `judge_timeline` on the design's waves and the first logged activity, and the pooled
+      cross-lagged panel of the mechanism and the outcome;
+    * gradient: `judge_gradient` on the trend tests (and slopes) of the mechanism on the support received
+      and of the outcome on the mechanism;
+    * plausibility: `judge_plausibility` on the link backing of the scorecard's plan, the signs and tests of
+      the a and b paths, and the scorecard's reading of the study's coded interviews.
 
-    Consistency (per-site meta-analysis), timeline (cross-lagged panel), gradient (dose-response) and
-    plausibility need analyses the fast engine does not run; they are reported as not estimated.
+    The statuses equal the scorecard's on the same data set, replication by replication
+    (tests/design/test_criteria_fast.py). One exception is left unjudged rather than approximated: when the
+    sites cannot be compared and the pathway has subgroups large enough to analyse, the scorecard
+    meta-analyses subgroup mediation models, which the fast engine does not run; consistency gets code -1
+    in those replications and its row says why (`SUBGROUP_FALLBACK`). Not-testable reasons of the added
+    criteria may be worded differently from the scorecard's (the status is the same). The Monte Carlo
+    interval agrees draw for draw when `n_mc` is `mediate`'s (20,000; `power_analysis` defaults to
+    10,000, so a verdict on an interval bound next to 0 can differ from ``"full"``'s there).
 
 ``"full"``
     Every replication is built as a checked study in memory (`SimulatedStudy.to_study`, the checks of
     `moclab.study.load_study` without writing files) and scored by `moclab.evidence.analyze`, the same code
-    as `moclab analyze`: all seven criteria, at a fraction of a second to a few seconds per replication
+    as `moclab analyze`: all seven criteria, at a fraction of a second to about ten seconds per replication
     (the analyses dominate; use few replications and the parallel back ends).
 """
 
@@ -35,14 +53,17 @@ from typing import Any
 import numpy as np
 
 from moclab.analysis.results import Effect
+from moclab.design.criteria_analyses import ReplicationEvidence, TargetContext
 from moclab.design.engine import BatchResult
 from moclab.design.scenario import PowerTarget
 
 __all__ = [
     "CRITERION_IDS",
     "FAST_CRITERIA",
+    "MEDIATION_CRITERIA",
     "NOT_JUDGED_REASON",
     "STATUSES",
+    "SUBGROUP_FALLBACK",
     "CriterionStatuses",
     "fast_statuses",
     "full_statuses",
@@ -58,13 +79,21 @@ CRITERION_IDS = (
     "gradient",
     "plausibility",
 )
-#: The criteria the fast engine judges.
-FAST_CRITERIA = ("strong_association", "specificity", "experimental_manipulation")
+#: The criteria the fast engine judges (consistency not in the replications where the scorecard would turn to
+#: subgroup analyses: see the module docstring).
+FAST_CRITERIA = CRITERION_IDS
+#: The criteria the fast engine judges from the mediation model alone.
+MEDIATION_CRITERIA = ("strong_association", "specificity", "experimental_manipulation")
 #: Status codes stored per replication (index into this tuple); -1 means not estimated.
 STATUSES = ("met", "partly met", "not met", "not testable")
 NOT_TESTABLE = STATUSES.index("not testable")
 #: Why a criterion the fast engine does not judge has no power.
 NOT_JUDGED_REASON = "not judged by the fast engine (criteria='full', --criteria full, judges it)"
+#: Why consistency is left unjudged in a replication.
+SUBGROUP_FALLBACK = (
+    "the sites could not be compared, so the scorecard turns to subgroup analyses, which the fast engine "
+    "does not run (criteria='full' does)"
+)
 
 
 @dataclass
@@ -74,6 +103,8 @@ class CriterionStatuses:
 
     codes: dict[str, np.ndarray]
     reasons: dict[str, str] = field(default_factory=dict)
+    #: Why a criterion was left unjudged (code -1) in some replications.
+    unjudged: dict[str, str] = field(default_factory=dict)
 
     def record(self, name: str, row: int, verdict: Any) -> None:
         """Store the status of `verdict` for criterion `name` in replication `row`."""
@@ -106,6 +137,8 @@ def fast_statuses(
     fit: BatchResult,
     interval_method: str,
     level: float,
+    evidence: Sequence[ReplicationEvidence] | None = None,
+    context: TargetContext | None = None,
 ) -> CriterionStatuses:
     """Per-replication status codes (index into `STATUSES`) of the criteria in `FAST_CRITERIA`, with the
     reason of each criterion that was not testable.
@@ -121,6 +154,12 @@ def fast_statuses(
         Whose interval of the indirect effect (and contrasts) the rules read.
     level : float
         Confidence level.
+    evidence : sequence of ReplicationEvidence, optional
+        Per replication, the per-site, panel, dose-response and qualitative evidence of the pathway
+        (`moclab.design.criteria_analyses.replication_evidence`); without it (and `context`) consistency,
+        timeline, gradient and plausibility are left unjudged (code -1).
+    context : TargetContext, optional
+        The scorecard's plan of the pathway (signs, link backing).
     """
     from moclab.evidence.rules import (
         judge_experimental_manipulation,
@@ -129,14 +168,22 @@ def fast_statuses(
     )
 
     r = fit.n.size
-    out = CriterionStatuses({name: np.full(r, -1, dtype=np.int8) for name in FAST_CRITERIA})
+    judged = FAST_CRITERIA if evidence is not None and context is not None else MEDIATION_CRITERIA
+    out = CriterionStatuses({name: np.full(r, -1, dtype=np.int8) for name in judged})
     indirect = fit.indirect[0]
     low, high = indirect[interval_method]
-    randomized = target.randomization != "none"
+    # The scorecard's plan knows whether the coding is the randomized assignment (a continuous exposure is
+    # not, even in a randomized design); without it, the design's randomization level stands in.
+    randomized = context.plan.coding.randomized if context is not None else target.randomization != "none"
+    level_name = context.randomization_level if context is not None else target.randomization
     competitors = list(target.alternatives)
     for row in range(r):
+        if evidence is not None and context is not None:
+            _judge_panel_dose_links(out, row, fit, target, evidence[row], context, level)
         if fit.failed[row]:
-            for name in FAST_CRITERIA:
+            if evidence is not None and context is not None:
+                _judge_consistency(out, row, None, evidence[row], context, level)
+            for name in MEDIATION_CRITERIA:
                 out.codes[name][row] = NOT_TESTABLE
                 out.reasons.setdefault(name, "the mediation model could not be estimated")
             continue
@@ -151,7 +198,7 @@ def fast_statuses(
             "experimental_manipulation",
             row,
             judge_experimental_manipulation(
-                target.randomization,
+                level_name,
                 randomized,
                 a,
                 ab,
@@ -168,7 +215,103 @@ def fast_statuses(
                 (name, _effect(f"contrast[{name}]", "contrast", estimate, (c_low[row], c_high[row]), None))
             )
         out.record("specificity", row, judge_specificity(ab, contrasts, [], level=level))
+        if evidence is not None and context is not None:
+            _judge_consistency(out, row, ab, evidence[row], context, level)
     return out
+
+
+def _judge_consistency(
+    out: CriterionStatuses,
+    row: int,
+    indirect: Effect | None,
+    found: ReplicationEvidence,
+    context: TargetContext,
+    level: float,
+) -> None:
+    """Consistency across sites of one replication by the scorecard's rule; left unjudged (-1) where the
+    scorecard would turn to subgroup analyses (the sites could not be compared and subgroups are declared)."""
+    from moclab.evidence.rules import judge_consistency
+
+    sites = found.sites
+    failure = sites.failure
+    if indirect is None:
+        failure = "the study's indirect effect could not be estimated"
+    if failure is not None:
+        if sites.fallback:
+            out.unjudged.setdefault("consistency", f"{SUBGROUP_FALLBACK} ({failure})")
+            return
+        out.record("consistency", row, judge_consistency(None, [], level=level, failure=failure))
+        return
+    plan = context.plan
+    out.record(
+        "consistency",
+        row,
+        judge_consistency(
+            indirect,
+            list(sites.units),
+            level=level,
+            sign=plan.sign_between(plan.strategy, plan.outcome),
+            path_predictions=sites.path_predictions,
+            heterogeneity=sites.heterogeneity,
+        ),
+    )
+
+
+def _judge_panel_dose_links(
+    out: CriterionStatuses,
+    row: int,
+    fit: BatchResult,
+    target: PowerTarget,
+    found: ReplicationEvidence,
+    context: TargetContext,
+    level: float,
+) -> None:
+    """Timeline, gradient and plausibility of one replication, by the scorecard's rules."""
+    from moclab.evidence.rules import PathSign, judge_gradient, judge_plausibility, judge_timeline
+
+    plan = context.plan
+    mechanism, outcome = plan.mechanisms[0], plan.outcome
+    forward = plan.sign_between(mechanism, outcome)
+    panel = found.panel.effects
+    out.record(
+        "timeline",
+        row,
+        judge_timeline(
+            found.facts,
+            panel["m_to_y"],
+            panel["y_to_m"],
+            panel["difference_std"],
+            level=level,
+            sign=forward,
+            m_to_y_std=panel["m_to_y_std"],
+            y_to_m_std=panel["y_to_m_std"],
+            competitors=tuple(target.alternatives),
+            panel_failure=found.panel.failure,
+        ),
+    )
+    slopes = found.gradient
+    out.record(
+        "gradient",
+        row,
+        judge_gradient(
+            slopes.get("dose_slope"),
+            slopes.get("dose_trend"),
+            slopes.get("mechanism_slope"),
+            slopes.get("mechanism_trend"),
+            level=level,
+            dose_sign=plan.sign_between(plan.strategy, mechanism),
+            mechanism_sign=forward,
+            dose_failure=slopes.get("dose_failure"),
+            mechanism_failure=slopes.get("mechanism_failure"),
+        ),
+    )
+    paths = []
+    if not fit.failed[row]:
+        paths = [
+            PathSign("a", plan.sign_between(plan.strategy, mechanism), _path_effect(fit, "a[0]", row)),
+            PathSign("b", forward, _path_effect(fit, "b[0]", row)),
+        ]
+    out.record("plausibility", row, judge_plausibility(context.links, paths, found.qualitative, level=level))
 
 
 def full_statuses(

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -76,6 +77,22 @@ class BatchResult:
     indirect: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     contrasts: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
 
+    @classmethod
+    def concatenate(cls, parts: Sequence[BatchResult]) -> BatchResult:
+        """The results of consecutive batches of replications as one (the same model and methods)."""
+
+        def join(values: list) -> Any:
+            first = values[0]
+            if isinstance(first, np.ndarray):
+                return np.concatenate(values)
+            if isinstance(first, tuple):
+                return tuple(join(list(items)) for items in zip(*values, strict=True))
+            return {key: join([value[key] for value in values]) for key in first}
+
+        return cls(
+            **{name: join([getattr(part, name) for part in parts]) for name in cls.__dataclass_fields__}
+        )
+
 
 def _equations(n_covariates: int, n_mediators: int) -> list[tuple[int, list[int]]]:
     """(response column, predictor columns) of every equation, in `mediate`'s order and column layout."""
@@ -86,17 +103,17 @@ def _equations(n_covariates: int, n_mediators: int) -> list[tuple[int, list[int]
 
 
 def _cluster_cross(z: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Per-cluster cross-product matrices (G, v, v), from the packed column products summed by cluster."""
-    v = z.shape[1]
-    upper = np.triu_indices(v)
-    products = z[:, upper[0]] * z[:, upper[1]]
-    packed = np.empty((n_clusters, products.shape[1]))
-    for column in range(products.shape[1]):  # loop over the few product columns, not over rows
-        packed[:, column] = np.bincount(codes, weights=products[:, column], minlength=n_clusters)
-    out = np.empty((n_clusters, v, v))
-    out[:, upper[0], upper[1]] = packed
-    out[:, upper[1], upper[0]] = packed
-    return out
+    """Per-cluster cross-product matrices (G, v, v) ``Z_g'Z_g``: the rows sorted by cluster (simulated
+    recipients come sorted by site), laid out as one zero-padded block per cluster and multiplied block by
+    block in one batched matrix product (an order of magnitude faster than summing column products)."""
+    if codes.size > 1 and not (codes[1:] >= codes[:-1]).all():
+        order = np.argsort(codes, kind="stable")
+        z, codes = z[order], codes[order]
+    sizes = np.bincount(codes, minlength=n_clusters)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    blocks = np.zeros((n_clusters, max(int(sizes.max()), 1), z.shape[1]))
+    blocks[codes, np.arange(codes.size) - starts[codes]] = z
+    return np.matmul(np.swapaxes(blocks, 1, 2), blocks)
 
 
 def _fit(
@@ -205,6 +222,7 @@ def analyse_batch(
     level: float = 0.95,
     n_mc: int = 10_000,
     n_boot: int = 1000,
+    normals: dict[tuple[int, int, int], np.ndarray] | None = None,
 ) -> BatchResult:
     """Fit the mediation model of `mediate` to a batch of replications and test every indirect effect.
 
@@ -221,6 +239,10 @@ def analyse_batch(
         Confidence level; every test is at alpha = 1 - level.
     n_mc, n_boot : int
         Monte Carlo draws and bootstrap resamples per replication.
+    normals : dict, optional
+        A cache of the Monte Carlo draws' standard normals, keyed by (seed, draws, parameters): `mediate`
+        draws the same normals for every model of a replication with as many parameters (same seed), so
+        the pathways of one replication can share them (`moclab.design.power` passes one dict per batch).
 
     Returns
     -------
@@ -306,7 +328,7 @@ def analyse_batch(
             "delta": (estimate - z_crit * se, estimate + z_crit * se),
         }
     if "monte_carlo" in methods:
-        _monte_carlo(result, data, seeds, theta, covariance, a_index, b_index, failed, level, n_mc)
+        _monte_carlo(result, data, seeds, theta, covariance, a_index, b_index, failed, level, n_mc, normals)
     if "percentile" in methods:
         _bootstrap(result, data, seeds, equations, failed, level, n_boot)
     return result
@@ -347,6 +369,7 @@ def _monte_carlo(
     failed: np.ndarray,
     level: float,
     n_mc: int,
+    normals: dict[tuple[int, int, int], np.ndarray] | None = None,
 ) -> None:
     """Monte Carlo intervals (Preacher & Selig 2012): the draws `mediate(ci="monte_carlo", seed=s)` makes."""
     k = len(a_index)
@@ -358,8 +381,12 @@ def _monte_carlo(
         if failed[row]:
             _store(result, "monte_carlo", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
             continue
-        rng = np.random.default_rng(seeds[row])
-        normal = rng.standard_normal((int(n_mc), theta.shape[1]))
+        key = (int(seeds[row]), int(n_mc), theta.shape[1])
+        normal = normals.get(key) if normals is not None else None
+        if normal is None:
+            normal = np.random.default_rng(seeds[row]).standard_normal((int(n_mc), theta.shape[1]))
+            if normals is not None:
+                normals[key] = normal
         # Only the a and b columns of theta + normal @ root' are needed for the indirect effects.
         draws = theta[row, needed] + normal @ roots[row][needed].T
         low, high = _percentile(_effects_from_paths(draws[:, :k], draws[:, k:]), level)

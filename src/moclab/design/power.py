@@ -36,12 +36,13 @@ import pandas as pd
 
 from moclab.design.criteria import (
     CRITERION_IDS,
+    MEDIATION_CRITERIA,
     NOT_JUDGED_REASON,
     STATUSES,
     fast_statuses,
     full_statuses,
 )
-from moclab.design.engine import METHODS, analyse_batch
+from moclab.design.engine import METHODS, BatchResult, analyse_batch
 from moclab.design.parallel import run_tasks
 from moclab.design.results import PowerResult, quantity_label
 from moclab.design.scenario import PowerTarget, power_targets, replication_arrays
@@ -230,6 +231,8 @@ class ChunkOutput:
     outcomes: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     #: Per pathway and criterion, why the criterion was not testable (in the first replication it was not).
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Per pathway and criterion, why the fast engine left it unjudged in some replications.
+    unjudged: dict[str, dict[str, str]] = field(default_factory=dict)
     elapsed: float = 0.0
 
 
@@ -266,8 +269,56 @@ def replication_seeds(
     return data, int(words[0]) << 32 | int(words[1])
 
 
+#: Replications analysed together in `_fits`: their Monte Carlo normals (n_mc × parameters each) are kept
+#: for the other pathways, so a batch holds a few tens of megabytes.
+NORMALS_BATCH = 16
+
+
+def _fits(task: ChunkTask, draws: Sequence[Any], seeds: Sequence[int]) -> dict[str, Any]:
+    """The mediation model `moclab analyze` judges (the mechanism with its measured competitors in
+    parallel) fitted to every replication, per pathway. Replications go in batches whose Monte Carlo
+    normals the pathways share: `mediate` draws the same normals for the same seed and number of
+    parameters, and drawing them is most of the Monte Carlo interval's cost."""
+    options = task.options
+    parts: dict[str, list[Any]] = {target.id: [] for target in task.targets}
+    size = NORMALS_BATCH if "monte_carlo" in options.methods else max(len(draws), 1)
+    for start in range(0, len(draws), size):
+        batch = slice(start, start + size)
+        normals: dict[tuple[int, int, int], np.ndarray] = {}
+        for target in task.targets:
+            data = [
+                replication_arrays(item, target, alternatives=bool(target.alternatives))
+                for item in draws[batch]
+            ]
+            parts[target.id].append(
+                analyse_batch(
+                    data,
+                    seeds[batch],
+                    methods=options.methods,
+                    level=options.level,
+                    n_mc=options.n_mc,
+                    n_boot=options.n_boot,
+                    normals=normals,
+                )
+            )
+    return {name: BatchResult.concatenate(fits) for name, fits in parts.items()}
+
+
 def run_chunk(task: ChunkTask) -> ChunkOutput:
-    """Simulate and analyse replications ``task.start .. task.stop - 1`` of one design (a worker's job)."""
+    """Simulate and analyse replications ``task.start .. task.stop - 1`` of one design (a worker's job).
+
+    BLAS runs on one thread: every matrix of a replication has a few dozen rows or columns (batched), where
+    threads only add synchronization, and on a busy machine a second thread waiting for a core made the
+    batched eigendecompositions of the Monte Carlo step fifteen times slower (measured). The parallel back
+    ends run one chunk per core instead.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_chunk(task)
+
+
+def _run_chunk(task: ChunkTask) -> ChunkOutput:
     from moclab.simulate.generate import draw
 
     started = time.perf_counter()
@@ -291,20 +342,29 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             )
             for data_seed, seed in seeds
         ]
+    per_replication = None
+    contexts = None
+    why_not: str | None = None
+    if options.criteria == "fast" and task.targets:
+        from moclab.design.criteria_analyses import criteria_context, replication_evidence
+
+        try:
+            context = criteria_context(task.plan, task.targets, seeds[0][0], options.level)
+        except MoclabError as error:  # the mediation criteria are still judged
+            why_not = f"the simulated study could not be built to read its plan ({error.message})"
+        else:
+            why_not = context.unsupported and f"settings it does not reproduce: {context.unsupported}"
+        if why_not is None:
+            contexts = context.targets
+            per_replication = [
+                replication_evidence(task.plan, item, task.targets, context, options.level) for item in draws
+            ]
     alpha = 1.0 - options.level
     sizes = []
     clusters = []
+    fits = _fits(task, draws, analysis_seeds)
     for target in task.targets:
-        # The model `moclab analyze` judges: the mechanism with its measured competitors in parallel.
-        data = [replication_arrays(item, target, alternatives=bool(target.alternatives)) for item in draws]
-        fit = analyse_batch(
-            data,
-            analysis_seeds,
-            methods=options.methods,
-            level=options.level,
-            n_mc=options.n_mc,
-            n_boot=options.n_boot,
-        )
+        fit = fits[target.id]
         outcome: dict[str, np.ndarray] = {}
         a_est, _, a_p = fit.paths["a[0]"]
         b_est, _, b_p = fit.paths["b[0]"]
@@ -326,8 +386,19 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         outcome["failed"] = fit.failed
         reasons: dict[str, str] = {}
         if options.criteria == "fast":
-            statuses = fast_statuses(target, fit, options.interval_method, options.level)
+            statuses = fast_statuses(
+                target,
+                fit,
+                options.interval_method,
+                options.level,
+                evidence=None if per_replication is None else [item[target.id] for item in per_replication],
+                context=None if contexts is None else contexts[target.id],
+            )
             reasons = statuses.reasons
+            output.unjudged[target.id] = statuses.unjudged
+            if why_not is not None:
+                for name in set(CRITERION_IDS) - set(MEDIATION_CRITERIA):
+                    output.unjudged[target.id][name] = why_not
             for name in CRITERION_IDS:
                 outcome[f"criterion:{name}"] = statuses.codes.get(
                     name, np.full(len(draws), -1, dtype=np.int8)
@@ -652,14 +723,20 @@ def _aggregate(
             }
             estimates = {name: merged[f"estimate:{name}"] for name in ("a", "b", "indirect")}
             reasons: dict[str, str] = {}
+            unjudged: dict[str, str] = {}
             for chunk in chunks:
                 for name, reason in chunk.reasons.get(target.id, {}).items():
                     reasons.setdefault(name, reason)
+                for name, reason in chunk.unjudged.get(target.id, {}).items():
+                    unjudged.setdefault(name, reason)
             for key, values in merged.items():
                 if key == "failed" or key.startswith("estimate:"):
                     continue
                 if key.startswith("criterion:"):
-                    rows.append({**base, **_criterion_row(key, values, reasons.get(key.split(":", 1)[1]))})
+                    name = key.split(":", 1)[1]
+                    rows.append(
+                        {**base, **_criterion_row(key, values, reasons.get(name), unjudged.get(name))}
+                    )
                     continue
                 success = np.asarray(values, dtype=bool)
                 power = float(np.mean(success))
@@ -691,11 +768,14 @@ def _aggregate(
     return frame.drop(columns="_order").reset_index(drop=True)
 
 
-def _criterion_row(key: str, codes: np.ndarray, reason: str | None) -> dict[str, Any]:
+def _criterion_row(
+    key: str, codes: np.ndarray, reason: str | None, unjudged: str | None = None
+) -> dict[str, Any]:
     """The row of one criterion: P(met) over the replications judged, the shares of the other statuses.
 
     A criterion that was not testable in any replication has no power (NaN, ``testable`` False) and the
-    scorecard's reason; power 0 would claim that it was tested and never met.
+    scorecard's reason; power 0 would claim that it was tested and never met. A criterion the fast engine
+    left unjudged in some replications (`unjudged` says why) has its power over the others, and says so.
     """
     valid = codes >= 0
     judged = int(valid.sum())
@@ -706,13 +786,16 @@ def _criterion_row(key: str, codes: np.ndarray, reason: str | None) -> dict[str,
     testable = judged > 0 and shares["not testable"] < 1.0
     power = shares["met"] if testable else math.nan
     if not judged:
-        reason = NOT_JUDGED_REASON
+        reason = f"not judged by the fast engine: {unjudged}" if unjudged else NOT_JUDGED_REASON
     elif not testable:
         reason = f"not testable in any replication: {reason}" if reason else "not testable in any replication"
     elif shares["not testable"] > 0:
         reason = f"not testable in {shares['not testable']:.0%} of the replications: {reason}"
     else:
         reason = ""
+    if judged and judged < codes.size:
+        share = f"judged in {judged / codes.size:.0%} of the replications, the shares are over those"
+        reason = "; ".join(part for part in (reason, f"{share} (the others: {unjudged})") if part)
     return {
         "quantity": key,
         "label": quantity_label(key),

@@ -271,7 +271,9 @@ def replication_arrays(draw: object, target: PowerTarget, *, alternatives: bool 
     if target.x_kind == "continuous":
         x = draw.exposure[:, target.strategy_index]  # type: ignore[attr-defined]
     else:
-        x = (draw.arm >= 0).astype(float)  # type: ignore[attr-defined]
+        # 1 for the recipients of this pathway's strategy, 0 for the others (the control arm, and the other
+        # strategies' arms of a multi-arm trial), as the scorecard codes the pathway's own arm
+        x = (draw.arm == target.strategy_index).astype(float)  # type: ignore[attr-defined]
     mediators = [target.mechanism_measure]
     if alternatives:
         mediators += list(target.alternative_measures)
