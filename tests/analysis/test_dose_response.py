@@ -111,6 +111,37 @@ def test_deviation_from_linearity_equals_nested_model_f_test():
     assert result.nonlinearity["df1"] == 3
 
 
+def test_the_curvature_test_keeps_the_directions_a_few_clusters_can_test():
+    """Three clusters, six dose groups: the cluster-robust covariance of the four curvature contrasts has rank
+    2 (at most G - 1). The test is the Wald statistic with its pseudo-inverse and 2 numerator df, computed
+    here from statsmodels' cluster-robust covariance of the same cell-means regression (it raised
+    LinAlgError before)."""
+    rng = np.random.default_rng(8)
+    n = 60
+    frame = pd.DataFrame({"dose": rng.gamma(2, 1, n), "site": np.repeat(np.arange(3), 20)})
+    frame["c1"], frame["c2"] = rng.normal(size=n), rng.normal(size=n)
+    frame["m"] = 0.3 * frame.dose + rng.normal(size=n)
+    result = dose_response(
+        frame, dose="dose", response="m", cluster="site", covariates=["c1", "c2"], groups=6
+    )
+    group = pd.qcut(frame.dose, 6, labels=False)
+    scores = frame.dose.groupby(group).median().to_numpy()
+    design = pd.get_dummies(group, dtype=float).join(frame[["c1", "c2"]] - frame[["c1", "c2"]].mean())
+    fit = sm.OLS(frame.m, design).fit(cov_type="cluster", cov_kwds={"groups": frame.site.to_numpy()})
+    # contrasts orthogonal to the constant and to the scores: the deviations from a line in the scores
+    basis = np.column_stack([np.ones(6), scores])
+    contrasts = np.linalg.svd(np.eye(6) - basis @ np.linalg.pinv(basis))[0][:, :4].T
+    matrix = np.hstack([contrasts, np.zeros((4, 2))])
+    values = matrix @ fit.params.to_numpy()
+    middle = matrix @ fit.cov_params().to_numpy() @ matrix.T
+    rank = np.linalg.matrix_rank(middle)
+    assert rank == 2
+    expected = values @ np.linalg.pinv(middle, hermitian=True) @ values / rank
+    assert result.nonlinearity["df1"] == 2
+    assert result.nonlinearity["F"] == pytest.approx(expected, rel=1e-8)
+    assert any("2 of 4 degrees of freedom" in warning for warning in result.warnings)
+
+
 def test_quadratic_check_finds_an_inverted_u_and_reports_its_turning_point():
     frame = support_data(5, n=800, curve=-0.00005)
     result = dose_response(frame, dose="minutes", response="trust")

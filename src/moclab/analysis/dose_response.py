@@ -478,13 +478,24 @@ def dose_response(
         matrix[:, :k] = rows
         values = matrix @ cells.coef
         middle = matrix @ cells.covariance @ matrix.T
-        statistic = float(values @ np.linalg.solve(middle, values)) / rows.shape[0]
-        nonlinearity = {
-            "F": statistic,
-            "df1": float(rows.shape[0]),
-            "df2": cells.df,
-            "p": float(special.fdtrc(rows.shape[0], cells.df, statistic)),
-        }
+        # A cluster-robust covariance has rank at most G - 1: with few clusters the contrasts' covariance
+        # can be singular. The Wald test then uses its pseudo-inverse on the directions it has, with as many
+        # numerator degrees of freedom as its rank (the constraints it cannot test are dropped, as Stata's
+        # `test` does), and says so.
+        rank = int(np.linalg.matrix_rank(middle))
+        if rank < rows.shape[0]:
+            notes.append(
+                f"the curvature test has {rank} of {rows.shape[0]} degrees of freedom: the covariance of the "
+                "group means is singular (a cluster-robust covariance with few clusters); use fewer groups"
+            )
+        if rank > 0:
+            statistic = float(values @ np.linalg.pinv(middle, hermitian=True) @ values) / rank
+            nonlinearity = {
+                "F": statistic,
+                "df1": float(rank),
+                "df2": cells.df,
+                "p": float(special.fdtrc(rank, cells.df, statistic)),
+            }
     critical = float(special.stdtrit(cells.df, 0.5 + level / 2))
     cell_se = np.sqrt(np.diag(cells.covariance)[:k])
     group_table = pd.DataFrame(
