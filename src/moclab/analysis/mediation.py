@@ -155,18 +155,7 @@ class MediationResult(AnalysisResult):
         base.update(
             plain(
                 {
-                    "model": self.model,
-                    "x": self.x,
-                    "mediators": list(self.mediators),
-                    "y": self.y,
-                    "covariates": list(self.covariates),
-                    "x_type": self.x_type,
-                    "n": self.n,
-                    "n_dropped": self.n_dropped,
-                    "n_clusters": self.n_clusters,
-                    "icc": self.icc,
-                    "design_effect": self.design_effect,
-                    "joint_significance": self.joint_significance,
+                    **model_facts(self),
                     "standardized": [_effect_dict(e) for e in self.standardized],
                     "coefficients": coefficients,
                 }
@@ -297,6 +286,25 @@ class MediationResult(AnalysisResult):
         >>> ax = mediate(df, x="x", m="m", y="y", ci="delta").plot()
         """
         return self.diagram(digits).plot(ax)
+
+
+def model_facts(result: Any) -> dict[str, Any]:
+    """What a mediation result says about its model and data, for `to_dict` (shared with the results of
+    `moclab.analysis.missing`, which carry the same attributes)."""
+    return {
+        "model": result.model,
+        "x": result.x,
+        "mediators": list(result.mediators),
+        "y": result.y,
+        "covariates": list(result.covariates),
+        "x_type": result.x_type,
+        "n": result.n,
+        "n_dropped": result.n_dropped,
+        "n_clusters": result.n_clusters,
+        "icc": result.icc,
+        "design_effect": result.design_effect,
+        "joint_significance": result.joint_significance,
+    }
 
 
 def _effect_dict(effect: Effect) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from moclab.analysis.mediation import (
     _prepare,
     _structure,
     mediate,
+    model_facts,
 )
 from moclab.analysis.results import AnalysisResult, Effect, plain
 from moclab.errors import DataError
@@ -491,24 +492,7 @@ class _MissingDataResult(AnalysisResult):
 
     def to_dict(self) -> dict[str, Any]:
         base = super().to_dict()
-        base.update(
-            plain(
-                {
-                    "model": self.model,
-                    "x": self.x,
-                    "mediators": list(self.mediators),
-                    "y": self.y,
-                    "covariates": list(self.covariates),
-                    "x_type": self.x_type,
-                    "n": self.n,
-                    "n_dropped": self.n_dropped,
-                    "n_clusters": self.n_clusters,
-                    "icc": self.icc,
-                    "design_effect": self.design_effect,
-                    "joint_significance": self.joint_significance,
-                }
-            )
-        )
+        base.update(plain(model_facts(self)))
         return base
 
     def _head(self) -> list[str]:
