@@ -48,6 +48,7 @@ from moclab.evidence.causal_analyses import CausalAnalyses
 from moclab.evidence.conclusion import conclude, note_attrition
 from moclab.evidence.consistency_analyses import ConsistencyAnalyses
 from moclab.evidence.frames import timeline_facts
+from moclab.evidence.levels import declared_level, judged_at, level_note
 from moclab.evidence.panel_analyses import PanelAnalyses
 from moclab.evidence.rules import (
     PathSign,
@@ -60,7 +61,7 @@ from moclab.evidence.rules import (
     judge_timeline,
 )
 from moclab.evidence.scorecard import PathwayEvidence
-from moclab.evidence.verdicts import QualitativeEvidence, Status
+from moclab.evidence.verdicts import QualitativeEvidence, Status, Verdict
 from moclab.study.flow import AttritionTests, ParticipantFlow, differential_attrition, participant_flow
 
 __all__ = ["ANALYSES", "PathwayAnalysis"]
@@ -356,7 +357,7 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             attrition=attrition,
             missing_data=self.missing_data(association.status is Status.MET),
         )
-        verdicts = note_attrition(verdicts, attrition)
+        verdicts = self._with_levels(note_attrition(verdicts, attrition))
         complete = data.frame.dropna(subset=[data.x, *plan.mechanisms, plan.outcome])
         return PathwayEvidence(
             plan=plan,
@@ -369,6 +370,26 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             conclusion=conclusion,
             flow=flow,
             attrition=attrition,
+        )
+
+    def _with_levels(self, verdicts: Sequence[Verdict]) -> tuple[Verdict, ...]:
+        """The verdicts with the level each was judged at (``evidence["judged_at"]``); a note when the model
+        declares the mechanism above the recipient, where no criterion analyses it yet."""
+        mechanisms = self.plan.mechanisms
+        note = level_note(declared_level(self.study.model, mechanisms), " → ".join(mechanisms))
+        if note is not None and note not in self.notes:
+            self.notes.append(note)
+        options = {
+            "multilevel": self.multilevel,
+            "multilevel_requested": self.settings.mediation == "multilevel",
+            "cluster": self.plan.cluster if self.data.cluster is not None else None,
+            "dose_level": self.data.dose_level,
+        }
+        return tuple(
+            dataclasses.replace(
+                verdict, evidence={**verdict.evidence, "judged_at": judged_at(verdict, **options)}
+            )
+            for verdict in verdicts
         )
 
     def attrition(self) -> tuple[AttritionTests | None, ParticipantFlow]:

@@ -89,6 +89,7 @@ def verdict_view(verdict: Verdict) -> dict[str, Any]:
         "rule": verdict.rule,
         "reason": unsign_zeros(verdict.reason),
         "design_change": unsign_zeros(verdict.design_change or ""),
+        "judged_at": verdict.evidence.get("judged_at", ""),
         # a design change is advice for what is missing; for a met criterion it is left out
         "show_change": bool(verdict.design_change) and verdict.status is not Status.MET,
     }
