@@ -660,6 +660,8 @@ class TippingPointResult(AnalysisResult):
         arm = {"treated": "in the treated arm", "control": "in the control arm", "both": "in both arms"}[
             self.shift
         ]
+        if self.info.get("x_type") == "dose":  # a continuous strategy has no arms: every recipient's
+            arm = "of every recipient"
         if effect.ci_low is not None and effect.ci_low > 0:
             verdict = f"{name} is positive ({level:.0%} interval above 0)"
         elif effect.ci_high is not None and effect.ci_high < 0:
@@ -1506,7 +1508,7 @@ def tipping_point(
         f"t SE; {level:.0%} intervals"
     )
     info = {"method": method, "level": level, "n": len(imputer.frame), "n_dropped": imputer.n_dropped,
-            "n_imputations": int(n_imputations), "shift": shift, "sd_y": sd_y}  # fmt: skip
+            "n_imputations": int(n_imputations), "shift": shift, "sd_y": sd_y, "x_type": x_kind}  # fmt: skip
     warnings = []
     if not shifted.any():
         warnings.append(
