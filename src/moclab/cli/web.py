@@ -216,23 +216,9 @@ def serve_export(
     console = Console(highlight=False, soft_wrap=True)
     with errors_exit():
         require("django", "web", "the practice platform")
-        from moclab.cli.conventions import (
-            check_output_file,
-            check_output_folder,
-            replacing_file,
-            staged_folder,
-        )
-        from moclab.web.backup import parse_database
+        from moclab.cli.conventions import replacing_file, staged_folder
 
-        url = _database_url(database)
-        parsed = parse_database(url)
-        inputs = [parsed.path] if parsed.path is not None else []
-        as_zip = output.suffix.lower() == ".zip"
-        if as_zip:
-            target = check_output_file(output, force=force, inputs=inputs)
-        else:
-            target = check_output_folder(output, force=force, command="serve export", inputs=inputs)
-        found = _platform_organisation(url, parsed.path, organisation)
+        target, as_zip, found = _export_destination(database, output, force, organisation, "serve export")
         from moclab.web.practice import exports
 
         export = exports.build_export(found, names=names)
@@ -302,31 +288,19 @@ def serve_export_study(
     console = Console(highlight=False, soft_wrap=True)
     with errors_exit():
         require("django", "web", "the practice platform")
-        from moclab.cli.conventions import (
-            check_output_file,
-            check_output_folder,
-            replacing_file,
-            staged_folder,
-        )
+        from moclab.cli.conventions import replacing_file, staged_folder
         from moclab.errors import MoclabError
         from moclab.model import template_path
         from moclab.web import server
-        from moclab.web.backup import parse_database
 
         try:
             template = template_path(template).stem
         except MoclabError as error:
             raise UsageError(f"--template: {error.message}", hint=error.hint) from None
         arms = _parse_arms(arm or [], control)
-        url = _database_url(database)
-        parsed = parse_database(url)
-        inputs = [parsed.path] if parsed.path is not None else []
-        as_zip = output.suffix.lower() == ".zip"
-        if as_zip:
-            target = check_output_file(output, force=force, inputs=inputs)
-        else:
-            target = check_output_folder(output, force=force, command="serve export-study", inputs=inputs)
-        found = _platform_organisation(url, parsed.path, organisation)
+        target, as_zip, found = _export_destination(
+            database, output, force, organisation, "serve export-study"
+        )
         from moclab.web.evidence.study_export import export_study, record_study_export
         from moclab.web.surveys.models import Survey
 
@@ -380,6 +354,26 @@ def _parse_arms(given: list[str], control: str | None) -> dict[str, str] | None:
     if control is None:
         raise UsageError("--arm needs --control, the comparison arm", hint="e.g. --control usual")
     return arms
+
+
+def _export_destination(
+    database: str | None, output: Path, force: bool, organisation: str, command: str
+) -> tuple[Path, bool, Any]:
+    """What an export command writes to and whose data: the checked target (a zip file when `output` ends
+    in .zip, else a folder; the database file counts as an input it must not overwrite), whether it is a
+    zip, and the organisation found in the platform's database."""
+    from moclab.cli.conventions import check_output_file, check_output_folder
+    from moclab.web.backup import parse_database
+
+    url = _database_url(database)
+    parsed = parse_database(url)
+    inputs = [parsed.path] if parsed.path is not None else []
+    as_zip = output.suffix.lower() == ".zip"
+    if as_zip:
+        target = check_output_file(output, force=force, inputs=inputs)
+    else:
+        target = check_output_folder(output, force=force, command=command, inputs=inputs)
+    return target, as_zip, _platform_organisation(url, parsed.path, organisation)
 
 
 def _platform_organisation(url: str, path: Path | None, organisation: str) -> Any:
