@@ -15,6 +15,7 @@ Each reference says where its numbers come from:
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import matplotlib
@@ -29,7 +30,8 @@ from moclab.analysis import ModeratedMediationResult, moderated_mediation
 from moclab.errors import DataError
 
 matplotlib.use("Agg")
-pyprocessmacro = pytest.importorskip("pyprocessmacro", reason="PyProcessMacro (dev extra) is the reference")
+# the reference (dev extra; make test installs it), imported after the Agg backend is chosen
+pyprocessmacro = importlib.import_module("pyprocessmacro")
 
 # PyProcessMacro 2.2 renames columns with pandas' deprecated inplace keyword: its warning, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
