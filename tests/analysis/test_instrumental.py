@@ -29,10 +29,8 @@ from scipy import stats
 from moclab.analysis import InstrumentalResult, instrumental_effect
 from moclab.errors import DataError
 
-linearmodels_iv = importlib.import_module(
-    "linearmodels.iv"
-)  # the reference (dev extra; make test installs it)
-IV2SLS = linearmodels_iv.IV2SLS
+# the reference (dev extra; make test installs it)
+IV2SLS = importlib.import_module("linearmodels.iv").IV2SLS
 
 
 def encouragement_data(
