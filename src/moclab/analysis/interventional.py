@@ -9,11 +9,15 @@ effects stay identified when the mediators affect one another in an unknown orde
 have a confounder L of their link to the outcome that the exposure itself affects (a post-exposure
 confounder), where natural effects are not identified (VanderWeele, Vansteelandt & Robins 2014).
 
-Estimation is the parametric g-computation by Monte Carlo integration that Vansteelandt & Daniel describe:
-fit models for the post-exposure confounders, the mediators and the outcome; draw counterfactual confounders
-and mediators for every row; average the predicted outcomes. All draws are vectorized over rows, draws and
-parameter vectors, and the percentile bootstrap refits every model on all resamples at once (batched least
-squares and batched Fisher scoring from `moclab.analysis.bootstrap` and `moclab.analysis.glm`).
+Estimation is parametric g-computation: fit models for the post-exposure confounders, the mediators and
+the outcome, then average the predicted outcomes over the counterfactual confounders and mediators. With a
+linear outcome model without mediator x mediator products that average depends on the counterfactual
+variables only through their means, which have a closed form (exact, no draws) in the cases the docstring
+of `interventional_effects` lists; otherwise the average is the Monte Carlo integration Vansteelandt &
+Daniel describe, counterfactual confounders and mediators drawn for every row. Both are vectorized over
+rows, draws and parameter vectors, and the percentile bootstrap refits every model on all resamples at once
+(batched least squares and batched Fisher scoring from `moclab.analysis.bootstrap` and
+`moclab.analysis.glm`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ from moclab.plain import plain
 __all__ = ["InterventionalEffectsResult", "interventional_effects"]
 
 OUTCOME_MODELS: tuple[str, ...] = ("linear", "logit")
+INTEGRATIONS: tuple[str, ...] = ("auto", "closed form", "monte carlo")
+
+#: Most leading 0/1 post-exposure confounders whose 2^b combinations of values the closed form sums over.
+_MAX_SUMMED_BINARY = 10
 
 #: Largest number of (parameter vector, row, draw) values of one simulated variable evaluated at once
 #: (2 MB per array; the simulation holds a few dozen such arrays).
@@ -379,6 +387,149 @@ def _effects_from_means(means: np.ndarray, k: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------------------
+# Closed form: the expectations of a linear outcome model
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _monte_carlo_reason(spec: _Spec) -> str:
+    """Why the potential-outcome means have no closed form under `spec` ("" when they have one).
+
+    With a linear outcome model without mediator x mediator products the means depend on the drawn
+    mediators and confounders only through their expectations, which are exact for linear confounder
+    models and for 0/1 confounders whose models hold X, C and earlier 0/1 confounders only (summed over the
+    combinations of those). The cases left are expectations of nonlinear functions of normal variables.
+    """
+    if spec.outcome == "logit":
+        return "a logit outcome model (a logistic function of normal mediators has no closed-form mean)"
+    if spec.mediator_interaction:
+        return "mediator x mediator products in the outcome model (mediator_interaction=True)"
+    kinds = spec.confounder_kinds
+    first_continuous = kinds.index("linear") if "linear" in kinds else spec.r
+    late = [spec.confounders[j] for j, kind in enumerate(kinds) if kind == "logit" and j > first_continuous]
+    if late:
+        return (
+            f"the 0/1 confounder '{late[0]}' is modelled on an earlier continuous confounder (the mean of a "
+            "logistic function of a normal variable has no closed form; list the 0/1 confounders first)"
+        )
+    leading = kinds.count("logit")
+    if leading > _MAX_SUMMED_BINARY:
+        return f"{leading} 0/1 confounders (over {_MAX_SUMMED_BINARY}: 2^{leading} combinations to sum over)"
+    return ""
+
+
+def _confounder_means(
+    params: _Parameters,
+    spec: _Spec,
+    level: float,
+    covariates: np.ndarray,
+    weights: np.ndarray,
+    covariate_means: np.ndarray,
+) -> np.ndarray:
+    """Weighted row means (B, r) of E[L_j | X = `level`, C], exactly; the 0/1 confounders come first.
+
+    The probability of each combination of values of the 0/1 confounders is the product of their sequential
+    logistic probabilities, so the mean of each is a sum over the combinations of the values of those before
+    it, row by row (the logistic function does not commute with the row mean). A linear confounder's mean
+    is its linear predictor at the means of C and of the confounders before it (linearity of expectation),
+    which commutes with the row mean, so it needs no row-level array.
+    """
+    q = spec.q
+    means = np.empty((params.outcome.shape[0], spec.r))
+    combination_probability = np.ones((*weights.shape, 1))  # (B, n, combinations so far)
+    combination_values = np.zeros((0, 1))  # (0/1 confounders so far, combinations so far)
+    for j in range(spec.r):
+        gamma = params.confounder[j]
+        intercept = gamma[:, 0] + gamma[:, 1] * level
+        earlier = gamma[:, 2 + q :]
+        if spec.confounder_kinds[j] == "linear":
+            means[:, j] = (
+                intercept
+                + np.einsum("bq,bq->b", covariate_means, gamma[:, 2 : 2 + q])
+                + np.einsum("bi,bi->b", earlier, means[:, :j])
+            )
+            continue
+        eta = (intercept[:, None] + _covariate_part(covariates, gamma[:, 2 : 2 + q]))[:, :, None]
+        probability = special.expit(eta + (earlier @ combination_values)[:, None, :])
+        means[:, j] = np.einsum("bn,bnc->b", weights, combination_probability * probability)
+        if j + 1 < spec.r and spec.confounder_kinds[j + 1] == "logit":
+            combination_probability = np.concatenate(
+                [combination_probability * (1 - probability), combination_probability * probability], axis=2
+            )
+            width = combination_values.shape[1]
+            combination_values = np.vstack(
+                [np.hstack([combination_values] * 2), np.repeat([0.0, 1.0], width)[None]]
+            )
+    return means
+
+
+def _closed_form_means(
+    params: _Parameters,
+    spec: _Spec,
+    levels: tuple[float, float],
+    covariates: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """The k + 4 means of `_potential_outcome_means`, (B, k + 4), as exact expectations (no draws).
+
+    E{Y(a, G)} = theta_0 + theta_X a + sum_j (theta_Mj + a theta_XMj) E[M_j] + theta_L E[L | a, C] +
+    theta_C C, averaged over the rows, where E[M_j] is mediator j's mean under the exposure level G draws it
+    at: beta_0j + beta_Xj a' + beta_Cj C + beta_Lj E[L | a', C]. Everything but the 0/1 confounders' means is
+    linear in C, so it is evaluated at the weighted mean of C. Joint and independent draws have the same
+    means, so the joint and independent columns agree and the dependence term is exactly 0.
+    """
+    k, q, r = spec.k, spec.q, spec.r
+    covariate_means = weights @ covariates  # (B, q)
+    beta, theta = params.mediator, params.outcome
+    confounder_means, mediator_means = {}, {}
+    for a in levels:
+        confounder_means[a] = _confounder_means(params, spec, a, covariates, weights, covariate_means)
+        mediator_means[a] = (
+            beta[:, 0]
+            + a * beta[:, 1]
+            + np.einsum("bq,bqk->bk", covariate_means, beta[:, 2 : 2 + q])
+            + np.einsum("br,brk->bk", confounder_means[a], beta[:, 2 + q :])
+        )
+    position = 2 + k + (k if spec.interaction else 0)  # the confounders' coefficients, then C's
+
+    def mean(level: float, mediator_levels: Sequence[float]) -> np.ndarray:
+        slope = theta[:, 2 : 2 + k] + (level * theta[:, 2 + k : 2 + 2 * k] if spec.interaction else 0.0)
+        shifted = np.column_stack([mediator_means[m][:, j] for j, m in enumerate(mediator_levels)])
+        return (
+            theta[:, 0]
+            + level * theta[:, 1]
+            + np.einsum("br,br->b", theta[:, position : position + r], confounder_means[level])
+            + np.einsum("bq,bq->b", theta[:, position + r :], covariate_means)
+            + np.einsum("bk,bk->b", slope, shifted)
+        )
+
+    control, treat = levels
+    columns = [mean(treat, [treat] * k), mean(treat, [control] * k), mean(control, [control] * k)]
+    columns += [mean(treat, [treat] * t + [control] * (k - t)) for t in range(k + 1)]
+    return np.column_stack(columns)
+
+
+def _closed_form_in_blocks(
+    params: _Parameters,
+    spec: _Spec,
+    levels: tuple[float, float],
+    covariates: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """`_closed_form_means` a few parameter vectors at a time where b 0/1 confounders need row-level arrays
+    (B, n, 2^b); without them every array is (B, a few) and all go at once."""
+    binary = spec.confounder_kinds.count("logit")
+    total = params.outcome.shape[0]
+    size = max(1, _BLOCK_ELEMENTS // (covariates.shape[0] * 2**binary)) if binary else max(total, 1)
+    parts = [
+        _closed_form_means(
+            params.rows(slice(start, start + size)), spec, levels, covariates, weights[start : start + size]
+        )
+        for start in range(0, total, size)
+    ]
+    return np.concatenate(parts)
+
+
+# ------------------------------------------------------------------------------------------------------------
 # Fitting
 # ------------------------------------------------------------------------------------------------------------
 
@@ -444,10 +595,14 @@ def _fit_point(data: _Data, spec: _Spec) -> tuple[_Parameters, dict[str, Any]]:
 
 
 def _refit(
-    data: _Data, spec: _Spec, start: _Parameters, weights: np.ndarray
+    data: _Data, spec: _Spec, start: _Parameters, weights: np.ndarray, covariance: bool
 ) -> tuple[_Parameters, np.ndarray]:
     """Every model refitted for each row of frequency `weights` (B, n) at once, and which refits succeeded
-    (every predictor still varies, every fit solvable and, for logit models, converged)."""
+    (every predictor still varies, every fit solvable and, for logit models, converged).
+
+    Without `covariance` (the closed form, which uses the mediators' means only) the mediators' residual
+    covariance, most of the cost of a linear refit, is not computed: its Cholesky factors are left NaN.
+    """
     ok = _usable_resamples(spec.outcome_design(data), weights)
     confounder, confounder_sd = [], []
     for j in range(spec.r):
@@ -469,8 +624,11 @@ def _refit(
     mediator = batched_ols(design_m, data.mediators, weights)
     ok &= np.all(np.isfinite(mediator), axis=(1, 2))
     mediator = np.where(np.isfinite(mediator), mediator, start.mediator)
-    cholesky, positive = _residual_cholesky(design_m, data.mediators, mediator, weights)
-    ok &= positive
+    if covariance:
+        cholesky, positive = _residual_cholesky(design_m, data.mediators, mediator, weights)
+        ok &= positive
+    else:
+        cholesky = np.full((weights.shape[0], spec.k, spec.k), np.nan)
     design_y = spec.outcome_design(data)
     if spec.outcome == "linear":
         outcome = batched_ols(design_y, data.y, weights)
@@ -544,10 +702,12 @@ class InterventionalEffectsResult(AnalysisResult):
             if info["n_boot"]
             else "no bootstrap (n_boot=0)"
         )
-        lines.append(
-            f"  n = {info['n']}; parametric g-computation with {info['n_draws']} Monte Carlo draws per row; "
-            f"inference: {inference}"
+        integration = (
+            "in closed form (exact expectations)"
+            if info["integration"] == "closed form"
+            else f"with {info['n_draws']} Monte Carlo draws per row"
         )
+        lines.append(f"  n = {info['n']}; parametric g-computation {integration}; inference: {inference}")
         frame = self.to_frame()[["estimate", "se", "ci_low", "ci_high"]]
         scale = (
             "differences in probability"
@@ -678,6 +838,7 @@ def interventional_effects(
     mediator_interaction: bool = False,
     n_boot: int = 1000,
     n_draws: int = 100,
+    integration: Literal["auto", "closed form", "monte carlo"] = "auto",
     level: float = 0.95,
     missing: Literal["listwise", "raise"] = "listwise",
     seed: SeedLike = None,
@@ -714,7 +875,11 @@ def interventional_effects(
     n_boot : int
         Bootstrap resamples (0: point estimates only, no intervals).
     n_draws : int
-        Monte Carlo draws per row of every simulated confounder and mediator.
+        Monte Carlo draws per row of every simulated confounder and mediator (unused in closed form).
+    integration : {"auto", "closed form", "monte carlo"}
+        How the potential-outcome means are computed: "auto" uses their closed form where it is exact (see
+        Notes) and Monte Carlo integration otherwise; "closed form" refuses the cases without one;
+        "monte carlo" simulates in every case (to check the closed form, say).
     level : float
         Confidence level.
     missing : {"listwise", "raise"}
@@ -734,7 +899,7 @@ def interventional_effects(
         A mediator listed twice or used in another role (as the outcome, say), unknown or non-numeric
         columns, a logit outcome that is not 0/1, x_levels that a binary exposure does not take, constant
         or collinear variables, too few complete rows, missing values with ``missing="raise"``, separation
-        in a logit model, invalid options.
+        in a logit model, integration="closed form" where there is none (see Notes), invalid options.
 
     Notes
     -----
@@ -765,9 +930,13 @@ def interventional_effects(
 
         total = direct + indirect,   indirect = sum_j indirect[M_j] + dependence.
 
-    With a linear outcome model without mediator x mediator products the dependence is 0 and the order of
-    the mediators does not matter; with such products or a logit outcome the per-mediator effects can depend
-    on the order (list the mediators in their presumed causal order, or compare both orders).
+    With a linear outcome model without mediator x mediator products the dependence is 0 (exactly, in
+    closed form) and the order of the mediators does not matter: the outcome's mean is then linear in the
+    mediators, joint and independent draws have the same means, so the joint and independent
+    potential-outcome means coincide and the mediators' own indirect effects add up to the joint one,
+    indirect[M_j] = (theta_Mj + a theta_XMj) (E[M_j | a] - E[M_j | a*]) averaged over the rows. With such
+    products or a logit outcome the per-mediator effects can depend on the order (list the mediators in
+    their presumed causal order, or compare both orders).
 
     Identification (VanderWeele, Vansteelandt & Robins 2014; Vansteelandt & Daniel 2017) requires no
     unmeasured confounding of exposure-outcome, exposure-mediator and mediator-outcome given C and L, and
@@ -778,24 +947,49 @@ def interventional_effects(
     mediators on the unit's own confounders and differs from E{Y(a) - Y(a*)} when L affects both M and Y;
     without L (and with correct models) it equals the total effect.
 
-    Estimation is the parametric g-formula by Monte Carlo integration. Each confounder has a linear
-    (normal errors) or logistic model; the mediators have linear models on X, C and L with jointly normal
-    errors (one multivariate regression: ordinary least squares per mediator and the residual covariance,
-    divisor n - p). With linear models, sequential models M_j | M_1..M_j-1, X, L, C are the same model, the
-    joint normal written through the Cholesky factor of the covariance, so modelling the joint distribution
-    loses nothing against them and gives effects that do not depend on the order in which the mediators
-    would be regressed on one another. For every row, `n_draws` values of L are drawn under each exposure
-    level and, from them, the mediators (jointly for the joint terms; k + 1 independent copies for the
-    independent draws); the outcome model's predictions (probabilities for a logit model) are averaged over
-    the draws and then over the rows. The same standard normal numbers serve both exposure levels and every
-    bootstrap resample (common random numbers), so the differences carry little Monte Carlo error: with
-    linear models and no interactions the indirect effect of M_j is exactly a_j b_j and the direct effect
-    exactly c' for any `n_draws`.
+    Estimation is the parametric g-formula. Each confounder has a linear (normal errors) or logistic model;
+    the mediators have linear models on X, C and L with jointly normal errors (one multivariate regression:
+    ordinary least squares per mediator and the residual covariance, divisor n - p). With linear models,
+    sequential models M_j | M_1..M_j-1, X, L, C are the same model, the joint normal written through the
+    Cholesky factor of the covariance, so modelling the joint distribution loses nothing against them and
+    gives effects that do not depend on the order in which the mediators would be regressed on one another.
+
+    Closed form (``integration="auto"`` where it is exact, the info's ``integration: "closed form"``). With
+    a linear outcome model without mediator x mediator products, the potential-outcome means are
+
+    .. math::
+
+        E\\{Y(a, G)\\} = \\overline{\\theta_0 + \\theta_X a + \\textstyle\\sum_j (\\theta_{M_j} + a
+            \\theta_{XM_j}) E_G[M_j \\mid C] + \\theta_L^\\top E[L \\mid a, C] + \\theta_C^\\top C},
+        \\qquad E[M_j \\mid a', C] = \\beta_{0j} + \\beta_{Xj} a' + \\beta_{Cj}^\\top C +
+            \\beta_{Lj}^\\top E[L \\mid a', C]
+
+    (the bar: the average over the rows; a' the level G draws M_j at), so only the confounders' means are
+    needed, and they are exact in these cases: a linear confounder's mean is its linear predictor at the
+    means of the confounders before it, whatever their kind; a 0/1 confounder's mean is exact when its
+    model holds X, C and earlier 0/1 confounders only, P(L_j = 1 | a, C) = sum over the values l of the
+    earlier ones of expit(gamma' (1, a, C, l)) P(l | a, C), each P(l | a, C) a product of their own
+    logistic probabilities (2^b terms for b leading 0/1 confounders; up to 10). So the closed form holds for
+    a linear outcome, no mediator x mediator products, and every 0/1 confounder listed before every
+    continuous one; the residual variances of the mediators and of the linear confounders do not enter.
+    It has no Monte Carlo error and does not use `n_draws`. The other cases use Monte Carlo integration
+    (``integration: "Monte Carlo (n_draws draws)"``): a logit outcome, or a 0/1 confounder modelled on a
+    continuous one, needs the mean of a logistic function of normal variables, which has no closed form;
+    mediator x mediator products need the mediators' second moments given C (their residual covariance and
+    the covariance the confounders induce), which this closed form does not compute.
+
+    Monte Carlo integration: for every row, `n_draws` values of L are drawn under each exposure level and,
+    from them, the mediators (jointly for the joint terms; k + 1 independent copies for the independent
+    draws); the outcome model's predictions (probabilities for a logit model) are averaged over the draws
+    and then over the rows. The same standard normal numbers serve both exposure levels and every bootstrap
+    resample (common random numbers), so the differences carry little Monte Carlo error: with linear models
+    and no interactions the indirect effect of M_j is exactly a_j b_j and the direct effect exactly c' for
+    any `n_draws`.
 
     Intervals are percentile bootstrap intervals: rows are resampled, every model is refitted on all
-    resamples at once, and the effects are recomputed with the same Monte Carlo draws, the rows weighted by
-    how often they were drawn. Resamples that cannot be refitted (a category never drawn, separation) are
-    left out and counted in a warning.
+    resamples at once, and the effects are recomputed (in closed form, or with the same Monte Carlo
+    draws), the rows weighted by how often they were drawn. Resamples that cannot be refitted (a category
+    never drawn, separation) are left out and counted in a warning.
 
     References
     ----------
@@ -824,6 +1018,7 @@ def interventional_effects(
     """
     data = _columns.data_frame(data)
     _arguments.choice("outcome", outcome, OUTCOME_MODELS)
+    _arguments.choice("integration", integration, INTEGRATIONS)
     _arguments.check(level=level, n_boot=n_boot, boot_optional=True, seed=seed, missing=missing)
     if not (isinstance(n_draws, numbers.Integral) and not isinstance(n_draws, bool) and n_draws >= 1):
         raise DataError(
@@ -862,13 +1057,29 @@ def interventional_effects(
     _columns.check_full_rank(spec.mediator_design(prepared), spec.mediator_names(), "mediator")
     _columns.check_full_rank(design_y, spec.outcome_names(), "outcome")
     notes = [*prepared.notes, *_check_levels(prepared.x, levels, x)]
+    reason = _monte_carlo_reason(spec)
+    if integration == "closed form" and reason:
+        raise DataError(
+            f"integration='closed form' is not available with {reason}",
+            hint="use integration='auto' (Monte Carlo integration where no closed form exists)",
+        )
+    closed_form = integration != "monte carlo" and not reason
 
     params, tables = _fit_point(prepared, spec)
     rng = as_generator(seed)
-    noise = _draw_noise(prepared.n, int(n_draws), spec.k, spec.r, rng)
     covariates_matrix = prepared.covariates
-    uniform = np.full((1, prepared.n), 1.0 / prepared.n)
-    point_means = _means_in_blocks(params, spec, levels, covariates_matrix, noise, uniform)
+    if closed_form:
+
+        def potential_outcome_means(parameters: _Parameters, weights: np.ndarray) -> np.ndarray:
+            return _closed_form_in_blocks(parameters, spec, levels, covariates_matrix, weights)
+
+    else:
+        noise = _draw_noise(prepared.n, int(n_draws), spec.k, spec.r, rng)
+
+        def potential_outcome_means(parameters: _Parameters, weights: np.ndarray) -> np.ndarray:
+            return _means_in_blocks(parameters, spec, levels, covariates_matrix, noise, weights)
+
+    point_means = potential_outcome_means(params, np.full((1, prepared.n), 1.0 / prepared.n))
     point = _effects_from_means(point_means, spec.k)[0]
 
     names = ["total", "direct", "indirect", *[f"indirect[{m}]" for m in mediator_names], "dependence"]
@@ -879,11 +1090,10 @@ def interventional_effects(
         parts = []
         for size in iter_chunks(n_boot, prepared.n):
             counts = bootstrap_counts(prepared.n, size, rng)
-            refitted, ok = _refit(prepared, spec, params, counts)
+            refitted, ok = _refit(prepared, spec, params, counts, covariance=not closed_form)
             n_failed += int((~ok).sum())
             if ok.any():
-                weights = counts[ok] / prepared.n
-                means = _means_in_blocks(refitted, spec, levels, covariates_matrix, noise, weights)
+                means = potential_outcome_means(refitted, counts[ok] / prepared.n)
                 parts.append(_effects_from_means(means, spec.k))
         if sum(len(p) for p in parts) < 2:
             raise DataError(
@@ -931,8 +1141,9 @@ def interventional_effects(
         ],
     ]
     info: dict[str, Any] = {
-        "method": "parametric g-computation (Monte Carlo)"
+        "method": f"parametric g-computation ({'closed form' if closed_form else 'Monte Carlo'})"
         + (", percentile bootstrap" if n_boot else ", no bootstrap"),
+        "integration": "closed form" if closed_form else f"Monte Carlo ({int(n_draws)} draws)",
         "scale": scale,
         "n": prepared.n,
         "n_dropped": prepared.n_dropped,
@@ -947,7 +1158,7 @@ def interventional_effects(
         "interaction": bool(interaction),
         "mediator_interaction": bool(mediator_interaction),
         "x_levels": [control, treat],
-        "n_draws": int(n_draws),
+        "n_draws": None if closed_form else int(n_draws),
         "n_boot": int(n_boot),
         "n_failed_resamples": n_failed,
         "level": level,
