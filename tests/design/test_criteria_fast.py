@@ -2,26 +2,36 @@
 
 The reference is the scorecard itself: each replication is built as a study (`SimulatedStudy.to_study`) and
 judged by `analyze`, as ``criteria="full"`` does. Both read the delta-method interval of the indirect effect
-(``ci="delta"``), so the comparison does not depend on aligning Monte Carlo or bootstrap draws.
+(``ci="delta"``), so the comparison does not depend on aligning Monte Carlo or bootstrap draws. The scorecard
+runs are the expensive part: each design's runs are made once per module (`scorecard_runs`), and the tests of
+numbers read the scorecards of the same runs whose statuses the agreement test compares.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from moclab.analysis.bootstrap import factorize_clusters
+from moclab.analysis.meta import _per_cluster_ols
 from moclab.design import power_analysis
 from moclab.design.criteria import CRITERION_IDS, FAST_CRITERIA, STATUSES
 from moclab.design.criteria_analyses import (
+    _CrossProducts,
     _dose_groups,
+    _dose_groups_and_scores,
     _least_squares,
+    _shared_site_design,
+    _site_codes,
     criteria_context,
     interview_support,
     replication_evidence,
 )
-from moclab.design.engine import BatchResult, analyse_batch
+from moclab.design.engine import BatchResult, _order_statistics, _tail_percentile, analyse_batch
 from moclab.design.power import ChunkTask, DesignPoint, PowerOptions, replication_seeds, run_chunk, spec_for
 from moclab.design.scenario import power_targets, replication_arrays
 from moclab.errors import MoclabError
@@ -43,9 +53,13 @@ def _design(model, spec, point: DesignPoint, pathways):
     return plan, tuple(power_targets(plan, list(pathways)))
 
 
+#: The seed of the replications the tests draw (`replication_seeds(ENTROPY, point.key, r)`).
+ENTROPY = 7
+
+
 def _codes(plan, targets, point, reps: int, criteria: str):
     options = PowerOptions(methods=("joint", "sobel"), interval_method="delta", n_boot=100, criteria=criteria)
-    output = run_chunk(ChunkTask(0, point, plan, targets, 7, 0, reps, options))
+    output = run_chunk(ChunkTask(0, point, plan, targets, ENTROPY, 0, reps, options))
     return {
         target.id: {name: output.outcomes[target.id][f"criterion:{name}"] for name in CRITERION_IDS}
         for target in targets
@@ -106,24 +120,60 @@ def support_modes_design():
     return (*_design("support-modes", None, point, chosen), point)
 
 
-@pytest.mark.parametrize(
-    ("design", "reps"),
-    [
-        ("support_modes_design", 8),
-        ("recipient_design", 12),
-        ("two_mechanism_design", 20),
-        ("interviews_design", 12),
-        ("within_site_design", 15),
-        ("one_site_design", 15),
-    ],
-)
-def test_every_fast_status_equals_the_scorecards(design, reps, request):
+#: Replications of each design the fast engine and the scorecard both judge.
+REPLICATIONS = {
+    "support_modes_design": 8,
+    "recipient_design": 12,
+    "two_mechanism_design": 20,
+    "interviews_design": 12,
+    "within_site_design": 15,
+    "one_site_design": 15,
+}
+
+
+@dataclass(frozen=True)
+class ScorecardRuns:
+    """One design's first replications judged by the fast engine and by the scorecard (``criteria="full"``):
+    the status codes of both, and the scorecard's evidence of each replication as `analyze` returned it."""
+
+    fast: dict
+    full: dict
+    evidence: list
+
+
+@pytest.fixture(scope="module")
+def scorecard_runs(request):
+    """``scorecard_runs(design)``: the `ScorecardRuns` of a design fixture, run once for the module."""
+    runs: dict[str, ScorecardRuns] = {}
+
+    def run(design: str) -> ScorecardRuns:
+        if design not in runs:
+            plan, targets, point = request.getfixturevalue(design)
+            reps = REPLICATIONS[design]
+            evidence = []
+
+            def recorded(*args, **kwargs):
+                evidence.append(analyze(*args, **kwargs))
+                return evidence[-1]
+
+            with pytest.MonkeyPatch.context() as patch:  # `full_statuses` imports analyze when it runs
+                patch.setattr("moclab.evidence.analyze", recorded)
+                full = _codes(plan, targets, point, reps, "full")
+            assert len(evidence) == reps  # one scorecard per replication, in order
+            runs[design] = ScorecardRuns(_codes(plan, targets, point, reps, "fast"), full, evidence)
+        return runs[design]
+
+    return run
+
+
+@pytest.mark.parametrize(("design", "reps"), list(REPLICATIONS.items()))
+def test_every_fast_status_equals_the_scorecards(design, reps, scorecard_runs, request):
     """Replication by replication, pathway by pathway and criterion by criterion, the fast engine's status
     is the scorecard's on the same data set (none of these designs declares subgroups, so consistency is
     judged in every replication)."""
-    plan, targets, point = request.getfixturevalue(design)
-    fast = _codes(plan, targets, point, reps, "fast")
-    full = _codes(plan, targets, point, reps, "full")
+    _, targets, _ = request.getfixturevalue(design)
+    runs = scorecard_runs(design)
+    fast, full = runs.fast, runs.full
     compared = 0
     for target in targets:
         for name in FAST_CRITERIA:
@@ -134,23 +184,16 @@ def test_every_fast_status_equals_the_scorecards(design, reps, request):
     assert compared == reps * len(targets) * 7
 
 
-def _scorecard_and_fast(design, replication):
-    """Per pathway: the fast engine's evidence, the scorecard's pathway evidence, and the scorecard's reading
-    of the interviews as the fast engine gets it (None without interviews)."""
+def _scorecard_and_fast(design, runs: ScorecardRuns, replication):
+    """Per pathway of a replication of `runs`: the fast engine's evidence, the scorecard's pathway evidence,
+    and the scorecard's reading of the interviews as the fast engine gets it (None without interviews)."""
     plan, targets, point = design
-    data_seed, analysis_seed = replication_seeds(3, point.key, replication)
+    data_seed, _ = replication_seeds(ENTROPY, point.key, replication)
     context = criteria_context(plan, targets, data_seed, 0.95)
     drawn = draw(plan, data_seed)
     found = replication_evidence(plan, drawn, targets, context, 0.95)
     support = interview_support(plan, drawn, context)
-    evidence = analyze(
-        plan.study(data_seed).to_study(),
-        {"pathways": [t.id for t in targets]},
-        n_boot=100,
-        seed=analysis_seed,
-        ci="delta",
-        show_progress=False,
-    )
+    evidence = runs.evidence[replication]
     return [
         (
             found[t.id],
@@ -166,12 +209,15 @@ def _close(mine, theirs, what):
 
 
 @pytest.mark.parametrize("replication", [0, 1])
-def test_panel_dose_site_and_interview_numbers_equal_the_scorecards(recipient_design, replication):
+def test_panel_dose_site_and_interview_numbers_equal_the_scorecards(
+    recipient_design, scorecard_runs, replication
+):
     """The cross-lagged paths, the dose-response slopes and trends, the per-site b paths' prediction interval,
     the variance ratio of site means and the reading of the interviews are the scorecard's own results
     (`cross_lagged`, `dose_response`, `cluster_slopes(...).pool()`, `arm_variance_ratio`,
     `moclab.evidence.qualitative`) to 1e-8."""
-    for own, pathway, interviews in _scorecard_and_fast(recipient_design, replication):
+    runs = scorecard_runs("recipient_design")
+    for own, pathway, interviews in _scorecard_and_fast(recipient_design, runs, replication):
         what = pathway.id
         panel = pathway.results["panel"]
         for name in ("m_to_y", "y_to_m", "m_to_y_std", "y_to_m_std", "difference_std"):
@@ -203,23 +249,25 @@ def test_panel_dose_site_and_interview_numbers_equal_the_scorecards(recipient_de
         assert own.facts.to_dict() == pathway.verdict("timeline").evidence["timeline"]
 
 
-def test_interviews_are_read_where_they_can_change_plausibility(recipient_design, interviews_design):
+def test_interviews_are_read_where_they_can_change_plausibility(
+    recipient_design, interviews_design, scorecard_runs
+):
     """Every link of the recipient pathway has a template as its source and no contradiction codes are
     declared, so the interviews cannot change its plausibility status and are not read; the two-mechanism
     model's links have no source, so the interviews' support is read, as the scorecard reads it."""
-    for own, pathway, _ in _scorecard_and_fast(recipient_design, 0):
+    for own, pathway, _ in _scorecard_and_fast(recipient_design, scorecard_runs("recipient_design"), 0):
         assert own.qualitative.status == "none" and pathway.qualitative.counts["interviews"] == 12
-    for own, pathway, _ in _scorecard_and_fast(interviews_design, 0):
+    for own, pathway, _ in _scorecard_and_fast(interviews_design, scorecard_runs("interviews_design"), 0):
         assert own.qualitative.status == pathway.qualitative.status
         assert own.qualitative.counts == pathway.qualitative.counts
         assert own.qualitative.counts["interviews"] == 12
 
 
-def test_per_site_a_and_b_paths_equal_the_scorecards(within_site_design):
+def test_per_site_a_and_b_paths_equal_the_scorecards(within_site_design, scorecard_runs):
     """Randomized within sites: the prediction intervals of the per-site a paths
     (`cluster_indirect_effects(...).pool("a")`) and b paths, and the dose-response of trust on each
     recipient's logged support, equal the scorecard's."""
-    for own, pathway, _ in _scorecard_and_fast(within_site_design, 0):
+    for own, pathway, _ in _scorecard_and_fast(within_site_design, scorecard_runs("within_site_design"), 0):
         _close(own.sites.path_predictions["a"][0], pathway.results["consistency_a"].prediction, "a")
         _close(own.sites.path_predictions["b"][0], pathway.results["consistency"].prediction, "b")
         assert own.sites.heterogeneity is None
@@ -343,3 +391,100 @@ def test_a_study_that_cannot_be_built_leaves_the_four_criteria_unjudged(monkeypa
             "not judged by the fast engine: the simulated study could not be built to read its plan "
             "(a check refused the study)"
         )
+
+
+def test_monte_carlo_bounds_from_tail_order_statistics_equal_numpy_quantile():
+    """The Monte Carlo interval's bounds read from the order statistics of its tails alone are, bit for bit,
+    `numpy.quantile`'s linear interpolation (the engine's `_percentile`): skewed, heavy-tailed, tied and
+    sorted draws (sorted, the first draws bracket no tail rank, so whole rows are partitioned), several
+    levels and sizes."""
+    rng = np.random.default_rng(8)
+    normal = rng.standard_normal((7, 10_000))
+    samples = {
+        "product of normals": normal * rng.standard_normal((7, 10_000)) + 0.05,
+        "cauchy": rng.standard_cauchy((3, 12_345)),
+        "ties": np.round(rng.standard_normal((4, 10_000)), 1),
+        "sorted rows": np.sort(normal, axis=1),
+        "few draws": rng.standard_normal((2, 999)),
+    }
+    for name, draws in samples.items():
+        for level in (0.95, 0.9, 0.99, 0.5):
+            low, high = _tail_percentile(draws, level)
+            expected = np.quantile(draws, [(1 - level) / 2, 1 - (1 - level) / 2], axis=1)
+            np.testing.assert_array_equal(low, expected[0], err_msg=f"{name}, {level}")
+            np.testing.assert_array_equal(high, expected[1], err_msg=f"{name}, {level}")
+    ranks = np.array([0, 249, 250, 5000, 9749, 9999])
+    np.testing.assert_array_equal(_order_statistics(normal, ranks), np.sort(normal, axis=1)[:, ranks])
+
+
+def test_dose_group_scores_are_the_groups_numpy_medians():
+    """The trend's scores read off one sort of the doses are `numpy.median` of each group's doses, with
+    even and odd group sizes, ties across group edges and at most four distinct doses."""
+    rng = np.random.default_rng(5)
+    site_doses = np.round(rng.gamma(2.0, 60.0, size=15), 1)
+    for dose in (
+        np.repeat(site_doses, rng.integers(3, 25, size=15)),
+        rng.normal(size=202),
+        rng.normal(size=201),
+        rng.integers(0, 3, size=50).astype(float),
+    ):
+        groups, scores = _dose_groups_and_scores(dose)
+        np.testing.assert_array_equal(groups, _dose_groups(dose))
+        np.testing.assert_array_equal(scores, [np.median(dose[groups == j]) for j in range(groups.max() + 1)])
+
+
+def test_fits_sharing_cross_products_equal_statsmodels():
+    """The dose-response slope and cell-means models read one set of per-site cross products of all their
+    columns; each, and its CR1 covariance, is statsmodels' OLS on its own columns (with and without sites)."""
+    rng = np.random.default_rng(12)
+    n = 240
+    labels = np.repeat(np.arange(12), 20)
+    dose, covariate = rng.gamma(2.0, 1.0, size=n), rng.normal(size=n)
+    cells = (dose[:, None] > np.quantile(dose, [0.25, 0.5, 0.75])).sum(axis=1)
+    indicators = (cells[:, None] == np.arange(4)).astype(float)
+    response = 0.3 * dose + 0.5 * covariate + rng.normal(size=n) + rng.normal(size=12)[labels]
+    z = np.column_stack([np.ones(n), dose, covariate, indicators, response])
+    for clusters in (labels, None):
+        products = _CrossProducts.of(z, clusters)
+        for predictors in ([0, 1, 2], [3, 4, 5, 6, 2]):
+            fit = products.least_squares(predictors, [7])
+            model = sm.OLS(response, z[:, predictors])
+            clustered = {"cov_type": "cluster", "cov_kwds": {"groups": labels}}
+            reference = model.fit(**clustered) if clusters is not None else model.fit()
+            np.testing.assert_allclose(fit.coef[:, 0], reference.params, rtol=1e-10)
+            np.testing.assert_allclose(fit.covariance, reference.cov_params(), rtol=1e-8, atol=1e-14)
+    assert _CrossProducts.of(z, labels).least_squares([0, 3, 4, 5, 6], [7]) is None  # the indicators sum to 1
+
+
+def test_per_site_paths_from_shared_site_cross_products_equal_statsmodels():
+    """Pathways of one outcome read per-site b paths off one set of per-site cross products, each in its own
+    column order: every site's slope and SE are statsmodels' OLS within that site; rows with a missing
+    value in any column are dropped for all, and sites unsorted or labelled by strings are coded in order
+    of first appearance, as `factorize_clusters` codes them."""
+    rng = np.random.default_rng(21)
+    n, sites = 180, 6
+    labels = np.repeat(np.arange(sites), n // sites)
+    m1, m2, baseline = rng.normal(size=(3, n))
+    outcome = 0.4 * m1 + 0.2 * m2 + 0.3 * baseline + rng.normal(size=n)
+    m2[[3, 50]] = np.nan
+    keep = np.isfinite(m2)
+    cache: dict = {}
+    for first, second in ((m1, m2), (m2, m1)):
+        names = ("m1", "0") if first is m1 else ("m2", "0"), ("m2", "0") if first is m1 else ("m1", "0")
+        columns = [(names[0], first), (("y", "1"), outcome), (names[1], second), (("y", "0"), baseline)]
+        z, codes, cross, sizes = _shared_site_design(columns, labels, cache)
+        coef, ses, singular = _per_cluster_ols(z, codes, cross, sizes, 2, [0, 1, 3, 4])
+        assert not singular.any()
+        for site in range(sites):
+            rows = keep & (labels == site)
+            design = sm.add_constant(np.column_stack([first[rows], second[rows], baseline[rows]]))
+            reference = sm.OLS(outcome[rows], design).fit()
+            np.testing.assert_allclose(coef[site, 1], reference.params[1], rtol=1e-9)
+            np.testing.assert_allclose(ses[site, 1], reference.bse[1], rtol=1e-9)
+    assert len([key for key in cache if key[0] == "site_design"]) == 1  # one set of columns, built once
+    shuffled = np.array(["b", "b", "a", "c", "a", "b"])
+    for values in (shuffled, np.sort(shuffled), np.array([3, 3, 1, 2, 1])):
+        codes, g = _site_codes(values)
+        expected, levels = factorize_clusters(values)
+        np.testing.assert_array_equal(codes, expected)
+        assert g == levels.size

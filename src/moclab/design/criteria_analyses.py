@@ -26,8 +26,11 @@ second per replication):
 
 Every least-squares fit is solved from cross-product matrices: per-cluster ``Z_g'Z_g`` give the coefficients
 of every equation and the CR1 "meat" Σ_g X_g'e_g e_g'X_g at once (scores ``X_g'y_g - X_g'X_g β``), so no
-residual vector is formed (Cameron & Miller 2015, eq. 11). The estimates equal the scorecard's to rounding
-(tests/design/test_criteria_fast.py compares them on the same data sets).
+residual vector is formed (Cameron & Miller 2015, eq. 11). Fits on the same rows share their cross products:
+the dose-response slope and cell-means models of one analysis, and the per-site models of the pathways of
+one outcome (each one's mechanism is another's competitor: the same columns, in another order). The
+estimates equal the scorecard's to rounding (tests/design/test_criteria_fast.py compares them on the same
+data sets).
 
 The things a verdict reads that do not vary between replications (the pathway plan with its signs and
 link backing, the settings, the wave dates) come from one study built per design (`criteria_context`).
@@ -54,7 +57,7 @@ import numpy as np
 
 from moclab.analysis.intervals import wald_interval
 from moclab.analysis.results import Effect
-from moclab.design.engine import _cluster_cross
+from moclab.design.engine import _cluster_cross, _interpolate, _linear_quantile_ranks
 from moclab.design.scenario import PowerTarget
 
 __all__ = [
@@ -259,29 +262,58 @@ def _codes(labels: np.ndarray | None) -> tuple[np.ndarray | None, int]:
     return codes.astype(np.int64), int(codes.max()) + 1 if codes.size else 0
 
 
+def _column_sd(values: np.ndarray, ddof: int = 0) -> np.ndarray:
+    """Standard deviation of every column, computed along contiguous rows (`ndarray.std(axis=0)` over the
+    rows of a tall array is several times slower); equal to it to rounding."""
+    return np.ascontiguousarray(values.T).std(axis=1, ddof=ddof)
+
+
 def _least_squares(design: np.ndarray, responses: np.ndarray, labels: np.ndarray | None) -> _Fit | None:
     """OLS of every response column on `design`, with the classical joint covariance Σ ⊗ (X'X)⁻¹ (t with
     n - p df) or the CR1 stacked-score sandwich by cluster (t with G - 1 df), as
     `moclab.analysis.clustering.cluster_robust_covariance` gives it; None when X'X is singular."""
-    n, p = design.shape
-    k = responses.shape[1]
-    z = np.column_stack([design, responses])
-    codes, g = _codes(labels)
-    per_cluster = _cluster_cross(z, codes, g) if codes is not None else None
-    cross = per_cluster.sum(axis=0) if per_cluster is not None else z.T @ z
-    xtx, xty = cross[:p, :p], cross[:p, p:]
-    if np.linalg.matrix_rank(xtx) < p:
-        return None
-    inverse = np.linalg.inv(xtx)
-    coef = inverse @ xty
-    if per_cluster is None:
-        residual_cross = cross[p:, p:] - coef.T @ xty
-        return _Fit(coef, np.kron(residual_cross / (n - p), inverse), float(n - p))
-    scores = per_cluster[:, :p, p:] - per_cluster[:, :p, :p] @ coef  # (G, p, k): X_g'e_g per equation
-    stacked = np.swapaxes(scores, 1, 2).reshape(g, k * p)
-    bread = np.kron(np.eye(k), inverse)
-    factor = g / (g - 1) * (n - 1) / (n - p)
-    return _Fit(coef, factor * bread @ (stacked.T @ stacked) @ bread, float(g - 1))
+    p = design.shape[1]
+    products = _CrossProducts.of(np.column_stack([design, responses]), labels)
+    return products.least_squares(list(range(p)), list(range(p, p + responses.shape[1])))
+
+
+@dataclass(frozen=True)
+class _CrossProducts:
+    """The cross products of the columns of a matrix (and per cluster, with clusters): enough to fit any
+    regression among its columns, so that the fits of one analysis share them."""
+
+    cross: np.ndarray
+    per_cluster: np.ndarray | None
+    n: int
+
+    @classmethod
+    def of(cls, z: np.ndarray, labels: np.ndarray | None) -> _CrossProducts:
+        codes, g = _codes(labels)
+        per_cluster = _cluster_cross(z, codes, g) if codes is not None else None
+        cross = per_cluster.sum(axis=0) if per_cluster is not None else z.T @ z
+        return cls(cross, per_cluster, z.shape[0])
+
+    def least_squares(self, predictors: list[int], responses: list[int]) -> _Fit | None:
+        """`_least_squares` of the columns `responses` on the columns `predictors`."""
+        n, p, k = self.n, len(predictors), len(responses)
+        cross, per_cluster = self.cross, self.per_cluster
+        xtx, xty = cross[np.ix_(predictors, predictors)], cross[np.ix_(predictors, responses)]
+        if np.linalg.matrix_rank(xtx) < p:
+            return None
+        inverse = np.linalg.inv(xtx)
+        coef = inverse @ xty
+        if per_cluster is None:
+            residual_cross = cross[np.ix_(responses, responses)] - coef.T @ xty
+            return _Fit(coef, np.kron(residual_cross / (n - p), inverse), float(n - p))
+        g = per_cluster.shape[0]
+        rows = per_cluster[:, predictors]
+        scores = rows[:, :, responses] - rows[:, :, predictors] @ coef  # (G, p, k): X_g'e_g per equation
+        stacked = np.swapaxes(scores, 1, 2).reshape(g, k * p)
+        bread = np.zeros((k * p, k * p))  # I_k ⊗ (X'X)⁻¹, placed block by block (np.kron costs more)
+        for equation in range(k):
+            bread[equation * p : (equation + 1) * p, equation * p : (equation + 1) * p] = inverse
+        factor = g / (g - 1) * (n - 1) / (n - p)
+        return _Fit(coef, factor * bread @ (stacked.T @ stacked) @ bread, float(g - 1))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -301,15 +333,16 @@ _PANEL_NAMES = ("m_to_y", "y_to_m", "difference_std", "m_to_y_std", "y_to_m_std"
 
 
 def _panel(
-    draw: Any, target: PowerTarget, x: np.ndarray, sites: np.ndarray | None, level: float
+    draw: Any, target: PowerTarget, x: np.ndarray, x_levels: int, sites: np.ndarray | None, level: float
 ) -> PanelEffects:
     """The pooled cross-lagged panel of the mechanism and the outcome (`cross_lagged` on the scorecard's
-    panel: every recipient at every wave, the strategy when it varies and the competitors as covariates)."""
+    panel: every recipient at every wave, the strategy when it varies and the competitors as covariates);
+    `x_levels` is the number of distinct strategy values."""
     scores = draw.scores
     m, y = scores[target.mechanism_measure], scores[target.outcome_measure]
     competitors = [scores[name] for name in target.alternative_measures]
     competitors = [c for c in competitors if np.isfinite(c).any()]
-    covariates_x = _distinct(x[np.isfinite(x)]) > 1
+    covariates_x = x_levels > 1
     n_waves = m.shape[1]
     blocks = []
     people = np.arange(m.shape[0])
@@ -329,14 +362,19 @@ def _panel(
     design = np.column_stack([dummies, continuous])
     responses = rows[:, -2:]
     n, p = design.shape
-    if n < p + 3 or (continuous.std(axis=0) == 0).any():
+    if n < p + 3 or (_column_sd(continuous) == 0).any():
         return PanelEffects(empty, "too few complete person lag pairs, or a constant column")
     # Clustered by site; without sites, pooled lag pairs are clustered by person and one lag pair is not.
     labels = np.concatenate([label for _, label in blocks]) if sites is not None or lags > 1 else None
+    if labels is not None and not _is_sorted(labels):
+        # The solver groups rows by cluster, keeping their order within clusters: grouped here once, it
+        # neither sorts them again nor searches the labels' distinct values.
+        order = np.argsort(labels, kind="stable")
+        design, responses, labels = design[order], responses[order], labels[order]
     fit = _least_squares(design, responses, labels)
     if fit is None:
         return PanelEffects(empty, "the cross-lagged design is not of full rank")
-    sd = rows[:, [0, 1, -2, -1]].std(axis=0, ddof=1)  # m0, y0, m1, y1
+    sd = _column_sd(rows[:, [0, 1, -2, -1]], ddof=1)  # m0, y0, m1, y1
     i_m, i_y = lags, lags + 1
     scale_my, scale_ym = sd[0] / sd[3], sd[1] / sd[2]
     contrasts = {
@@ -363,10 +401,35 @@ def _dose_groups(dose: np.ndarray) -> np.ndarray:
     """Group codes of `dose_response`'s trend test: all distinct doses when there are at most four, else four
     quantile groups as `pandas.qcut(dose, 4, duplicates="drop")` forms them (linearly interpolated quantiles
     as edges, intervals closed on the right, the lowest edge included), without its Categorical."""
-    distinct = np.unique(dose)
+    return _dose_groups_and_scores(dose)[0]
+
+
+def _dose_groups_and_scores(dose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_dose_groups` and each group's median dose (the trend's scores), from one sort of the doses: the
+    groups are runs of the sorted doses, so their distinct values, quantile edges (`numpy.quantile`'s
+    interpolation of the same order statistics) and medians (`numpy.median`'s middle value, or mean of the
+    two middle values) are read off it; an empty group's median is NaN, as numpy's."""
+    ordered = np.sort(dose)
+    distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
     if distinct.size <= DOSE_GROUPS:
-        return np.searchsorted(distinct, dose)
-    edges = np.unique(np.quantile(dose, np.linspace(0.0, 1.0, DOSE_GROUPS + 1)))
+        codes, ordered_codes = np.searchsorted(distinct, dose), np.searchsorted(distinct, ordered)
+    else:
+        below, above, weight = _linear_quantile_ranks(ordered.size, np.linspace(0.0, 1.0, DOSE_GROUPS + 1))
+        edges = np.unique(_interpolate(ordered[below], ordered[above], weight))
+        codes, ordered_codes = _edge_codes(edges, dose), _edge_codes(edges, ordered)
+    k = int(ordered_codes.max()) + 1 if ordered.size else 0
+    starts = np.searchsorted(ordered_codes, np.arange(k + 1))
+    medians = np.full(k, np.nan)
+    for group in range(k):
+        run = ordered[starts[group] : starts[group + 1]]
+        half = run.size // 2
+        if run.size:
+            medians[group] = run[half] if run.size % 2 else (run[half - 1] + run[half]) / 2
+    return codes, medians
+
+
+def _edge_codes(edges: np.ndarray, dose: np.ndarray) -> np.ndarray:
+    """The interval (closed on the right, the lowest edge included) of every dose."""
     codes = np.searchsorted(edges, dose, side="left")
     codes[dose == edges[0]] = 1
     return codes - 1
@@ -387,29 +450,31 @@ def dose_trend(
     data = data[keep]
     codes = None if sites is None else sites[keep]
     n = data.shape[0]
-    if n < 3 + covariates.shape[1] or (data.std(axis=0) == 0).any():
+    if n < 3 + covariates.shape[1] or (_column_sd(data) == 0).any():
         return None, None, "too few rows, or a constant column"
     if codes is not None and _distinct(codes) < 3:
         return None, None, "fewer than three clusters"
     x, y = data[:, 0], data[:, 1]
     centred = data[:, 2:] - data[:, 2:].mean(axis=0)
-    linear = _least_squares(np.column_stack([np.ones(n), x, centred]), y[:, None], codes)
+    groups, scores = _dose_groups_and_scores(x)
+    k, c = scores.size, centred.shape[1]
+    indicators = (groups[:, None] == np.arange(k)[None, :]).astype(float)
+    # One set of cross products for both models: [1, dose, covariates, group indicators, response].
+    products = _CrossProducts.of(np.column_stack([np.ones(n), x, centred, indicators, y]), codes)
+    response = [2 + c + k]
+    linear = products.least_squares([0, 1, *range(2, 2 + c)], response)
     if linear is None:
         return None, None, "the dose-response design is not of full rank"
     method = "cluster_t" if codes is not None else "t"
     estimate, se, low, high, p = linear.wald({1: 1.0}, level)
     slope = Effect("slope", "slope", estimate, se, low, high, p, method, {"df": linear.df})
-    groups = _dose_groups(x)
-    k = int(groups.max()) + 1
     if k < 2:
         return slope, None, "the dose groups collapse into one group"
-    scores = np.array([np.median(x[groups == j]) for j in range(k)])
     if np.ptp(scores) == 0:
         return slope, None, "every dose group has the same score"
-    if n - (k + centred.shape[1]) < 1:
+    if n - (k + c) < 1:
         return slope, None, "too few rows for one mean per dose group"
-    indicators = (groups[:, None] == np.arange(k)[None, :]).astype(float)
-    cells = _least_squares(np.column_stack([indicators, centred]), y[:, None], codes)
+    cells = products.least_squares([*range(2 + c, 2 + c + k), *range(2, 2 + c)], response)
     if cells is None:
         return slope, None, "the dose groups' design is not of full rank"
     centred_scores = scores - scores.mean()
@@ -483,15 +548,26 @@ def _per_site_ols(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """OLS of one column on others within every site (`cluster_slopes`' solver, on centred columns with an
     intercept): coefficients, classical SEs and the sites whose model cannot be estimated."""
-    from moclab.analysis.bootstrap import factorize_clusters
     from moclab.analysis.meta import _per_cluster_ols
 
-    codes, site_labels = factorize_clusters(labels)
+    codes, g = _site_codes(labels)
     z = np.column_stack([np.ones(values.shape[0]), values - values.mean(axis=0)])
-    g = site_labels.size
     cross = _cluster_cross(z, codes, g)
     sizes = np.bincount(codes, minlength=g).astype(float)
     return _per_cluster_ols(z, codes, cross, sizes, response, predictors)
+
+
+def _site_codes(labels: np.ndarray) -> tuple[np.ndarray, int]:
+    """Site codes in order of first appearance, as `factorize_clusters` gives them for `cluster_slopes` and
+    `arm_variance_ratio`: a running count when the sites come sorted (simulated recipients do), without
+    pandas."""
+    from moclab.analysis.bootstrap import factorize_clusters
+
+    sorted_codes, g = _codes(labels) if _is_sorted(labels) else (None, 0)
+    if sorted_codes is not None:
+        return sorted_codes, g
+    codes, site_labels = factorize_clusters(labels)
+    return codes, site_labels.size
 
 
 def _prediction(
@@ -518,18 +594,46 @@ def _prediction(
     return (mu - half, mu + half)
 
 
+def _shared_site_design(
+    columns: list[tuple[tuple[str, ...], np.ndarray]], labels: np.ndarray, cache: dict[tuple[str, ...], Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What `_per_site_ols` builds for these named columns (centred, after an intercept, on their complete
+    rows), with the site codes, per-site cross products and site sizes.
+
+    The pathways of one outcome adjust for the same columns in different roles and orders (each one's
+    mechanism is another's competitor), so the complete rows and per-site cross products are computed once
+    per set of columns and replication, and each pathway reads them in its own column order."""
+    names = sorted({name for name, _ in columns})
+    key = ("site_design", *("/".join(name) for name in names))
+    if key not in cache:
+        arrays = dict(columns)
+        values = np.column_stack([arrays[name] for name in names])
+        keep = np.isfinite(values).all(axis=1)
+        values = values[keep]
+        codes, g = _site_codes(labels[keep])
+        z = np.column_stack([np.ones(values.shape[0]), values - values.mean(axis=0)])
+        sizes = np.bincount(codes, minlength=g).astype(float)
+        cache[key] = (names, z, codes, _cluster_cross(z, codes, g), sizes)
+    names, z, codes, cross, sizes = cache[key]
+    order = [0, *(1 + names.index(name) for name, _ in columns)]
+    return z[:, order], codes, cross[:, order][:, :, order], sizes
+
+
 def _site_slopes(
-    context: CriteriaContext, columns: list[np.ndarray], labels: np.ndarray, level: float
+    context: CriteriaContext,
+    columns: list[tuple[tuple[str, ...], np.ndarray]],
+    labels: np.ndarray,
+    level: float,
+    cache: dict[tuple[str, ...], Any],
 ) -> tuple[tuple[float, float] | None, tuple[Effect, ...], str | None]:
     """Per-site b paths (the outcome on the mechanism given the other columns) pooled into a prediction
-    interval, as `ConsistencyAnalyses._site_slopes`; columns: mechanism, outcome, covariates."""
+    interval, as `ConsistencyAnalyses._site_slopes`; columns (named): mechanism, outcome, covariates."""
+    from moclab.analysis.meta import _per_cluster_ols
     from moclab.errors import DataError
 
-    values = np.column_stack(columns)
-    keep = np.isfinite(values).all(axis=1)
-    values, labels = values[keep], labels[keep]
-    predictors = [0, 1, *range(3, values.shape[1] + 1)]
-    coefficients, ses, singular = _per_site_ols(values, labels, 2, predictors)
+    z, codes, cross, sizes = _shared_site_design(columns, labels, cache)
+    predictors = [0, 1, *range(3, len(columns) + 1)]
+    coefficients, ses, singular = _per_cluster_ols(z, codes, cross, sizes, 2, predictors)
     k = int((~singular).sum())
     if k < 2:
         return None, (), f"per-site b paths could not be estimated: only {k} site(s)"
@@ -541,8 +645,8 @@ def _site_slopes(
     except DataError as error:
         return None, (), f"the meta-analysis of the per-site b paths failed: {error.message}"
     units = tuple(
-        Effect(f"slope[{j}]", "study", float(e), float(s))
-        for j, (e, s) in enumerate(zip(slopes, errors, strict=True))
+        Effect(f"slope[{j}]", "study", e, s)
+        for j, (e, s) in enumerate(zip(slopes.tolist(), errors.tolist(), strict=True))
     )
     return bounds, units, None
 
@@ -558,9 +662,7 @@ def _variance_ratio(
     x: np.ndarray, mechanism: np.ndarray, baseline: np.ndarray | None, labels: np.ndarray, level: float
 ) -> tuple[Effect | None, str | None]:
     """`arm_variance_ratio` of the mechanism's site means by arm, adjusted for its baseline."""
-    from scipy import stats
-
-    from moclab.analysis.bootstrap import factorize_clusters
+    from scipy import special
 
     columns = [x, mechanism, *([baseline] if baseline is not None else [])]
     values = np.column_stack(columns)
@@ -573,10 +675,10 @@ def _variance_ratio(
             return None, "the covariate adjustment is not of full rank"
         coef, *_ = np.linalg.lstsq(design, response, rcond=None)
         response = response - design @ coef
-    codes, site_labels = factorize_clusters(labels)
-    sizes = np.bincount(codes, minlength=site_labels.size)
-    means = np.bincount(codes, weights=response, minlength=site_labels.size) / sizes
-    arm = np.zeros(site_labels.size)
+    codes, g = _site_codes(labels)
+    sizes = np.bincount(codes, minlength=g)
+    means = np.bincount(codes, weights=response, minlength=g) / sizes
+    arm = np.zeros(g)
     arm[codes] = values[:, 0]
     groups = [means[arm == 1.0], means[arm == 0.0]]
     if min(group.size for group in groups) < 2:
@@ -586,9 +688,10 @@ def _variance_ratio(
         return None, "the control arm's site means do not vary"
     ratio = var_strategy / var_control
     df = (groups[0].size - 1, groups[1].size - 1)
-    p = float(stats.f.sf(ratio, *df))
+    # scipy.stats.f's sf and ppf are these functions; called directly, without its argument checks.
+    p = float(special.fdtrc(*df, ratio))
     alpha = 1 - level
-    low, high = ratio / stats.f.ppf(1 - alpha / 2, *df), ratio / stats.f.ppf(alpha / 2, *df)
+    low, high = ratio / special.fdtri(*df, 1 - alpha / 2), ratio / special.fdtri(*df, alpha / 2)
     return Effect("ratio", "variance_ratio", ratio, None, float(low), float(high), p, "F"), None
 
 
@@ -641,31 +744,38 @@ def _consistency(
     wave, base = target.mechanism_wave, target.baseline_wave
     mechanism = scores[target.mechanism_measure][:, wave]
     outcome = scores[target.outcome_measure][:, target.outcome_wave]
-    competitors = [scores[name][:, wave] for name in target.alternative_measures]
 
     def baselines(*measures: str) -> list[np.ndarray]:
         return [] if base is None else [scores[name][:, base] for name in measures]
+
+    def named(measures: Sequence[str], at: int | None) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        return [] if at is None else [((name, str(at)), scores[name][:, at]) for name in measures]
 
     key = ("varying", target.strategy)
     if key not in cache:
         cache[key] = _sites_varying(x, sites)
     varying = cache[key]
     sign_b = scorecard_plan.sign_between(scorecard_plan.mechanisms[0], scorecard_plan.outcome)
-    b_covariates = [
-        *competitors,
-        *baselines(target.mechanism_measure, *target.alternative_measures, target.outcome_measure),
+    b_columns = [
+        *named([target.mechanism_measure], wave),
+        *named([target.outcome_measure], target.outcome_wave),
+        *named(target.alternative_measures, wave),
+        *named([target.mechanism_measure, *target.alternative_measures, target.outcome_measure], base),
     ]
     if varying >= settings.thresholds.min_units:
         a_bounds, failure = _site_a_paths(context, x, mechanism, outcome, target, baselines, sites, level)
         if failure is not None:
             return SiteEvidence(failure=failure, fallback=fallback)
-        b_bounds, units, failure = _site_slopes(context, [mechanism, outcome, x, *b_covariates], sites, level)
+        strategy = (("strategy", target.strategy), x)
+        b_bounds, units, failure = _site_slopes(
+            context, [*b_columns[:2], strategy, *b_columns[2:]], sites, level, cache
+        )
         if failure is not None:
             return SiteEvidence(failure=failure, fallback=fallback)
         sign_a = scorecard_plan.sign_between(scorecard_plan.strategy, scorecard_plan.mechanisms[0])
         return SiteEvidence({"a": (a_bounds, sign_a), "b": (b_bounds, sign_b)}, units)
     if varying == 0 and target.x_kind == "arm":
-        b_bounds, units, failure = _site_slopes(context, [mechanism, outcome, *b_covariates], sites, level)
+        b_bounds, units, failure = _site_slopes(context, b_columns, sites, level, cache)
         if failure is not None:
             return SiteEvidence(failure=failure, fallback=fallback)
         baseline = baselines(target.mechanism_measure)
@@ -822,7 +932,7 @@ def replication_evidence(
             facts = dataclasses.replace(
                 facts, strategy_start=start[0], start_source=f"first logged activity, {start[1].isoformat()}"
             )
-        panel = _panel(draw, target, x, sites, level)
+        panel = _panel(draw, target, x, _strategy_levels(x, target, cache), sites, level)
         out[target.id] = ReplicationEvidence(
             facts=facts,
             panel=panel,
@@ -833,6 +943,14 @@ def replication_evidence(
             sites=_consistency(draw, plan, target, context, scorecard_plan, x, sites, level, cache),
         )
     return out
+
+
+def _strategy_levels(x: np.ndarray, target: PowerTarget, cache: dict[tuple[str, ...], Any]) -> int:
+    """The number of distinct strategy values, counted once per strategy and replication."""
+    key = ("strategy_levels", target.strategy, target.x_kind)
+    if key not in cache:
+        cache[key] = _distinct(x[np.isfinite(x)])
+    return cache[key]
 
 
 def _gradient(
@@ -864,8 +982,11 @@ def _gradient(
     if baseline is not None:
         names = [target.mechanism_measure, *target.alternative_measures, target.outcome_measure]
         baselines = [scores[name][:, baseline] for name in names]
-    covariates = [*([x] if _distinct(x[np.isfinite(x)]) >= 2 else []), *competitors, *baselines]
-    use_sites = sites if sites is not None and _distinct(sites) >= 3 else None
+    covariates = [*([x] if _strategy_levels(x, target, cache) >= 2 else []), *competitors, *baselines]
+    key = ("sites", str(target.clustered))
+    if key not in cache:
+        cache[key] = None if sites is None else _distinct(sites)
+    use_sites = sites if sites is not None and cache[key] >= 3 else None
     outcome = scores[target.outcome_measure][:, target.outcome_wave]
     slope, trend, failure = dose_trend(
         mechanism,

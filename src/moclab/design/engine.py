@@ -19,12 +19,18 @@ chunk are solved together from their cross-product matrices ``Z'Z`` (one batched
 estimates, residual variances and classical covariances are functions of ``Z'Z`` and n alone), cluster-robust
 covariances come from per-cluster cross products, and the Monte Carlo and bootstrap steps, which need their
 own random stream per replication, are vectorized over draws and resamples within each replication
-(`moclab.analysis.bootstrap.bootstrap_regressions`, the routine `mediate` itself uses).
+(`moclab.analysis.bootstrap.bootstrap_regressions`, the routine `mediate` itself uses). The bounds of a
+Monte Carlo interval are `numpy.quantile`'s, read from the few order statistics they interpolate
+(`_order_statistics`) rather than from a partition of all draws.
 
 References
 ----------
 Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *Journal of Human
 Resources*, 50(2), 317-372.
+Floyd, R. W., & Rivest, R. L. (1975). Expected time bounds for selection. *Communications of the ACM*, 18(3),
+165-172.
+Hyndman, R. J., & Fan, Y. (1996). Sample quantiles in statistical packages. *The American Statistician*,
+50(4), 361-365.
 MacKinnon, D. P., Lockwood, C. M., Hoffman, J. M., West, S. G., & Sheets, V. (2002). A comparison of methods
 to test mediation and other intervening variable effects. *Psychological Methods*, 7, 83-104.
 Preacher, K. J., & Selig, J. P. (2012). Advantages of Monte Carlo confidence intervals for indirect effects.
@@ -214,6 +220,96 @@ def _percentile(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray
     return bounds[0], bounds[1]
 
 
+#: Monte Carlo draws of each replication whose order statistics bracket the interval's bounds
+#: (`_order_statistics`).
+PILOT_DRAWS = 1000
+
+
+def _linear_quantile_ranks(n: int, quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks (0-based) below and above each quantile's virtual index among n sorted values, and the weight
+    of the upper one: numpy's default linear method (Hyndman & Fan 1996, type 7), computed as
+    `numpy.quantile` computes it so that interpolating the same order statistics gives the same bits."""
+    virtual = (n - 1) * quantiles
+    below = np.floor(virtual)
+    above = below + 1
+    below[virtual >= n - 1], above[virtual >= n - 1] = -1, -1  # numpy takes the maximum there
+    below[virtual < 0], above[virtual < 0] = 0, 0
+    below, above = below.astype(np.intp), above.astype(np.intp)
+    return below % n, above % n, virtual - below
+
+
+def _interpolate(low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """numpy's linear interpolation between neighbouring order statistics (its ``_lerp``: from the upper
+    one when the weight is at least one half, which keeps the result monotone)."""
+    difference = high - low
+    return np.where(weight >= 0.5, high - difference * (1 - weight), low + difference * weight)
+
+
+def _order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values of the given ranks (0-based, ascending) in every row of ``values`` (c, n), as sorting each
+    row would give them.
+
+    Why not `numpy.quantile`: it partitions every row of 10,000 Monte Carlo draws at six ranks (both
+    neighbours of both bounds, the minimum and the maximum), most of the cost of an interval. The ranks of
+    an interval sit in its tails, so each group of neighbouring ranks is bracketed by two order statistics of
+    the row's first `PILOT_DRAWS` values (Floyd & Rivest 1975): the few hundred values between them are found
+    by comparisons and sorted. The brackets only choose where to look: a row in which a bracket misses its
+    ranks (unlikely with independent draws, possible with any values) is partitioned whole, so the result is
+    exact for any input. numpy and scipy offer no selection of a few ranks from a sample.
+    """
+    c, n = values.shape
+    pilot_size = min(n, PILOT_DRAWS)
+    if n < 4 * pilot_size:  # too few values for brackets to pay off
+        return np.partition(values, ranks, axis=1)[:, ranks]
+    out = np.empty((c, ranks.size))
+    # Ranks closer than a tenth of the row share one bracket (an interval's bounds: two pairs of neighbours).
+    groups = np.split(np.arange(ranks.size), np.flatnonzero(np.diff(ranks) > n // 10) + 1)
+    scale = (pilot_size - 1) / (n - 1)
+    brackets = []
+    for group in groups:
+        first, last = ranks[group[0]], ranks[group[-1]]
+        share = min(max(first / (n - 1), 1e-3), 1 - 1e-3)
+        # Four standard deviations of a pilot order statistic's rank, plus rounding room.
+        margin = 4 * np.sqrt(pilot_size * share * (1 - share)) + 2
+        brackets.append((int(np.floor(first * scale - margin)), int(np.ceil(last * scale + margin))))
+    positions = sorted({p for bracket in brackets for p in bracket if 0 <= p < pilot_size})
+    pilot = np.partition(values[:, :pilot_size], positions, axis=1) if positions else values
+    for group, (lower, upper) in zip(groups, brackets, strict=True):
+        # A bracket beyond the pilot's ends is open on that side.
+        low = pilot[:, lower] if 0 <= lower < pilot_size else np.full(c, -np.inf)
+        high = pilot[:, upper] if 0 <= upper < pilot_size else np.full(c, np.inf)
+        above_low = values >= low[:, None]
+        inside = above_low & (values <= high[:, None])
+        below = n - np.count_nonzero(above_low, axis=1)
+        counts = np.count_nonzero(inside, axis=1)
+        # Every row's candidates in one padded array (+inf after them), sorted row by row in one call.
+        row_of = np.repeat(np.arange(c), counts)
+        column = np.arange(row_of.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        padded = np.full((c, int(counts.max())), np.inf)
+        padded[row_of, column] = values[inside]
+        padded.sort(axis=1)
+        wanted = ranks[group]
+        found = (below <= wanted[0]) & (below + counts > wanted[-1])
+        rows = np.flatnonzero(found)
+        out[np.ix_(rows, group)] = padded[rows[:, None], wanted[None, :] - below[rows, None]]
+        for row in np.flatnonzero(~found):  # a bracket missed its ranks: select from the whole row
+            out[row, group] = np.partition(values[row], wanted)[wanted]
+    return out
+
+
+def _tail_percentile(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_percentile` of finite draws given one row per quantity (k, B), from the order statistics of the
+    bounds alone; the same numbers."""
+    alpha = 1.0 - level
+    below, above, weight = _linear_quantile_ranks(draws.shape[1], np.asarray([alpha / 2, 1 - alpha / 2]))
+    ranks = np.unique(np.concatenate([below, above]))
+    values = _order_statistics(np.ascontiguousarray(draws), ranks)
+    bounds = _interpolate(
+        values[:, np.searchsorted(ranks, below)], values[:, np.searchsorted(ranks, above)], weight
+    )
+    return bounds[:, 0], bounds[:, 1]
+
+
 def analyse_batch(
     data: Sequence[ReplicationData],
     seeds: Sequence[int],
@@ -335,12 +431,12 @@ def analyse_batch(
 
 
 def _effects_from_paths(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Indirect effects a_j·b_j and contrasts a_0·b_0 - a_j·b_j, one column each, from (B, k) paths."""
+    """Indirect effects a_j·b_j and contrasts a_0·b_0 - a_j·b_j, one row each, from (k, B) paths."""
     indirect = a * b
-    columns = [indirect]
-    if a.shape[1] > 1:
-        columns.append(indirect[:, :1] - indirect[:, 1:])
-    return np.concatenate(columns, axis=1)
+    rows = [indirect]
+    if a.shape[0] > 1:
+        rows.append(indirect[:1] - indirect[1:])
+    return np.concatenate(rows, axis=0)
 
 
 def _store(result: BatchResult, method: str, row: int, low: np.ndarray, high: np.ndarray, k: int) -> None:
@@ -388,8 +484,13 @@ def _monte_carlo(
             if normals is not None:
                 normals[key] = normal
         # Only the a and b columns of theta + normal @ root' are needed for the indirect effects.
-        draws = theta[row, needed] + normal @ roots[row][needed].T
-        low, high = _percentile(_effects_from_paths(draws[:, :k], draws[:, k:]), level)
+        # Laid out one row per path: the effects and their order statistics then read contiguous memory.
+        draws = np.ascontiguousarray((theta[row, needed] + normal @ roots[row][needed].T).T)
+        effects = _effects_from_paths(draws[:k], draws[k:])
+        if np.isfinite(effects).all():
+            low, high = _tail_percentile(effects, level)
+        else:
+            low, high = _percentile(effects.T, level)
         _store(result, "monte_carlo", row, low, high, k)
 
 
@@ -433,5 +534,5 @@ def _bootstrap(
         b = np.column_stack(
             [boot.coefficients[k][keep, 2 + c + j] * scale[y_col] / scale[m_cols[j]] for j in range(k)]
         )
-        low, high = _percentile(_effects_from_paths(a, b), level)
+        low, high = _percentile(_effects_from_paths(a.T, b.T).T, level)
         _store(result, "percentile", row, low, high, k)
