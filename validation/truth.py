@@ -23,6 +23,12 @@ site_share      share of sites in which the strategy moves the mechanism (per-si
 module_a        (manipulated worlds, trust) mean M_m6 under module = 1 minus module = 0
 =============== ==========================================================================================
 
+Where a world's model declares trust at the team level (`team_between`, `team_within`), the associational
+quantities read trust as its team mean at every wave (over all members of the team, as the scorecard's
+criteria read the observed team means), so each claim is about the declared level; the causal ones are
+interventions as everywhere (raising every recipient's trust raises the team means and leaves the deviations
+unchanged).
+
 A value is *non-zero* when |value| ≥ 0.05 and *zero* when |value| < 0.02 (exactly zero by construction);
 in between it is *ambiguous* and no target applies. A claim "has sign h" (h = +1: every link is hypothesised
 positive) is true for a non-zero value of sign h, false for a zero or a non-zero value of the other sign,
@@ -85,6 +91,7 @@ from validation.worlds import PATHWAYS, WORLDS, Design, Sample, World, draw_samp
 __all__ = [
     "AMBIGUOUS",
     "BIG",
+    "BIG_TEAMS",
     "CLAIMS",
     "FALSE",
     "NONZERO",
@@ -98,6 +105,10 @@ __all__ = [
 ]
 
 BIG = Design(sites=2000, recipients=(50, 50), missing=0.0)
+#: Worlds whose claims read team means: ten times the sites, as a team mean's sampling noise shrinks with the
+#: number of teams (about 5,000 in `BIG` leave a between-team slope of exactly 0 at about ±0.01, 0.03 in one
+#: draw), not of recipients.
+BIG_TEAMS = Design(sites=20000, recipients=(50, 50), missing=0.0)
 TRUTH_SEED = 20240115
 NONZERO = 0.05
 ZERO = 0.02
@@ -128,8 +139,13 @@ def _sample(world: World, seed: int, design: Design) -> Sample:
 
 
 @functools.lru_cache(maxsize=64)
-def population(world: World, seed: int = TRUTH_SEED, design: Design = BIG) -> dict[str, dict[str, float]]:
-    """The population quantities of `world` per pathway id (see the module docstring), from one big draw."""
+def population(
+    world: World, seed: int = TRUTH_SEED, design: Design | None = None
+) -> dict[str, dict[str, float]]:
+    """The population quantities of `world` per pathway id (see the module docstring), from one big draw
+    (`BIG`, or `BIG_TEAMS` where the claims read team means)."""
+    if design is None:
+        design = BIG_TEAMS if world.trust_level == "team" else BIG
     sample = _sample(world, seed, design)
     st, scores = sample.structure, sample.scores
     x = st.arm
@@ -146,13 +162,22 @@ def population(world: World, seed: int = TRUTH_SEED, design: Design = BIG) -> di
         without_module = dynamics(world, st, module=np.zeros(st.n))
         module_a = float(np.mean(with_module["trust"][:, 1] - without_module["trust"][:, 1]))
     result: dict[str, dict[str, float]] = {}
+    # the scores the claims read: trust as its team means where the model declares it at the team level
+    read = dict(scores)
+    if world.trust_level == "team":
+        team = st.site * (int(st.team.max()) + 1) + st.team
+        sizes = np.maximum(np.bincount(team), 1)
+        read["trust"] = np.column_stack(
+            [(np.bincount(team, weights=scores["trust"][:, t]) / sizes)[team] for t in range(3)]
+        )
+        baselines[0] = read["trust"][:, 0]
     for pathway, (mechanism, competitor) in PATHWAYS.items():
-        m6, c6 = scores[mechanism][:, 1], scores[competitor][:, 1]
+        m6, c6 = read[mechanism][:, 1], read[competitor][:, 1]
         a = _coefficients(m6, x, *baselines)[1]
         a_c = _coefficients(c6, x, *baselines)[1]
         outcome_model = _coefficients(y12, x, m6, c6, *baselines)
         b, b_c = outcome_model[2], outcome_model[3]
-        dose_slope = _coefficients(m6[treated], st.dose[treated], scores[mechanism][treated, 0])[1]
+        dose_slope = _coefficients(m6[treated], st.dose[treated], read[mechanism][treated, 0])[1]
         effect = treat_all[mechanism][:, 1] - treat_none[mechanism][:, 1]
         per_site = np.bincount(st.site, weights=effect) / np.bincount(st.site)
         raised = dynamics(world, st, shift={(mechanism, 1): 1.0})

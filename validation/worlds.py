@@ -85,6 +85,10 @@ manipulated_confounded `confounded_direct` plus the randomized trust module (θ 
 dropout_true         `true` with 30% of the recipients lost by m12 (15% by m6), more in the usual-care arm
 dropout_null_b       `null_b` with the same dropout
 dropout_*_imputed    the two dropout worlds, analysed with ``evidence.missing: imputation`` (10 data sets)
+team_between         the model declares trust at the team level; acceptability follows the team mean of trust
+                     only: b m_{t-1} becomes b m̄_{t-1}, m̄ the mean of the recipient's team (all its members)
+team_within          as team_between, but acceptability follows the deviation m_{t-1} - m̄_{t-1} only: the
+                     declared (team) level's effect is zero, the recipients' scores still carry b
 ==================== =========================================================================================
 
 Example
@@ -225,6 +229,8 @@ class World:
     lookalike: bool = False  # documented look-alike: no conclusion target
     dropout: float = 0.0  # share of the recipients lost by m12 (MAR, monotone; see the module docstring)
     missing: str = "listwise"  # the study's evidence.missing: how the analysis treats the recipients lost
+    b_part: str = "score"  # score | between | within: the part of trust_{t-1} that acts on acceptability
+    trust_level: str = "individual"  # the level the study's model declares for trust (individual | team)
 
     @property
     def randomized(self) -> bool:
@@ -330,6 +336,20 @@ WORLDS: dict[str, World] = {
             "as dropout_true, analysed with multiple imputation (evidence.missing: imputation, 10 data sets)",
             dropout=0.3,
             missing="imputation",
+        ),
+        World(
+            "team_between",
+            "trust declared at the team level; acceptability follows the team mean of trust only (b = 0.4 "
+            "between teams, 0 within)",
+            b_part="between",
+            trust_level="team",
+        ),
+        World(
+            "team_within",
+            "trust declared at the team level; acceptability follows each recipient's deviation from the "
+            "team mean only (b = 0.4 within teams, 0 between)",
+            b_part="within",
+            trust_level="team",
         ),
         World(
             "dropout_null_b_imputed",
@@ -479,6 +499,14 @@ def dynamics(
     confounder = world.confounding * structure.confounder
     n = structure.n
     trust, credibility, acceptability = np.empty((n, 3)), np.empty((n, 3)), np.empty((n, 3))
+    team_key = structure.site * (int(structure.team.max()) + 1) + structure.team
+
+    def acting_trust(t: int) -> np.ndarray:
+        """The part of trust at wave t that acts on the next wave's acceptability (`World.b_part`)."""
+        if world.b_part == "score":
+            return trust[:, t]
+        means = (np.bincount(team_key, weights=trust[:, t]) / np.maximum(np.bincount(team_key), 1))[team_key]
+        return means if world.b_part == "between" else trust[:, t] - means
 
     def credibility_at(t: int) -> np.ndarray:
         if world.inert_competitor:
@@ -494,7 +522,7 @@ def dynamics(
         acceptability[:, t] = (
             PHI * acceptability[:, t - 1]
             + (1 - PHI) * s["acceptability"]
-            + world.b * trust[:, t - 1]
+            + world.b * acting_trust(t - 1)
             + c_i * arm
             + confounder[:, t]
             + climate
@@ -729,9 +757,20 @@ def write_study(
         yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8"
     )
     (folder / "model.yaml").write_text(
-        yaml.safe_dump(MODEL, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8"
+        yaml.safe_dump(model_of(sample.world), sort_keys=False, allow_unicode=True, width=110),
+        encoding="utf-8",
     )
     return folder
+
+
+def model_of(world: World) -> dict[str, Any]:
+    """The pathway model a study of `world` ships: `MODEL`, with trust at the level the world declares."""
+    if world.trust_level == "individual":
+        return MODEL
+    nodes = [
+        {**node, "level": world.trust_level} if node["id"] == "trust" else node for node in MODEL["nodes"]
+    ]
+    return {**MODEL, "nodes": nodes}
 
 
 def generate_study(

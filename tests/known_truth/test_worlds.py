@@ -15,7 +15,7 @@ import validation.truth
 import validation.worlds
 from moclab.study import load_study
 from validation.truth import AMBIGUOUS, CLAIMS, FALSE, TRUE, population, truth_table
-from validation.worlds import PATHWAYS, WORLDS, Design, draw_sample, generate_study
+from validation.worlds import PATHWAYS, WORLDS, Design, draw_sample, dynamics, generate_study
 
 TRUST = "coaching__trust__acceptability"
 CREDIBILITY = "coaching__credibility__acceptability"
@@ -221,6 +221,7 @@ def test_the_truth_table_is_complete() -> None:
         "manipulated",
         "dropout_true",
         "dropout_true_imputed",
+        "team_between",
     }
     assert mechanism.loc["confounded_direct", "target"] == ""
     assert mechanism.loc["manipulated_confounded", "target"] == "<= 5%"
@@ -235,3 +236,31 @@ def test_the_truth_table_is_complete() -> None:
 @pytest.mark.parametrize("module", [validation.worlds, validation.truth], ids=lambda module: module.__name__)
 def test_the_docstring_examples_run(module: object) -> None:
     assert doctest.testmod(module).failed == 0
+
+
+def test_the_team_worlds_act_through_one_part_of_trust_and_declare_it(tmp_path) -> None:
+    """team_between: acceptability follows the team mean of trust; team_within: the deviation from it only.
+    The truth reads trust as team means (the declared level), so the within world's claims are all false."""
+    world = WORLDS["team_within"]
+    sample = draw_sample(world, np.random.default_rng(3), Design(sites=30, missing=0.0))
+    st = sample.structure
+    team = st.site * 10 + st.team
+    observed = sample.scores["acceptability"][:, 2]
+    lifted = dynamics(world, st, shift={("trust", 1): 1.0})  # every team mean up by 1, no deviation moved
+    np.testing.assert_allclose(lifted["acceptability"][:, 2], observed, atol=1e-12)
+    one_team = np.where(team == team[0], 1.0, 0.0)
+    moved = dynamics(world, st, shift={("trust", 1): one_team})  # one team up by 1: its mean, no deviation
+    np.testing.assert_allclose(moved["acceptability"][:, 2], observed, atol=1e-12)
+    lonely = np.where(np.arange(st.n) == 0, 1.0, 0.0)  # one recipient up by 1: the deviations move
+    assert not np.allclose(dynamics(world, st, shift={("trust", 1): lonely})["acceptability"][:, 2], observed)
+    between = WORLDS["team_between"]
+    sample = draw_sample(between, np.random.default_rng(3), Design(sites=30, missing=0.0))
+    lifted = dynamics(between, sample.structure, shift={("trust", 1): 1.0})
+    np.testing.assert_allclose(lifted["acceptability"][:, 2] - sample.scores["acceptability"][:, 2], 0.4)
+    assert _pop("team_between")["b"] == pytest.approx(0.4, abs=0.02)
+    assert abs(_pop("team_within")["b"]) < 0.02 and abs(_pop("team_within")["causal_b"]) < 1e-9
+    table = truth_table(["team_within"])
+    assert (table.loc[table["pathway"] == TRUST, "claim"] == FALSE).all()
+    folder = generate_study("team_within", tmp_path / "t", seed=2)
+    model = yaml.safe_load((folder / "model.yaml").read_text(encoding="utf-8"))
+    assert {node["id"]: node.get("level") for node in model["nodes"]}["trust"] == "team"

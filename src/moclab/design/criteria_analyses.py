@@ -58,7 +58,7 @@ import numpy as np
 from moclab.analysis.intervals import wald_interval
 from moclab.analysis.results import Effect
 from moclab.design.engine import _cluster_cross, _interpolate, _linear_quantile_ranks
-from moclab.design.scenario import PowerTarget
+from moclab.design.scenario import PowerTarget, at_declared_level
 
 __all__ = [
     "CriteriaContext",
@@ -739,6 +739,8 @@ def _consistency(
     )
     if sites is None:
         return SiteEvidence(failure="the recipients are not nested in sites", fallback=fallback)
+    if _between_units(plan, target, draw):
+        return SiteEvidence(failure="the mechanism is analysed as unit means", fallback=fallback)
     settings = context.settings
     scores = draw.scores
     wave, base = target.mechanism_wave, target.baseline_wave
@@ -792,6 +794,14 @@ def _consistency(
         failure=f"the strategy varies within {varying} site(s) only, too few to compare sites",
         fallback=fallback,
     )
+
+
+def _between_units(plan: Any, target: PowerTarget, draw: Any) -> bool:
+    """Whether `moclab analyze` reads the pathway's mechanism as team or site means (its declared level;
+    `moclab.evidence.levels`), so that consistency compares subgroups, not sites."""
+    level = plan.model.node(target.mechanism).level
+    value = getattr(level, "value", level)
+    return value in ("organization", "site") or (value == "team" and draw.team_of is not None)
 
 
 def _site_a_paths(
@@ -922,7 +932,11 @@ def replication_evidence(
     start = strategy_start(draw, context)
     cache: dict[tuple[str, ...], Any] = {}  # analyses shared by the pathways of one mechanism
     out: dict[str, ReplicationEvidence] = {}
+    original = draw
     for target in targets:
+        # the mechanism as `moclab analyze` reads it: its unit means where the model declares it above the
+        # recipient (the cache keys name the mechanism, so its pathways share the cut draw's analyses)
+        draw = at_declared_level(plan, original, target)
         own = context.targets[target.id]
         scorecard_plan = own.plan
         sites = draw.site_of if target.clustered else None

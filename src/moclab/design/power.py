@@ -45,7 +45,7 @@ from moclab.design.criteria import (
 from moclab.design.engine import METHODS, BatchResult, analyse_batch
 from moclab.design.parallel import run_tasks
 from moclab.design.results import PowerResult, quantity_label
-from moclab.design.scenario import PowerTarget, power_targets, replication_arrays
+from moclab.design.scenario import PowerTarget, at_declared_level, power_targets, replication_arrays
 from moclab.errors import MoclabError
 from moclab.model import PathwayModel
 from moclab.simulate import SimulationPlan, SimulationSpec, compile_simulation
@@ -287,7 +287,9 @@ def _fits(task: ChunkTask, draws: Sequence[Any], seeds: Sequence[int]) -> dict[s
         normals: dict[tuple[int, int, int], np.ndarray] = {}
         for target in task.targets:
             data = [
-                replication_arrays(item, target, alternatives=bool(target.alternatives))
+                replication_arrays(
+                    at_declared_level(task.plan, item, target), target, alternatives=bool(target.alternatives)
+                )
                 for item in draws[batch]
             ]
             parts[target.id].append(

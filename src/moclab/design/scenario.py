@@ -20,16 +20,19 @@ vectorized engine (`moclab.design.engine`) works on, with listwise deletion as `
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from moclab.errors import MoclabError, UsageError
+from moclab.evidence.levels import unit_parts
 from moclab.model import NodeType
 from moclab.simulate import SimulationPlan
 
-__all__ = ["PowerTarget", "ReplicationData", "power_targets", "replication_arrays"]
+__all__ = ["PowerTarget", "ReplicationData", "at_declared_level", "power_targets", "replication_arrays"]
 
 
 @dataclass(frozen=True)
@@ -293,3 +296,20 @@ def replication_arrays(draw: object, target: PowerTarget, *, alternatives: bool 
         order = np.argsort(np.argsort(first))
         codes = order[inverse].astype(np.int64)
     return ReplicationData(z=z, codes=codes, n_covariates=len(covariates), n_mediators=len(mediators))
+
+
+def at_declared_level(plan: SimulationPlan, draw: Any, target: PowerTarget) -> Any:
+    """The draw with the pathway's mechanism replaced by its team (or site) means at every wave when the
+    model declares it at the team or organization level, as `moclab analyze` analyses it
+    (`moclab.evidence.levels`): the mean over the unit's recipients with a value at that wave, given to
+    those recipients only. Otherwise (and for a team-level mechanism in a design without teams, which
+    `moclab analyze` reads as recipients' scores) the draw itself."""
+    level = plan.model.node(target.mechanism).level
+    unit = {"team": draw.team_of, "organization": draw.site_of, "site": draw.site_of}.get(
+        getattr(level, "value", level)
+    )
+    if unit is None:
+        return draw
+    values = draw.scores[target.mechanism_measure]
+    means = np.column_stack([unit_parts(values[:, wave], unit)[0] for wave in range(values.shape[1])])
+    return dataclasses.replace(draw, scores={**draw.scores, target.mechanism_measure: means})

@@ -17,6 +17,7 @@ from moclab.analysis import mediate, mediate_imputed, mediate_weighted
 from moclab.analysis.results import AnalysisResult
 from moclab.errors import MoclabError
 from moclab.evidence.frames import PathwayData, StudyTables
+from moclab.evidence.levels import level_data, pathway_level
 from moclab.evidence.plan import PathwayPlan
 from moclab.evidence.scorecard import StudyEvidence
 from moclab.study.evidence_settings import EvidenceSettings
@@ -68,7 +69,11 @@ class PathwayAnalysisBase:
         self.study = study
         self.tables = tables
         self.plan = plan
-        self.data = data
+        #: The recipients' own scores, for the random-effects model, which separates the levels itself.
+        self.recipient_data = data
+        #: The level the mechanism is analysed at (`moclab.evidence.levels`), and the frames cut at it.
+        self.levelling = pathway_level(study, plan, data, settings.mediation == "multilevel")
+        self.data = level_data(study, data, self.levelling)
         self.settings = settings
         self.seed = seed
         self.replications = replications

@@ -34,6 +34,11 @@ class ConsistencyAnalyses(PathwayAnalysisBase):
             why_not_sites = "per-site paths are estimated for single-mechanism pathways only"
         elif indirect is None:
             why_not_sites = "the study's indirect effect could not be estimated"
+        elif self.levelling.part == "between":
+            why_not_sites = (
+                f"the mechanism is analysed {self.levelling.words}: a site holds one value of it per "
+                f"{self.levelling.unit}, too few to estimate its link within the site"
+            )
         else:
             frame = data.frame[[data.x, data.cluster]].dropna()
             varying = int((frame.groupby(data.cluster, observed=True)[data.x].nunique() > 1).sum())

@@ -48,7 +48,7 @@ from moclab.evidence.causal_analyses import CausalAnalyses
 from moclab.evidence.conclusion import conclude, note_attrition
 from moclab.evidence.consistency_analyses import ConsistencyAnalyses
 from moclab.evidence.frames import timeline_facts
-from moclab.evidence.levels import declared_level, judged_at, level_note
+from moclab.evidence.levels import PART_WORDS, judged_at, level_notes
 from moclab.evidence.panel_analyses import PanelAnalyses
 from moclab.evidence.rules import (
     PathSign,
@@ -119,13 +119,20 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
         cluster); the Monte Carlo draws use the pathway's seed. A fit that did not converge counts as a
         failure: its estimates are not the REML solution, so no verdict should rest on them.
         """
-        data, plan = self.data, self.plan
+        data, plan = self.recipient_data, self.plan
         if data.cluster is None:
             return None, "the recipients are not nested in sites"
         if len(plan.mechanisms) > 1:
             return None, "multilevel mediation takes a single mechanism, and this pathway has a chain"
         mechanism = plan.mechanisms[0]
-        frame, covariates = numeric_covariates(data.frame, self.covariates_for(mechanism, plan.outcome))
+        if self.levelling.declared is not None:
+            return None, (
+                f"{self.levelling.reason}, and the multilevel model takes a recipient-level mechanism "
+                f"(2-1-1 or 1-1-1 designs, not 2-2-1): the mechanism was analysed {self.levelling.words} "
+                "with clustered errors"
+            )
+        covariates_for = [*data.covariates, *data.baseline_for(mechanism, plan.outcome)]
+        frame, covariates = numeric_covariates(data.frame, covariates_for)
         try:
             result = multilevel_mediate(
                 frame,
@@ -373,13 +380,13 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
         )
 
     def _with_levels(self, verdicts: Sequence[Verdict]) -> tuple[Verdict, ...]:
-        """The verdicts with the level each was judged at (``evidence["judged_at"]``); a note when the model
-        declares the mechanism above the recipient, where no criterion analyses it yet."""
-        mechanisms = self.plan.mechanisms
-        note = level_note(declared_level(self.study.model, mechanisms), " → ".join(mechanisms))
-        if note is not None and note not in self.notes:
-            self.notes.append(note)
+        """The verdicts with the level each was judged at (``evidence["judged_at"]``), and the level's notes
+        (how the mechanism was cut, how well its unit means aggregate, what could not be honoured)."""
+        for note in level_notes(self.levelling):
+            if note not in self.notes:
+                self.notes.append(note)
         options = {
+            "level": self.levelling,
             "multilevel": self.multilevel,
             "multilevel_requested": self.settings.mediation == "multilevel",
             "cluster": self.plan.cluster if self.data.cluster is not None else None,
@@ -451,6 +458,14 @@ class PathwayAnalysis(ConsistencyAnalyses, PanelAnalyses, CausalAnalyses):
             )
         else:
             lines.append("no baseline adjustment (no baseline wave, or too few baseline values)")
+        if self.levelling.part is not None:
+            lines.append(f"mechanism analysed {self.levelling.words}: {self.levelling.reason}")
+        if self.levelling.nodes:
+            cuts = self.levelling.nodes.items()
+            lines.append(
+                "levels: "
+                + "; ".join(f"{name} as its {cut.unit} {PART_WORDS[cut.part]}" for name, cut in cuts)
+            )
         if data.covariates:
             lines.append(f"covariates: {', '.join(data.covariates)}")
         if self.multilevel is not None:
