@@ -277,24 +277,28 @@ def test_per_site_a_and_b_paths_equal_the_scorecards(within_site_design, scoreca
             _close([mine.estimate, mine.se, mine.p], [theirs.estimate, theirs.se, theirs.p], kind)
 
 
-def test_consistency_is_left_unjudged_where_the_scorecard_turns_to_subgroups():
+def test_consistency_turns_to_subgroups_where_the_scorecard_does():
     """Two sites are too few to compare (per-site b paths in fewer than three sites), and the recipient
-    pathway has subgroups (engagement length, high or limited) large enough to analyse: the scorecard would
-    meta-analyse subgroup mediation models, which the fast engine does not run, so the power table says
-    consistency was not judged rather than guessing it."""
-    result = power_analysis(
-        "recipient-pathway",
-        sites=2,
-        per_site=120,
-        reps=3,
-        pathways=["isp_support__trust__acceptability"],
-        method="joint",
-        seed=5,
-    )
-    row = result.table.set_index("quantity").loc["criterion:consistency"]
-    assert not row["estimated"] and np.isnan(row["power"])
-    assert row["reason"].startswith("not judged by the fast engine: the sites could not be compared")
-    assert row["reason"].endswith("(per-site b paths could be estimated in 2 site(s) only)")
+    pathway has subgroups (engagement length, high or limited) large enough to analyse: the fast engine
+    meta-analyses the subgroup mediation models as the scorecard does, so both power tables give the same
+    consistency row (tests/design/test_criteria_subgroups.py compares them replication by replication)."""
+    options = {
+        "sites": 2,
+        "per_site": 120,
+        "reps": 3,
+        "pathways": ["isp_support__trust__acceptability"],
+        "method": "joint",
+        "seed": 5,
+    }
+    rows = {
+        criteria: power_analysis("recipient-pathway", criteria=criteria, **options)
+        .table.set_index("quantity")
+        .loc["criterion:consistency"]
+        for criteria in ("fast", "full")
+    }
+    assert rows["fast"]["estimated"] and rows["fast"]["power"] == rows["full"]["power"]
+    assert rows["fast"]["reason"] == rows["full"]["reason"]
+    assert "subgroups" in rows["fast"]["reason"]
 
 
 def test_consistency_is_not_testable_where_the_subgroups_are_too_small():

@@ -18,6 +18,11 @@ Two ways, chosen with ``criteria=`` in `moclab.design.power_analysis`:
     * consistency: `judge_consistency` on the study's indirect effect and, across sites, the prediction
       intervals of the per-site b paths (and a paths when the strategy varies within sites) from REML
       random-effects meta-analysis, with the variance ratio of site means by arm when sites were randomized;
+      where the sites cannot be compared (too few with a per-site estimate, or a mechanism declared at the
+      team or organization level, analysed as unit means) and the pathway has subgroups, the scorecard's
+      subgroup analyses: `mediate` within each subgroup large enough, with the replication's analysis seed,
+      interval method and resamples (so the subgroups' Monte Carlo draws and bootstrap resamples are the
+      scorecard's), pooled by `meta_analysis` (`moclab.design.criteria_analyses.SubgroupAnalyses`);
     * experimental manipulation: `judge_experimental_manipulation` on the study's randomization and whether
       the strategy coding is the randomized arm (from the scorecard's plan), the a path, the indirect
       effect and the total and direct effects of the strategy;
@@ -29,13 +34,11 @@ Two ways, chosen with ``criteria=`` in `moclab.design.power_analysis`:
       the a and b paths, and the scorecard's reading of the study's coded interviews.
 
     The statuses equal the scorecard's on the same data set, replication by replication
-    (tests/design/test_criteria_fast.py). One exception is left unjudged rather than approximated: when the
-    sites cannot be compared and the pathway has subgroups large enough to analyse, the scorecard
-    meta-analyses subgroup mediation models, which the fast engine does not run; consistency gets code -1
-    in those replications and its row says why (`SUBGROUP_FALLBACK`). Not-testable reasons of the added
-    criteria may be worded differently from the scorecard's (the status is the same). The Monte Carlo
-    interval agrees draw for draw when `n_mc` is `mediate`'s (20,000; `power_analysis` defaults to
-    10,000, so a verdict on an interval bound next to 0 can differ from ``"full"``'s there).
+    (tests/design/test_criteria_fast.py, and tests/design/test_criteria_subgroups.py for consistency across
+    subgroups). Not-testable reasons of the added criteria may be worded differently from the scorecard's
+    (the status is the same). The Monte Carlo interval of the study's indirect effect agrees draw for draw
+    when `n_mc` is `mediate`'s (20,000; `power_analysis` defaults to 10,000, so a verdict on an interval
+    bound next to 0 can differ from ``"full"``'s there); the subgroup models always draw `mediate`'s 20,000.
 
 ``"full"``
     Every replication is built as a checked study in memory (`SimulatedStudy.to_study`, the checks of
@@ -63,7 +66,6 @@ __all__ = [
     "MEDIATION_CRITERIA",
     "NOT_JUDGED_REASON",
     "STATUSES",
-    "SUBGROUP_FALLBACK",
     "CriterionStatuses",
     "fast_statuses",
     "full_statuses",
@@ -79,8 +81,7 @@ CRITERION_IDS = (
     "gradient",
     "plausibility",
 )
-#: The criteria the fast engine judges (consistency not in the replications where the scorecard would turn to
-#: subgroup analyses: see the module docstring).
+#: The criteria the fast engine judges.
 FAST_CRITERIA = CRITERION_IDS
 #: The criteria the fast engine judges from the mediation model alone.
 MEDIATION_CRITERIA = ("strong_association", "specificity", "experimental_manipulation")
@@ -89,11 +90,6 @@ STATUSES = ("met", "partly met", "not met", "not testable")
 NOT_TESTABLE = STATUSES.index("not testable")
 #: Why a criterion the fast engine does not judge has no power.
 NOT_JUDGED_REASON = "not judged by the fast engine (criteria='full', --criteria full, judges it)"
-#: Why consistency is left unjudged in a replication.
-SUBGROUP_FALLBACK = (
-    "the sites could not be compared, so the scorecard turns to subgroup analyses, which the fast engine "
-    "does not run (criteria='full' does)"
-)
 
 
 @dataclass
@@ -155,9 +151,10 @@ def fast_statuses(
     level : float
         Confidence level.
     evidence : sequence of ReplicationEvidence, optional
-        Per replication, the per-site, panel, dose-response and qualitative evidence of the pathway
-        (`moclab.design.criteria_analyses.replication_evidence`); without it (and `context`) consistency,
-        timeline, gradient and plausibility are left unjudged (code -1).
+        Per replication, the per-site (or subgroup), panel, dose-response and qualitative evidence of the
+        pathway (`moclab.design.criteria_analyses.replication_evidence`); without it (and `context`)
+        consistency, timeline, gradient and plausibility are left unjudged (code -1). The subgroup models
+        of consistency read the analysis seed and resamples `fit` carries and `interval_method`.
     context : TargetContext, optional
         The scorecard's plan of the pathway (signs, link backing).
     """
@@ -182,7 +179,9 @@ def fast_statuses(
             _judge_panel_dose_links(out, row, fit, target, evidence[row], context, level)
         if fit.failed[row]:
             if evidence is not None and context is not None:
-                _judge_consistency(out, row, None, evidence[row], context, level)
+                _judge_consistency(
+                    out, row, None, evidence[row], context, _analysis(fit, row, interval_method, level)
+                )
             for name in MEDIATION_CRITERIA:
                 out.codes[name][row] = NOT_TESTABLE
                 out.reasons.setdefault(name, "the mediation model could not be estimated")
@@ -216,8 +215,21 @@ def fast_statuses(
             )
         out.record("specificity", row, judge_specificity(ab, contrasts, [], level=level))
         if evidence is not None and context is not None:
-            _judge_consistency(out, row, ab, evidence[row], context, level)
+            _judge_consistency(
+                out, row, ab, evidence[row], context, _analysis(fit, row, interval_method, level)
+            )
     return out
+
+
+def _analysis(fit: BatchResult, row: int, interval_method: str, level: float) -> dict[str, Any]:
+    """The options `moclab analyze` passes to `mediate` in replication `row`: its interval method, resamples,
+    seed and level (the subgroup models of consistency read them)."""
+    return {
+        "ci": interval_method,
+        "n_boot": int(fit.n_boot[row]),
+        "seed": int(fit.seeds[row]),
+        "level": level,
+    }
 
 
 def _judge_consistency(
@@ -226,23 +238,36 @@ def _judge_consistency(
     indirect: Effect | None,
     found: ReplicationEvidence,
     context: TargetContext,
-    level: float,
+    analysis: dict[str, Any],
 ) -> None:
-    """Consistency across sites of one replication by the scorecard's rule; left unjudged (-1) where the
-    scorecard would turn to subgroup analyses (the sites could not be compared and subgroups are declared)."""
+    """Consistency of one replication by the scorecard's rule: across sites, or across subgroups where the
+    scorecard turns to them (the sites could not be compared or the study's indirect effect could not be
+    estimated, and the pathway has subgroups), with `mediate`'s options of `analysis`."""
     from moclab.evidence.rules import judge_consistency
 
+    level = analysis["level"]
+    plan = context.plan
+    sign = plan.sign_between(plan.strategy, plan.outcome)
     sites = found.sites
     failure = sites.failure
     if indirect is None:
         failure = "the study's indirect effect could not be estimated"
     if failure is not None:
-        if sites.fallback:
-            out.unjudged.setdefault("consistency", f"{SUBGROUP_FALLBACK} ({failure})")
+        subgroups = {} if sites.subgroups is None else sites.subgroups.pooled(**analysis)
+        if subgroups.get("pooled") is None:
+            failure = "; ".join(reason for reason in (failure, subgroups.get("failure")) if reason)
+            out.record("consistency", row, judge_consistency(None, [], level=level, failure=failure))
             return
-        out.record("consistency", row, judge_consistency(None, [], level=level, failure=failure))
+        verdict = judge_consistency(
+            subgroups["pooled"],
+            subgroups["units"],
+            level=level,
+            sign=sign,
+            unit_name=subgroups["unit_name"],
+            prediction=subgroups["prediction"],
+        )
+        out.record("consistency", row, verdict)
         return
-    plan = context.plan
     out.record(
         "consistency",
         row,
@@ -250,7 +275,7 @@ def _judge_consistency(
             indirect,
             list(sites.units),
             level=level,
-            sign=plan.sign_between(plan.strategy, plan.outcome),
+            sign=sign,
             path_predictions=sites.path_predictions,
             heterogeneity=sites.heterogeneity,
         ),

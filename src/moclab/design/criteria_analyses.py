@@ -13,6 +13,10 @@ second per replication):
   the strategy varies within sites, each site's a path (`cluster_indirect_effects`), pooled into the
   prediction interval for a new site of REML random-effects `meta_analysis` (Knapp-Hartung below
   `knapp_hartung_below` sites); with sites randomized, `arm_variance_ratio` of the mechanism's site means;
+* where the sites cannot be compared, the **subgroup models** of `ConsistencyAnalyses._across_subgroups`:
+  `mediate` itself within each subgroup of at least ``min_subgroup_size`` recipients, with the scorecard's
+  interval method, resamples and seed, pooled by `meta_analysis` (`SubgroupAnalyses`; the one analysis here
+  that calls the scorecard's estimator rather than solving from cross products, for its random stream);
 * the **cross-lagged panel** of the mechanism and the outcome over the waves, lag pairs pooled with one
   intercept per lag pair, the strategy and the competing mechanisms' earlier values as covariates, CR1
   cluster-robust by site (t with G - 1 df) or classical Σ ⊗ (X'X)⁻¹ without sites: the model of
@@ -533,14 +537,14 @@ def strategy_start(draw: Any, context: CriteriaContext) -> tuple[float, datetime
 class SiteEvidence:
     """What the consistency verdict reads besides the study's indirect effect: the per-site paths' prediction
     intervals for a new site (with their hypothesised signs), the per-site units, the variance ratio of site
-    means by arm; or why the sites could not be compared (`failure`) and whether the scorecard then turns to
-    subgroup analyses, which the fast engine does not run (`fallback`)."""
+    means by arm; or why the sites could not be compared (`failure`). With subgroups declared, `subgroups`
+    holds the analyses the scorecard then turns to (run by the verdict, which has the replication's seed)."""
 
     path_predictions: dict[str, tuple[tuple[float, float], int]] | None = None
     units: tuple[Effect, ...] = ()
     heterogeneity: Effect | None = None
     failure: str | None = None
-    fallback: bool = False
+    subgroups: SubgroupAnalyses | None = None
 
 
 def _per_site_ols(
@@ -695,32 +699,6 @@ def _variance_ratio(
     return Effect("ratio", "variance_ratio", ratio, None, float(low), float(high), p, "F"), None
 
 
-def _subgroups_too_small(
-    draw: Any, plan: Any, target: PowerTarget, context: CriteriaContext, scorecard_plan: Any, x: np.ndarray
-) -> bool:
-    """Whether the scorecard's subgroup analyses surely fail: every subgroup column is a binary moderator
-    of the model (a recipients column the draw holds) with fewer than two levels of at least
-    ``min_subgroup_size`` recipients who have the strategy, mechanism and outcome. Then consistency is not
-    testable without running them; False when that cannot be told from the draw."""
-    scores = draw.scores
-    complete = (
-        np.isfinite(x)
-        & np.isfinite(scores[target.mechanism_measure][:, target.mechanism_wave])
-        & np.isfinite(scores[target.outcome_measure][:, target.outcome_wave])
-    )
-    index = {node.id: i for i, node in enumerate(plan.nodes)}
-    minimum = context.settings.thresholds.min_subgroup_size
-    for column in scorecard_plan.subgroups:
-        entry = plan.spec.moderators.get(column)
-        node = plan.nodes[index[column]] if column in index else None
-        if node is None or node.binary_share is None or entry is None or not entry.observed:
-            return False
-        level = draw.latent[complete, 0, index[column]] > 0  # the level `recipients_table` writes
-        if min(int(level.sum()), int((~level).sum())) >= minimum:
-            return False
-    return True
-
-
 def _consistency(
     draw: Any,
     plan: Any,
@@ -732,15 +710,33 @@ def _consistency(
     level: float,
     cache: dict[tuple[str, ...], Any],
 ) -> SiteEvidence:
-    """`ConsistencyAnalyses.consistency` over sites: per-site a and b paths when the strategy varies within
-    sites, per-site b paths and the variance ratio of site means when it is assigned per site."""
-    fallback = bool(scorecard_plan.subgroups) and not _subgroups_too_small(
-        draw, plan, target, context, scorecard_plan, x
-    )
+    """`ConsistencyAnalyses.consistency`: across sites (`_across_sites`) and, for the pathways with subgroups,
+    the subgroup analyses the scorecard turns to when the sites cannot be compared or the study's indirect
+    effect cannot be estimated (`SubgroupAnalyses`; the verdict runs them only then)."""
+    found = _across_sites(draw, plan, target, context, scorecard_plan, x, sites, level, cache)
+    if not scorecard_plan.subgroups:
+        return found
+    subgroups = SubgroupAnalyses(plan, draw, target, x, context, tuple(scorecard_plan.subgroups))
+    return dataclasses.replace(found, subgroups=subgroups)
+
+
+def _across_sites(
+    draw: Any,
+    plan: Any,
+    target: PowerTarget,
+    context: CriteriaContext,
+    scorecard_plan: Any,
+    x: np.ndarray,
+    sites: np.ndarray | None,
+    level: float,
+    cache: dict[tuple[str, ...], Any],
+) -> SiteEvidence:
+    """Consistency over sites: per-site a and b paths when the strategy varies within sites, per-site b paths
+    and the variance ratio of site means when it is assigned per site; or why the sites cannot be compared."""
     if sites is None:
-        return SiteEvidence(failure="the recipients are not nested in sites", fallback=fallback)
+        return SiteEvidence(failure="the recipients are not nested in sites")
     if _between_units(plan, target, draw):
-        return SiteEvidence(failure="the mechanism is analysed as unit means", fallback=fallback)
+        return SiteEvidence(failure="the mechanism is analysed as unit means")
     settings = context.settings
     scores = draw.scores
     wave, base = target.mechanism_wave, target.baseline_wave
@@ -767,32 +763,29 @@ def _consistency(
     if varying >= settings.thresholds.min_units:
         a_bounds, failure = _site_a_paths(context, x, mechanism, outcome, target, baselines, sites, level)
         if failure is not None:
-            return SiteEvidence(failure=failure, fallback=fallback)
+            return SiteEvidence(failure=failure)
         strategy = (("strategy", target.strategy), x)
         b_bounds, units, failure = _site_slopes(
             context, [*b_columns[:2], strategy, *b_columns[2:]], sites, level, cache
         )
         if failure is not None:
-            return SiteEvidence(failure=failure, fallback=fallback)
+            return SiteEvidence(failure=failure)
         sign_a = scorecard_plan.sign_between(scorecard_plan.strategy, scorecard_plan.mechanisms[0])
         return SiteEvidence({"a": (a_bounds, sign_a), "b": (b_bounds, sign_b)}, units)
     if varying == 0 and target.x_kind == "arm":
         b_bounds, units, failure = _site_slopes(context, b_columns, sites, level, cache)
         if failure is not None:
-            return SiteEvidence(failure=failure, fallback=fallback)
+            return SiteEvidence(failure=failure)
         baseline = baselines(target.mechanism_measure)
         key = ("variance_ratio", target.strategy, target.mechanism_measure, str(wave))
         if key not in cache:  # the same for every pathway of this mechanism
             cache[key] = _variance_ratio(x, mechanism, baseline[0] if baseline else None, sites, level)
         ratio, failure = cache[key]
         if ratio is None:
-            return SiteEvidence(
-                failure=f"the spread of site means by arm could not be compared: {failure}", fallback=fallback
-            )
+            return SiteEvidence(failure=f"the spread of site means by arm could not be compared: {failure}")
         return SiteEvidence({"b": (b_bounds, sign_b)}, units, ratio)
     return SiteEvidence(
-        failure=f"the strategy varies within {varying} site(s) only, too few to compare sites",
-        fallback=fallback,
+        failure=f"the strategy varies within {varying} site(s) only, too few to compare sites"
     )
 
 
@@ -835,6 +828,148 @@ def _site_a_paths(
         return _prediction(coef_m[usable, 1], se_m[usable, 1], _knapp_hartung(context, k), level), None
     except DataError as error:
         return None, f"the meta-analysis of the per-site a paths failed: {error.message}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Consistency: subgroup mediation models pooled by random-effects meta-analysis
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubgroupAnalyses:
+    """The scorecard's consistency analyses across subgroups (`ConsistencyAnalyses._across_subgroups`) of one
+    pathway in one draw, run when the verdict turns to them.
+
+    Each subgroup's model is `mediate` itself, with the interval method, resamples and seed `moclab analyze`
+    passes it: the subgroups' Monte Carlo draws or bootstrap resamples are then the scorecard's, so their
+    standard errors (the SD of those draws) and the meta-analysis built on them are too. Those are the
+    replication's analysis seed and the power analysis's options, which the mediation fit carries
+    (`BatchResult.seeds`, ``n_boot``), hence the analyses wait for the verdict (`pooled`).
+    """
+
+    plan: Any  # SimulationPlan
+    draw: Any  # the draw, its mechanism at its declared level (`at_declared_level`)
+    target: PowerTarget
+    x: np.ndarray
+    context: CriteriaContext
+    #: The scorecard's subgroup columns (recipients columns), in its order.
+    columns: tuple[str, ...]
+
+    def pooled(self, *, ci: str, n_boot: int, seed: int, level: float) -> dict[str, Any]:
+        """The first subgroup column whose subgroups give two or more indirect effects, pooled.
+
+        Parameters
+        ----------
+        ci : {"monte_carlo", "percentile", "delta"}
+            The interval method of the analysis (`mediate`'s ``ci``; Monte Carlo with `mediate`'s own
+            number of draws, as the scorecard leaves it).
+        n_boot : int
+            Bootstrap resamples (read with ``ci="percentile"``).
+        seed : int
+            The replication's analysis seed (the scorecard's seed).
+        level : float
+            Confidence level.
+
+        Returns
+        -------
+        dict
+            As the scorecard's: ``pooled`` (the meta-analysis's pooled indirect effect), ``units`` (each
+            subgroup's), ``prediction`` (for a new subgroup) and ``unit_name``; or ``failure``, why no
+            column could be analysed, in the scorecard's words.
+        """
+        from moclab.analysis import meta_analysis
+        from moclab.errors import MoclabError
+        from moclab.evidence.analysis_base import failure_text
+        from moclab.simulate.tables import recipients_table
+
+        table = recipients_table(self.plan, self.draw)
+        failures = []
+        for column in self.columns:
+            labels = table[column].astype("string")  # as `pathway_data` writes the subgroup column
+            estimates, ses, names = [], [], []
+            for value in self._qualifying(labels):
+                effect = self._indirect(
+                    (labels == value).to_numpy(dtype=bool, na_value=False), ci, n_boot, seed, level
+                )
+                if effect is None or effect.se is None or not effect.se > 0:
+                    continue
+                estimates.append(effect.estimate)
+                ses.append(effect.se)
+                names.append(f"{column} = {value}")
+            if len(estimates) < 2:
+                failures.append(f"fewer than two subgroups of '{column}' could be analysed")
+                continue
+            try:
+                meta = meta_analysis(
+                    estimate=estimates,
+                    se=ses,
+                    label=names,
+                    knapp_hartung=_knapp_hartung(self.context, len(estimates)),
+                    level=level,
+                    effect_label=f"indirect effect by {column}",
+                )
+            except MoclabError as error:
+                failures.append(f"the meta-analysis across '{column}' failed: {failure_text(error)}")
+                continue
+            return {
+                "pooled": meta.effect("pooled"),
+                "units": [effect for effect in meta.effects if effect.kind == "study"],
+                "prediction": tuple(meta.prediction),
+                "unit_name": f"subgroups of {column}",
+            }
+        return {"failure": "; ".join(failures) or "no subgroup could be analysed"}
+
+    def _qualifying(self, labels: Any) -> list[str]:
+        """The subgroups with at least ``min_subgroup_size`` recipients who have the strategy, mechanism and
+        outcome, in the scorecard's order (`value_counts`: the largest first)."""
+        target, scores = self.target, self.draw.scores
+        complete = (
+            np.isfinite(self.x)
+            & np.isfinite(scores[target.mechanism_measure][:, target.mechanism_wave])
+            & np.isfinite(scores[target.outcome_measure][:, target.outcome_wave])
+        )
+        minimum = self.context.settings.thresholds.min_subgroup_size
+        counts = labels[complete].value_counts()
+        return [str(value) for value, count in counts.items() if count >= minimum]
+
+    def _indirect(self, rows: np.ndarray, ci: str, n_boot: int, seed: int, level: float) -> Effect | None:
+        """The mechanism's indirect effect in the pathway's mediation model on these recipients (`mediate`
+        drops the incomplete ones), as the scorecard fits it; None when the model cannot be estimated."""
+        from moclab.analysis import mediate
+        from moclab.errors import MoclabError
+
+        target, scores = self.target, self.draw.scores
+        mediators = [target.mechanism_measure, *target.alternative_measures]
+        # The columns of `replication_arrays` (the model strong association reads), in `mediate`'s order.
+        m = {f"m{j}": scores[name][:, target.mechanism_wave] for j, name in enumerate(mediators)}
+        covariates = {}
+        if target.baseline_wave is not None:
+            baselines = [*mediators, target.outcome_measure]
+            covariates = {f"c{j}": scores[name][:, target.baseline_wave] for j, name in enumerate(baselines)}
+        outcome = scores[target.outcome_measure][:, target.outcome_wave]
+        columns = {"x": self.x, **m, **covariates, "y": outcome}
+        options: dict[str, Any] = {}
+        if target.clustered:
+            columns["site"] = self.draw.site_of
+            options["cluster"] = "site"
+        try:
+            result = mediate(
+                {name: values[rows] for name, values in columns.items()},
+                x="x",
+                m=list(m),
+                y="y",
+                covariates=list(covariates),
+                model="parallel",
+                ci=ci,  # type: ignore[arg-type]
+                n_boot=n_boot,
+                level=level,
+                seed=seed,
+                x_type="dose" if target.x_kind == "continuous" else "arm",
+                **options,
+            )
+        except MoclabError:  # the scorecard leaves the subgroup out (and says why in a note)
+            return None
+        return result.effect("indirect[m0]")
 
 
 # ---------------------------------------------------------------------------------------------------------

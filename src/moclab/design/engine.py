@@ -73,12 +73,16 @@ class BatchResult:
     the outcome model without the mediators) to (estimate, se, p); ``indirect`` maps ``j`` (mediator
     index) and ``contrasts`` maps ``j`` (0 minus j) to dicts of estimate, delta SE and p, and the (low, high)
     interval of each computed method. ``n`` and ``n_clusters`` are per replication; ``failed`` flags
-    replications whose model could not be estimated (too few complete rows, a constant column).
+    replications whose model could not be estimated (too few complete rows, a constant column); ``seeds``
+    and ``n_boot`` are each replication's analysis seed and bootstrap resamples, for the analyses a verdict
+    adds with `mediate` (the scorecard's subgroup models of consistency, `moclab.design.criteria`).
     """
 
     n: np.ndarray
     n_clusters: np.ndarray
     failed: np.ndarray
+    seeds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    n_boot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     paths: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     indirect: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     contrasts: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
@@ -378,7 +382,13 @@ def analyse_batch(
     b_index = [int(offsets[k] + 2 + c + j) for j in range(k)]
     direct_index, total_index = int(offsets[k] + 1), int(offsets[k + 1] + 1)
     diagonal = np.sqrt(np.clip(np.einsum("rii->ri", covariance), 0.0, None))
-    result = BatchResult(n=n, n_clusters=n_clusters, failed=failed)
+    result = BatchResult(
+        n=n,
+        n_clusters=n_clusters,
+        failed=failed,
+        seeds=np.array([int(seed) for seed in seeds], dtype=np.uint64),
+        n_boot=np.full(len(data), int(n_boot), dtype=np.int64),
+    )
     named = [(f"a[{j}]", a_index[j]) for j in range(k)] + [(f"b[{j}]", b_index[j]) for j in range(k)]
     for name, index in [*named, ("direct", direct_index), ("total", total_index)]:
         estimate, se = theta[:, index], diagonal[:, index]
