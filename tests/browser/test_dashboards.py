@@ -47,7 +47,8 @@ def check_page(loaded: Any, address: str) -> None:
 
 @pytest.fixture
 def demo(transactional_db: None, settings: Any) -> Any:
-    """The demo organisation, and a small seventh site whose two recipients answered the first wave."""
+    """The demo organisation (without its evidence run, which no dashboard reads), and a small seventh site
+    whose two recipients answered the first wave."""
     from moclab.web.dashboards import queries
     from moclab.web.demo import build_demo
     from moclab.web.practice.models import Organisation, Recipient, Site
@@ -55,7 +56,7 @@ def demo(transactional_db: None, settings: Any) -> Any:
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     queries.forget()
-    summary = build_demo(today=TODAY)
+    summary = build_demo(today=TODAY, evidence=False)
     organisation = Organisation.objects.get(name=summary.organisation)
     small = Site.objects.create(organisation=organisation, name="Site S07")
     wave = SurveyWave.objects.filter(survey__organisation=organisation, number=1).get()

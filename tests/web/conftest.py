@@ -4,6 +4,9 @@ and organisations with a member of every role, sites, teams, recipients, an enga
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,3 +153,40 @@ def components_file(tmp_path: Path, settings: Any) -> Callable[[], Path]:
     )
     settings.MOCLAB_FRAMEWORK_FILES = [str(path)]
     return path
+
+
+#: Made in a process of its own: a migrated SQLite platform database holding `build_world("acme")`.
+PREPARE_SQLITE = """
+import sys
+from moclab.web import server
+server.configure(server.sqlite_url(__import__("pathlib").Path(sys.argv[1])), demo=True)
+server.migrate()
+from tests.web.conftest import build_world
+build_world("acme")
+"""
+
+
+@pytest.fixture(scope="session")
+def _acme_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite platform database of `build_world("acme")`, made once per run (migrating and building it
+    in a new process takes seconds); the tests change copies of it."""
+    folder = tmp_path_factory.mktemp("acme-sqlite")
+    path = folder / "platform.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-c", PREPARE_SQLITE, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(folder)},
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+@pytest.fixture
+def prepared_sqlite(_acme_sqlite_file: Path, tmp_path: Path) -> Path:
+    """A SQLite platform database file holding `build_world("acme")`, in the test's tmp_path, its own to
+    change (for the commands that run on a database file: `moclab serve export`, backup and restore)."""
+    return Path(shutil.copyfile(_acme_sqlite_file, tmp_path / "platform.sqlite3"))

@@ -17,7 +17,7 @@ import pytest
 from moclab.web.backup import parse_database, postgres_program
 
 from .platform_env import MISSING_POSTGRES, POSTGRES_URL_VAR
-from .test_exports import moclab, prepared_sqlite
+from .test_serve_export import moclab
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -44,8 +44,8 @@ def sqlite_snapshot(path: Path) -> tuple[int, ...]:
         return connection.execute(SNAPSHOT).fetchone()
 
 
-def test_sqlite_backup_and_restore_bring_the_rows_back(tmp_path: Path):
-    database = prepared_sqlite(tmp_path)
+def test_sqlite_backup_and_restore_bring_the_rows_back(tmp_path: Path, prepared_sqlite: Path):
+    database = prepared_sqlite
     url = f"sqlite:///{database}"
     backup = tmp_path / "backups" / "platform.backup"
     done = moclab("serve", "backup", "-o", str(backup), "--database", url, home=tmp_path)
@@ -66,8 +66,8 @@ def test_sqlite_backup_and_restore_bring_the_rows_back(tmp_path: Path):
     assert "1 organisation, 4 accounts, replacing 1 organisation, 4 accounts" in done.stdout
 
 
-def test_sqlite_restore_into_a_new_file_needs_no_force(tmp_path: Path):
-    database = prepared_sqlite(tmp_path)
+def test_sqlite_restore_into_a_new_file_needs_no_force(tmp_path: Path, prepared_sqlite: Path):
+    database = prepared_sqlite
     backup = tmp_path / "platform.backup"
     assert (
         moclab(
@@ -81,8 +81,8 @@ def test_sqlite_restore_into_a_new_file_needs_no_force(tmp_path: Path):
     assert sqlite_snapshot(fresh) == BEFORE
 
 
-def test_backup_and_restore_usage_errors(tmp_path: Path):
-    database = prepared_sqlite(tmp_path)
+def test_backup_and_restore_usage_errors(tmp_path: Path, prepared_sqlite: Path):
+    database = prepared_sqlite
     url = f"sqlite:///{database}"
     existing = tmp_path / "exists.backup"
     existing.write_text("mine")

@@ -411,24 +411,27 @@ def equations(
 
 def derivable_groups(rows: list[tuple[frozenset, float]], k: int) -> list[tuple[tuple[Any, ...], float]]:
     """Every group of 1 to k - 1 units whose sum follows exactly from the rows, with that sum: least squares
-    on A'y = 1_G for every such G at once (A: rows by units); zero residual means derivable, and y'sums is
-    then the group's sum."""
+    on A'y = 1_G for every such G (A: rows by units); zero residual means derivable, and y'sums is then the
+    group's sum. The least-squares solution y = pinv(A') 1_G (numpy's pseudo-inverse, with the cutoff of
+    numpy's lstsq) and its residual 1_G - A'y are linear in 1_G: they are worked out once per unit and
+    added up over each group's units."""
     units = sorted(set().union(*(members for members, _ in rows)), key=repr)
     index = {unit: position for position, unit in enumerate(units)}
     matrix = np.zeros((len(rows), len(units)))
     for row, (members, _) in enumerate(rows):
         matrix[row, [index[m] for m in members]] = 1.0
     sums = np.array([total for _, total in rows])
+    solve = np.linalg.pinv(matrix.T, rtol=np.finfo(float).eps * max(matrix.shape))
+    residual_of_unit = np.eye(len(units)) - matrix.T @ solve  # column i: the residual of unit i alone
+    sum_of_unit = sums @ solve
     found = []
     for size in range(1, k):
         for chunk in _chunks(itertools.combinations(range(len(units)), size), 20_000):
-            targets = np.zeros((len(units), len(chunk)))
-            for column, group in enumerate(chunk):
-                targets[list(group), column] = 1.0
-            coefficients, *_ = np.linalg.lstsq(matrix.T, targets, rcond=None)
-            residual = np.abs(matrix.T @ coefficients - targets).max(axis=0)
+            groups = np.array(chunk)
+            residual = np.abs(residual_of_unit[:, groups].sum(axis=2)).max(axis=0)
+            group_sums = sum_of_unit[groups].sum(axis=1)
             for column in np.flatnonzero(residual < 1e-8):
-                found.append((tuple(units[i] for i in chunk[column]), float(coefficients[:, column] @ sums)))
+                found.append((tuple(units[i] for i in chunk[column]), float(group_sums[column])))
     return found
 
 

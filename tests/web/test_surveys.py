@@ -418,7 +418,9 @@ def test_the_demo_has_a_survey_whose_past_waves_hold_the_simulators_answers(db: 
     from moclab.web.demo import build_demo
 
     today = datetime.date(2026, 12, 7)
-    summary = build_demo(today=today)
+    # without the demo's evidence run, which reads the survey and writes none of it (it is tested in
+    # tests/browser/test_evidence.py, and evidence runs on PostgreSQL in tests/web/test_evidence.py)
+    summary = build_demo(today=today, evidence=False)
     survey = Survey.objects.get(title="Pulse: how is the support going?")
     waves = list(SurveyWave.objects.with_rates(timezone.now()).filter(survey=survey).order_by("number"))
     # the simulated study's waves, dated like its activities (ending yesterday): baseline and 6 months are
