@@ -14,9 +14,10 @@ second per replication):
   prediction interval for a new site of REML random-effects `meta_analysis` (Knapp-Hartung below
   `knapp_hartung_below` sites); with sites randomized, `arm_variance_ratio` of the mechanism's site means;
 * where the sites cannot be compared, the **subgroup models** of `ConsistencyAnalyses._across_subgroups`:
-  `mediate` itself within each subgroup of at least ``min_subgroup_size`` recipients, with the scorecard's
-  interval method, resamples and seed, pooled by `meta_analysis` (`SubgroupAnalyses`; the one analysis here
-  that calls the scorecard's estimator rather than solving from cross products, for its random stream);
+  `mediate`'s model within each subgroup of at least ``min_subgroup_size`` recipients, with the scorecard's
+  interval method, resamples and seed (its random streams: the same Monte Carlo draws and bootstrap
+  resamples), pooled by `meta_analysis` (`SubgroupAnalyses`; the subgroups `mediate` would refuse left out
+  by its own checks, the Monte Carlo SEs from its own fit);
 * the **cross-lagged panel** of the mechanism and the outcome over the waves, lag pairs pooled with one
   intercept per lag pair, the strategy and the competing mechanisms' earlier values as covariates, CR1
   cluster-robust by site (t with G - 1 df) or classical Σ ⊗ (X'X)⁻¹ without sites: the model of
@@ -62,7 +63,7 @@ import numpy as np
 from moclab.analysis.intervals import wald_interval
 from moclab.analysis.results import Effect
 from moclab.design.engine import _cluster_cross, _interpolate, _linear_quantile_ranks
-from moclab.design.scenario import PowerTarget, at_declared_level
+from moclab.design.scenario import PowerTarget, ReplicationData, at_declared_level
 
 __all__ = [
     "CriteriaContext",
@@ -716,7 +717,10 @@ def _consistency(
     found = _across_sites(draw, plan, target, context, scorecard_plan, x, sites, level, cache)
     if not scorecard_plan.subgroups:
         return found
-    subgroups = SubgroupAnalyses(plan, draw, target, x, context, tuple(scorecard_plan.subgroups))
+    share = cache.setdefault(("subgroups",), SubgroupShare())
+    subgroups = SubgroupAnalyses(plan, draw, target, x, context, tuple(scorecard_plan.subgroups), share)
+    if found.failure is not None:  # the verdict turns to the subgroups whatever the mediation model gives
+        share.members.append(subgroups)
     return dataclasses.replace(found, subgroups=subgroups)
 
 
@@ -835,16 +839,31 @@ def _site_a_paths(
 # ---------------------------------------------------------------------------------------------------------
 
 
+#: The interval methods whose subgroup SEs are reproduced without calling `mediate`: the SD of its Monte
+#: Carlo draws or bootstrap resamples (the same random streams for the same seed), or the delta-method SE.
+BATCHED_INTERVALS = ("monte_carlo", "percentile", "delta")
+
+
 @dataclass(frozen=True)
 class SubgroupAnalyses:
     """The scorecard's consistency analyses across subgroups (`ConsistencyAnalyses._across_subgroups`) of one
     pathway in one draw, run when the verdict turns to them.
 
-    Each subgroup's model is `mediate` itself, with the interval method, resamples and seed `moclab analyze`
-    passes it: the subgroups' Monte Carlo draws or bootstrap resamples are then the scorecard's, so their
-    standard errors (the SD of those draws) and the meta-analysis built on them are too. Those are the
+    Each subgroup's model is the one `mediate` fits, with the interval method, resamples and seed `moclab
+    analyze` passes it: the subgroups' Monte Carlo draws or bootstrap resamples are then the scorecard's, so
+    their standard errors (the SD of those draws) and the meta-analysis built on them are too. Those are the
     replication's analysis seed and the power analysis's options, which the mediation fit carries
     (`BatchResult.seeds`, ``n_boot``), hence the analyses wait for the verdict (`pooled`).
+
+    Calling `mediate` per subgroup cost most of a replication's fast criteria (it computes every effect,
+    interval and standardized effect it reports); the verdict needs each subgroup's indirect effect and SE
+    only. The subgroups are checked by `mediate`'s own checks of the data (`_mediate_refuses`): a subgroup
+    `mediate` refuses is left out, as the scorecard leaves it out. The others are fitted together, with the
+    subgroups of the replication's other pathways that go to the same column (`SubgroupShare`): the
+    percentile bootstrap and the delta method by `analyse_batch` (its resamples are `mediate`'s), the Monte
+    Carlo draws from `mediate`'s own fit (`_monte_carlo_effects`). Where `analyse_batch` cannot reproduce
+    `mediate` (its screen for collinear columns flags a model `mediate`'s checks accept, or another interval
+    method), that subgroup is `mediate`'s.
     """
 
     plan: Any  # SimulationPlan
@@ -854,6 +873,8 @@ class SubgroupAnalyses:
     context: CriteriaContext
     #: The scorecard's subgroup columns (recipients columns), in its order.
     columns: tuple[str, ...]
+    #: What the subgroup analyses of the replication's pathways share (None: nothing is shared).
+    share: SubgroupShare | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def pooled(self, *, ci: str, n_boot: int, seed: int, level: float) -> dict[str, Any]:
         """The first subgroup column whose subgroups give two or more indirect effects, pooled.
@@ -880,21 +901,16 @@ class SubgroupAnalyses:
         from moclab.analysis import meta_analysis
         from moclab.errors import MoclabError
         from moclab.evidence.analysis_base import failure_text
-        from moclab.simulate.tables import recipients_table
 
-        table = recipients_table(self.plan, self.draw)
         failures = []
         for column in self.columns:
-            labels = table[column].astype("string")  # as `pathway_data` writes the subgroup column
+            values, effects = self._subgroup_effects(column, ci, n_boot, seed, level)
             estimates, ses, names = [], [], []
-            for value in self._qualifying(labels):
-                effect = self._indirect(
-                    (labels == value).to_numpy(dtype=bool, na_value=False), ci, n_boot, seed, level
-                )
-                if effect is None or effect.se is None or not effect.se > 0:
+            for value, effect in zip(values, effects, strict=True):
+                if effect is None or not effect[1] > 0:
                     continue
-                estimates.append(effect.estimate)
-                ses.append(effect.se)
+                estimates.append(effect[0])
+                ses.append(effect[1])
                 names.append(f"{column} = {value}")
             if len(estimates) < 2:
                 failures.append(f"fewer than two subgroups of '{column}' could be analysed")
@@ -919,6 +935,46 @@ class SubgroupAnalyses:
             }
         return {"failure": "; ".join(failures) or "no subgroup could be analysed"}
 
+    def _subgroup_effects(
+        self, column: str, ci: str, n_boot: int, seed: int, level: float
+    ) -> tuple[list[str], list[tuple[float, float] | None]]:
+        """The qualifying subgroups of a column, in the scorecard's order, and their indirect effects.
+
+        The pathways of a replication whose consistency goes to the same subgroups (`SubgroupShare`) are
+        fitted together on the first one's call: one reading of the subgroup column, one batch, and one set
+        of Monte Carlo normals (drawing them is most of a subgroup model's cost, and the same seed and
+        number of parameters give the same normals). The others' effects wait in the share for their call.
+        """
+        from moclab.simulate.tables import recipients_table
+
+        key = (column, ci, n_boot, seed, level)
+        share = self.share
+        if share is not None and (self.target.id, *key) in share.effects:
+            return share.effects.pop((self.target.id, *key))
+        members = [self]
+        if share is not None:
+            members += [
+                other
+                for other in share.members
+                if other is not self
+                and other.columns[:1] == (column,)
+                and (other.target.id, *key) not in share.effects
+            ]
+        # The moderators are the same in every pathway's draw (`at_declared_level` changes the mechanism).
+        table = recipients_table(self.plan, self.draw)
+        labels = table[column].astype("string")  # as `pathway_data` writes the subgroup column
+        requests: list[tuple[SubgroupAnalyses, np.ndarray]] = []
+        spans = []
+        for member in members:
+            values = member._qualifying(labels)
+            spans.append((member, values, len(requests)))
+            requests += [(member, (labels == value).to_numpy(dtype=bool, na_value=False)) for value in values]
+        effects = _indirect_effects(requests, ci, n_boot, seed, level)
+        for member, values, start in spans[1:]:
+            assert share is not None
+            share.effects[(member.target.id, *key)] = (values, effects[start : start + len(values)])
+        return spans[0][1], effects[: len(spans[0][1])]
+
     def _qualifying(self, labels: Any) -> list[str]:
         """The subgroups with at least ``min_subgroup_size`` recipients who have the strategy, mechanism and
         outcome, in the scorecard's order (`value_counts`: the largest first)."""
@@ -932,29 +988,65 @@ class SubgroupAnalyses:
         counts = labels[complete].value_counts()
         return [str(value) for value, count in counts.items() if count >= minimum]
 
-    def _indirect(self, rows: np.ndarray, ci: str, n_boot: int, seed: int, level: float) -> Effect | None:
-        """The mechanism's indirect effect in the pathway's mediation model on these recipients (`mediate`
-        drops the incomplete ones), as the scorecard fits it; None when the model cannot be estimated."""
+    def indirect_effects(
+        self, subsets: Sequence[np.ndarray], ci: str, n_boot: int, seed: int, level: float
+    ) -> list[tuple[float, float] | None]:
+        """The mechanism's indirect effect and its SE in the pathway's mediation model on each subset of
+        recipients (boolean masks over the draw's recipients), as ``mediate(..., ci=ci, seed=seed)`` reports
+        them; None where `mediate` refuses the subset's complete rows (the scorecard leaves it out)."""
+        return _indirect_effects([(self, rows) for rows in subsets], ci, n_boot, seed, level)
+
+    def _model_matrix(self) -> np.ndarray:
+        """`mediate`'s design over all recipients: intercept, strategy, covariates, mediators, outcome."""
+        columns = self._model_columns()
+        return np.column_stack(
+            [np.ones(self.x.size), columns["x"], *columns["covariates"], *columns["m"], columns["y"]]
+        )
+
+    def _model_columns(self) -> dict[str, Any]:
+        """The columns of the pathway's mediation model over all recipients: those of `replication_arrays`
+        with the competing mechanisms (the model strong association reads), by role."""
+        target, scores = self.target, self.draw.scores
+        mediators = [target.mechanism_measure, *target.alternative_measures]
+        covariates = []
+        if target.baseline_wave is not None:
+            baselines = [*mediators, target.outcome_measure]
+            covariates = [scores[name][:, target.baseline_wave] for name in baselines]
+        return {
+            "x": self.x,
+            "m": [scores[name][:, target.mechanism_wave] for name in mediators],
+            "covariates": covariates,
+            "y": scores[target.outcome_measure][:, target.outcome_wave],
+        }
+
+    def _complete_rows(self, z: np.ndarray, sites: np.ndarray | None, rows: np.ndarray) -> ReplicationData:
+        """The subset's rows without a missing value (`mediate`'s listwise deletion; the site labels are never
+        missing), with the site codes `mediate` gives them (order of first appearance)."""
+        z = z[rows]
+        keep = ~np.isnan(z).any(axis=1)
+        codes = None if sites is None else _site_codes(sites[rows][keep])[0]
+        k = 1 + len(self.target.alternative_measures)
+        return ReplicationData(z=z[keep], codes=codes, n_covariates=z.shape[1] - 3 - k, n_mediators=k)
+
+    def _mediate(
+        self, rows: np.ndarray, ci: str, n_boot: int, seed: int, level: float
+    ) -> tuple[float, float] | None:
+        """The indirect effect and its SE from `mediate` itself on these recipients (it drops the incomplete
+        ones), as the scorecard fits the subgroup; None when `mediate` refuses the data."""
         from moclab.analysis import mediate
         from moclab.errors import MoclabError
 
-        target, scores = self.target, self.draw.scores
-        mediators = [target.mechanism_measure, *target.alternative_measures]
-        # The columns of `replication_arrays` (the model strong association reads), in `mediate`'s order.
-        m = {f"m{j}": scores[name][:, target.mechanism_wave] for j, name in enumerate(mediators)}
-        covariates = {}
-        if target.baseline_wave is not None:
-            baselines = [*mediators, target.outcome_measure]
-            covariates = {f"c{j}": scores[name][:, target.baseline_wave] for j, name in enumerate(baselines)}
-        outcome = scores[target.outcome_measure][:, target.outcome_wave]
-        columns = {"x": self.x, **m, **covariates, "y": outcome}
+        columns = self._model_columns()
+        m = {f"m{j}": values for j, values in enumerate(columns["m"])}
+        covariates = {f"c{j}": values for j, values in enumerate(columns["covariates"])}
+        frame = {"x": columns["x"], **m, **covariates, "y": columns["y"]}
         options: dict[str, Any] = {}
-        if target.clustered:
-            columns["site"] = self.draw.site_of
+        if self.target.clustered:
+            frame["site"] = self.draw.site_of
             options["cluster"] = "site"
         try:
             result = mediate(
-                {name: values[rows] for name, values in columns.items()},
+                {name: values[rows] for name, values in frame.items()},
                 x="x",
                 m=list(m),
                 y="y",
@@ -964,12 +1056,138 @@ class SubgroupAnalyses:
                 n_boot=n_boot,
                 level=level,
                 seed=seed,
-                x_type="dose" if target.x_kind == "continuous" else "arm",
+                x_type="dose" if self.target.x_kind == "continuous" else "arm",
                 **options,
             )
         except MoclabError:  # the scorecard leaves the subgroup out (and says why in a note)
             return None
-        return result.effect("indirect[m0]")
+        effect = result.effect("indirect[m0]")
+        return None if effect.se is None else (effect.estimate, effect.se)
+
+
+@dataclass
+class SubgroupShare:
+    """The subgroup analyses of the pathways of one replication whose consistency goes to the subgroups
+    whatever their mediation model gives (their sites cannot be compared), and the effects fitted for them
+    ahead of their call (`SubgroupAnalyses._subgroup_effects`; each taken out when read)."""
+
+    members: list[SubgroupAnalyses] = dataclasses.field(default_factory=list)
+    effects: dict[tuple[Any, ...], Any] = dataclasses.field(default_factory=dict)
+
+
+def _indirect_effects(
+    requests: Sequence[tuple[SubgroupAnalyses, np.ndarray]], ci: str, n_boot: int, seed: int, level: float
+) -> list[tuple[float, float] | None]:
+    """`SubgroupAnalyses.indirect_effects` of (analyses, subset) pairs, possibly of several pathways: the
+    subsets `mediate` accepts are fitted in batches of models with the same columns."""
+    from moclab.design.engine import analyse_batch
+
+    found: list[tuple[float, float] | None] = [None] * len(requests)
+    matrices: dict[int, np.ndarray] = {}
+    batches: dict[tuple[int, int], list[tuple[int, ReplicationData]]] = {}
+    for position, (analyses, rows) in enumerate(requests):
+        if ci not in BATCHED_INTERVALS:
+            found[position] = analyses._mediate(rows, ci, n_boot, seed, level)
+            continue
+        if id(analyses) not in matrices:
+            matrices[id(analyses)] = analyses._model_matrix()
+        sites = analyses.draw.site_of if analyses.target.clustered else None
+        item = analyses._complete_rows(matrices[id(analyses)], sites, rows)
+        if not _mediate_refuses(item, arm=analyses.target.x_kind != "continuous"):
+            batches.setdefault((item.n_covariates, item.n_mediators), []).append((position, item))
+    for entries in batches.values():
+        positions = [position for position, _ in entries]
+        batched = [item for _, item in entries]
+        if ci == "monte_carlo":
+            effects = _monte_carlo_effects(batched, seed, _mediate_default("n_mc"))
+            for position, effect in zip(positions, effects, strict=True):
+                found[position] = effect
+            continue
+        methods = [ci] if ci != "delta" else []
+        fit = analyse_batch(batched, [seed] * len(batched), methods=methods, level=level, n_boot=n_boot)
+        indirect = fit.indirect[0]
+        se = indirect["se" if ci == "delta" else f"{ci}_sd"]
+        for row, position in enumerate(positions):
+            analyses, rows = requests[position]
+            if fit.failed[row]:  # its screen for collinear columns is not `mediate`'s: mediate decides
+                found[position] = analyses._mediate(rows, ci, n_boot, seed, level)
+            elif np.isfinite(se[row]):  # NaN: too few usable bootstrap resamples, which `mediate` refuses
+                found[position] = (float(indirect["estimate"][row]), float(se[row]))
+    return found
+
+
+def _mediate_refuses(item: ReplicationData, *, arm: bool) -> bool:
+    """Whether `mediate` raises a `DataError` for these complete rows of a subgroup, by its own checks of the
+    data (`moclab.analysis.mediation._prepare`, ``_check_design`` and ``_clustering``): no row, an infinite
+    value, a binary strategy without both arms, a constant column, fewer rows than coefficients plus two,
+    a predictor of the outcome model that is (nearly) a combination of the others, fewer than two sites.
+    The too-few usable bootstrap resamples `mediate` also refuses are seen in `analyse_batch`'s result."""
+    from moclab.analysis import _columns
+    from moclab.errors import DataError
+
+    z = item.z
+    if item.n == 0 or not np.isfinite(z).all():
+        return True
+    if arm and np.unique(z[:, 1]).size != 2:
+        return True
+    unnamed = [""] * z.shape[1]
+    try:
+        for column in range(1, z.shape[1]):
+            _columns.check_not_constant(z[:, column], "", "")
+        _columns.check_enough_rows(item.n, 2 + item.n_covariates + item.n_mediators)
+        _columns.check_full_rank(z[:, :-1], unnamed, "outcome")
+    except DataError:
+        return True
+    return item.codes is not None and item.n_clusters < 2
+
+
+def _monte_carlo_effects(
+    batched: Sequence[ReplicationData], seed: int, n_mc: int
+) -> list[tuple[float, float]]:
+    """The indirect effect of mediator 0 and the SD of its Monte Carlo draws in each subgroup, as
+    ``mediate(..., ci="monte_carlo", seed=seed)`` draws them.
+
+    Why not `analyse_batch`: the CR1 covariance of a subgroup's model has fewer sites than parameters, so
+    it is singular, and the square roots of its zero eigenvalues are rounding noise (about 1e-9 of the
+    draws' scale) that differs between two ways of computing the same covariance; `analyse_batch` solves
+    from cross products, `mediate` by QR, and their SDs differ in the ninth digit. Here the coefficients and
+    covariance are `mediate`'s own (`moclab.analysis.mediation._fit`, which reads only the equations of
+    the structure it is given), so the draws are `mediate`'s to the last digits; only the a and b paths are
+    drawn, and the standard normals, the same for every subgroup (same seed, as many parameters), once.
+    """
+    from moclab.analysis.mediation import _fit, _Structure
+    from moclab.design.engine import _equations
+
+    c, k = batched[0].n_covariates, batched[0].n_mediators
+    equations = _equations(c, k)
+    structure = _Structure(
+        [], [("", response, predictors) for response, predictors in equations], [], {}, {}, [], []
+    )
+    offsets = np.cumsum([0] + [len(predictors) for _, predictors in equations])
+    a_index, b_index = int(offsets[0] + 1), int(offsets[k] + 2 + c)
+    normal = np.random.default_rng(seed).standard_normal((int(n_mc), int(offsets[-1])))
+    found = []
+    for item in batched:
+        fit = _fit(item.z, structure, item.codes, item.codes is not None)
+        covariance = fit.covariance
+        # `monte_carlo_draws`' square root, and its draws theta + normal @ root' of the a and b paths
+        values, vectors = np.linalg.eigh((covariance + covariance.T) / 2)
+        root = vectors * np.sqrt(np.clip(values, 0.0, None))
+        needed = [a_index, b_index]
+        draws = fit.theta[needed] + normal @ root[needed].T
+        estimate = fit.theta[a_index] * fit.theta[b_index]
+        found.append((float(estimate), float(np.nanstd(draws[:, 0] * draws[:, 1], ddof=1))))
+    return found
+
+
+@functools.cache
+def _mediate_default(name: str) -> Any:
+    """A default of `mediate` (its Monte Carlo draws), which the scorecard's subgroup models keep."""
+    import inspect
+
+    from moclab.analysis import mediate
+
+    return inspect.signature(mediate).parameters[name].default
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -72,10 +72,13 @@ class BatchResult:
     ``paths`` maps ``a[j]``/``b[j]``, ``direct`` (c', the strategy in the outcome model) and ``total`` (c,
     the outcome model without the mediators) to (estimate, se, p); ``indirect`` maps ``j`` (mediator
     index) and ``contrasts`` maps ``j`` (0 minus j) to dicts of estimate, delta SE and p, and the (low, high)
-    interval of each computed method. ``n`` and ``n_clusters`` are per replication; ``failed`` flags
-    replications whose model could not be estimated (too few complete rows, a constant column); ``seeds``
-    and ``n_boot`` are each replication's analysis seed and bootstrap resamples, for the analyses a verdict
-    adds with `mediate` (the scorecard's subgroup models of consistency, `moclab.design.criteria`).
+    interval of each computed method; an indirect effect's dict also holds ``monte_carlo_sd`` and
+    ``percentile_sd`` when those methods ran: the SD (n - 1) of its Monte Carlo draws or of its usable
+    bootstrap resamples, the SE `mediate` reports with those intervals. ``n`` and ``n_clusters`` are per
+    replication; ``failed`` flags replications whose model could not be estimated (too few complete rows, a
+    constant column); ``seeds`` and ``n_boot`` are each replication's analysis seed and bootstrap
+    resamples, for the analyses a verdict adds with the same random streams (the scorecard's subgroup models
+    of consistency, `moclab.design.criteria`).
     """
 
     n: np.ndarray
@@ -464,6 +467,21 @@ def _store(result: BatchResult, method: str, row: int, low: np.ndarray, high: np
         result.contrasts[j][method][1][row] = high[k + j - 1]
 
 
+def _store_sd(result: BatchResult, method: str, row: int, sd: np.ndarray) -> None:
+    """The SD of each indirect effect's draws (or resamples) in one replication, as ``{method}_sd``."""
+    for j, value in enumerate(sd):
+        result.indirect[j].setdefault(f"{method}_sd", np.full(result.n.size, np.nan))[row] = value
+
+
+def _draws_sd(effects: np.ndarray) -> np.ndarray:
+    """The SD (n - 1) of each row of draws, NaN draws left out: `mediate`'s SE of an effect with a Monte
+    Carlo or bootstrap interval (its ``nanstd``)."""
+    if np.isfinite(effects).all():
+        return effects.std(axis=1, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nanstd(effects, axis=1, ddof=1)
+
+
 def _monte_carlo(
     result: BatchResult,
     data: Sequence[ReplicationData],
@@ -486,6 +504,7 @@ def _monte_carlo(
     for row in range(len(data)):
         if failed[row]:
             _store(result, "monte_carlo", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
+            _store_sd(result, "monte_carlo", row, np.full(k, np.nan))
             continue
         key = (int(seeds[row]), int(n_mc), theta.shape[1])
         normal = normals.get(key) if normals is not None else None
@@ -502,6 +521,7 @@ def _monte_carlo(
         else:
             low, high = _percentile(effects.T, level)
         _store(result, "monte_carlo", row, low, high, k)
+        _store_sd(result, "monte_carlo", row, _draws_sd(effects[:k]))
 
 
 def _bootstrap(
@@ -521,6 +541,7 @@ def _bootstrap(
     for row, item in enumerate(data):
         if failed[row]:
             _store(result, "percentile", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
+            _store_sd(result, "percentile", row, np.full(k, np.nan))
             continue
         z = item.z
         # mediate resamples centred and scaled columns (better conditioned normal equations) and maps the
@@ -539,10 +560,13 @@ def _bootstrap(
         keep = ~boot.singular
         if int(keep.sum()) < MIN_BOOT_USED:
             _store(result, "percentile", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
+            _store_sd(result, "percentile", row, np.full(k, np.nan))
             continue
         a = np.column_stack([boot.coefficients[j][keep, 1] * scale[m_cols[j]] / scale[1] for j in range(k)])
         b = np.column_stack(
             [boot.coefficients[k][keep, 2 + c + j] * scale[y_col] / scale[m_cols[j]] for j in range(k)]
         )
-        low, high = _percentile(_effects_from_paths(a.T, b.T).T, level)
+        effects = _effects_from_paths(a.T, b.T)
+        low, high = _percentile(effects.T, level)
         _store(result, "percentile", row, low, high, k)
+        _store_sd(result, "percentile", row, _draws_sd(effects[:k]))
