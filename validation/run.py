@@ -45,7 +45,7 @@ from rich.progress import (
 
 from moclab.errors import MoclabError
 from moclab.evidence import CRITERIA, analyze
-from validation.truth import BIG, population_table, truth_table
+from validation.truth import BIG, BIG_TEAMS, population_table, truth_table
 from validation.worlds import PATHWAYS, WORLDS, generate_study
 
 __all__ = ["main", "run_replication", "summarise"]
@@ -234,8 +234,8 @@ def markdown_tables(criteria: pd.DataFrame, conclusions: pd.DataFrame, populatio
         )
     lines += [
         "",
-        f"Population values (one draw of {BIG.sites} sites × {BIG.recipients[0]} recipients per world; see "
-        "validation/truth.py).",
+        f"Population values (one draw of {BIG.sites} sites × {BIG.recipients[0]} recipients per world, "
+        f"{BIG_TEAMS.sites} sites in the worlds whose claims read team means; see validation/truth.py).",
         "",
         "| world | pathway | a | b | a_C | b_C | total | causal a | causal b | reverse | dose slope | "
         "sites with effect |",
