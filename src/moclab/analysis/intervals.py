@@ -21,6 +21,7 @@ from moclab.analysis.bootstrap import SeedLike, as_generator
 
 __all__ = [
     "bca_interval",
+    "covariance_root",
     "delta_method_se",
     "joint_significance",
     "monte_carlo_draws",
@@ -179,6 +180,19 @@ def bca_interval(
     return _finish(bounds[:, 0], bounds[:, 1], scalar)
 
 
+def covariance_root(covariance: np.ndarray) -> np.ndarray:
+    """A square root R with R·R' = covariance of a positive semi-definite matrix, or of each matrix of a
+    stack (..., p, p): the eigendecomposition's vectors scaled by the roots of the eigenvalues clipped at 0,
+    so a singular covariance (parameters that are exact functions of others) is allowed.
+
+    >>> root = covariance_root(np.array([[4.0, 2.0], [2.0, 2.0]]))
+    >>> np.allclose(root @ root.T, [[4.0, 2.0], [2.0, 2.0]])
+    True
+    """
+    values, vectors = np.linalg.eigh((covariance + np.swapaxes(covariance, -1, -2)) / 2)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]
+
+
 def monte_carlo_draws(
     mean: np.ndarray, covariance: np.ndarray, n_mc: int = 20_000, seed: SeedLike = None
 ) -> np.ndarray:
@@ -202,8 +216,8 @@ def monte_carlo_draws(
 
     Notes
     -----
-    Uses an eigendecomposition square root, so a singular covariance (e.g. parameters that are exact
-    functions of others) is allowed.
+    Uses the eigendecomposition square root of `covariance_root`, so a singular covariance (e.g. parameters
+    that are exact functions of others) is allowed.
 
     Examples
     --------
@@ -213,9 +227,7 @@ def monte_carlo_draws(
     mean = np.asarray(mean, dtype=np.float64).reshape(-1)
     covariance = np.atleast_2d(np.asarray(covariance, dtype=np.float64))
     rng = as_generator(seed)
-    eigenvalues, eigenvectors = np.linalg.eigh((covariance + covariance.T) / 2)
-    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
-    return mean + rng.standard_normal((int(n_mc), mean.size)) @ root.T
+    return mean + rng.standard_normal((int(n_mc), mean.size)) @ covariance_root(covariance).T
 
 
 def monte_carlo_interval(

@@ -135,6 +135,8 @@ def fast_statuses(
     level: float,
     evidence: Sequence[ReplicationEvidence] | None = None,
     context: TargetContext | None = None,
+    seeds: Sequence[int] = (),
+    n_boot: int = 0,
 ) -> CriterionStatuses:
     """Per-replication status codes (index into `STATUSES`) of the criteria in `FAST_CRITERIA`, with the
     reason of each criterion that was not testable.
@@ -153,10 +155,13 @@ def fast_statuses(
     evidence : sequence of ReplicationEvidence, optional
         Per replication, the per-site (or subgroup), panel, dose-response and qualitative evidence of the
         pathway (`moclab.design.criteria_analyses.replication_evidence`); without it (and `context`)
-        consistency, timeline, gradient and plausibility are left unjudged (code -1). The subgroup models
-        of consistency read the analysis seed and resamples `fit` carries and `interval_method`.
+        consistency, timeline, gradient and plausibility are left unjudged (code -1).
     context : TargetContext, optional
         The scorecard's plan of the pathway (signs, link backing).
+    seeds, n_boot : sequence of int, int
+        Each replication's analysis seed and the bootstrap resamples of `fit`: the subgroup models of
+        consistency draw with them (and `interval_method`), as `moclab analyze` does (needed with
+        `evidence`).
     """
     from moclab.evidence.rules import (
         judge_experimental_manipulation,
@@ -167,6 +172,11 @@ def fast_statuses(
     r = fit.n.size
     judged = FAST_CRITERIA if evidence is not None and context is not None else MEDIATION_CRITERIA
     out = CriterionStatuses({name: np.full(r, -1, dtype=np.int8) for name in judged})
+
+    def analysis(row: int) -> dict[str, Any]:
+        """The options `moclab analyze` passes to `mediate` in replication `row` (the subgroup models)."""
+        return {"ci": interval_method, "n_boot": n_boot, "seed": int(seeds[row]), "level": level}
+
     indirect = fit.indirect[0]
     low, high = indirect[interval_method]
     # The scorecard's plan knows whether the coding is the randomized assignment (a continuous exposure is
@@ -179,9 +189,7 @@ def fast_statuses(
             _judge_panel_dose_links(out, row, fit, target, evidence[row], context, level)
         if fit.failed[row]:
             if evidence is not None and context is not None:
-                _judge_consistency(
-                    out, row, None, evidence[row], context, _analysis(fit, row, interval_method, level)
-                )
+                _judge_consistency(out, row, None, evidence[row], context, analysis(row))
             for name in MEDIATION_CRITERIA:
                 out.codes[name][row] = NOT_TESTABLE
                 out.reasons.setdefault(name, "the mediation model could not be estimated")
@@ -215,21 +223,8 @@ def fast_statuses(
             )
         out.record("specificity", row, judge_specificity(ab, contrasts, [], level=level))
         if evidence is not None and context is not None:
-            _judge_consistency(
-                out, row, ab, evidence[row], context, _analysis(fit, row, interval_method, level)
-            )
+            _judge_consistency(out, row, ab, evidence[row], context, analysis(row))
     return out
-
-
-def _analysis(fit: BatchResult, row: int, interval_method: str, level: float) -> dict[str, Any]:
-    """The options `moclab analyze` passes to `mediate` in replication `row`: its interval method, resamples,
-    seed and level (the subgroup models of consistency read them)."""
-    return {
-        "ci": interval_method,
-        "n_boot": int(fit.n_boot[row]),
-        "seed": int(fit.seeds[row]),
-        "level": level,
-    }
 
 
 def _judge_consistency(

@@ -60,10 +60,18 @@ from typing import Any
 
 import numpy as np
 
-from moclab.analysis.intervals import wald_interval
+from moclab.analysis.intervals import covariance_root, wald_interval
 from moclab.analysis.results import Effect
 from moclab.design.engine import _cluster_cross, _interpolate, _linear_quantile_ranks
-from moclab.design.scenario import PowerTarget, ReplicationData, at_declared_level
+from moclab.design.scenario import (
+    PowerTarget,
+    ReplicationData,
+    at_declared_level,
+    complete_cases,
+    declared_units,
+    model_matrix,
+    strategy_values,
+)
 
 __all__ = [
     "CriteriaContext",
@@ -402,15 +410,11 @@ def _panel(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _dose_groups(dose: np.ndarray) -> np.ndarray:
-    """Group codes of `dose_response`'s trend test: all distinct doses when there are at most four, else four
-    quantile groups as `pandas.qcut(dose, 4, duplicates="drop")` forms them (linearly interpolated quantiles
-    as edges, intervals closed on the right, the lowest edge included), without its Categorical."""
-    return _dose_groups_and_scores(dose)[0]
-
-
 def _dose_groups_and_scores(dose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`_dose_groups` and each group's median dose (the trend's scores), from one sort of the doses: the
+    """Group codes of `dose_response`'s trend test and each group's median dose (the trend's scores). The
+    groups are all distinct doses when there are at most four, else four quantile groups as `pandas.qcut(dose,
+    4, duplicates="drop")` forms them (linearly interpolated quantiles as edges, intervals closed on the
+    right, the lowest edge included), without its Categorical. All from one sort of the doses: the
     groups are runs of the sorted doses, so their distinct values, quantile edges (`numpy.quantile`'s
     interpolation of the same order statistics) and medians (`numpy.median`'s middle value, or mean of the
     two middle values) are read off it; an empty group's median is NaN, as numpy's."""
@@ -568,9 +572,9 @@ def _site_codes(labels: np.ndarray) -> tuple[np.ndarray, int]:
     pandas."""
     from moclab.analysis.bootstrap import factorize_clusters
 
-    sorted_codes, g = _codes(labels) if _is_sorted(labels) else (None, 0)
-    if sorted_codes is not None:
-        return sorted_codes, g
+    if _is_sorted(labels):
+        codes, g = _codes(labels)
+        return codes, g  # type: ignore[return-value]
     codes, site_labels = factorize_clusters(labels)
     return codes, site_labels.size
 
@@ -739,7 +743,7 @@ def _across_sites(
     and the variance ratio of site means when it is assigned per site; or why the sites cannot be compared."""
     if sites is None:
         return SiteEvidence(failure="the recipients are not nested in sites")
-    if _between_units(plan, target, draw):
+    if declared_units(plan, draw, target) is not None:  # unit means: subgroups, not sites
         return SiteEvidence(failure="the mechanism is analysed as unit means")
     settings = context.settings
     scores = draw.scores
@@ -793,14 +797,6 @@ def _across_sites(
     )
 
 
-def _between_units(plan: Any, target: PowerTarget, draw: Any) -> bool:
-    """Whether `moclab analyze` reads the pathway's mechanism as team or site means (its declared level;
-    `moclab.evidence.levels`), so that consistency compares subgroups, not sites."""
-    level = plan.model.node(target.mechanism).level
-    value = getattr(level, "value", level)
-    return value in ("organization", "site") or (value == "team" and draw.team_of is not None)
-
-
 def _site_a_paths(
     context: CriteriaContext,
     x: np.ndarray,
@@ -852,8 +848,8 @@ class SubgroupAnalyses:
     Each subgroup's model is the one `mediate` fits, with the interval method, resamples and seed `moclab
     analyze` passes it: the subgroups' Monte Carlo draws or bootstrap resamples are then the scorecard's, so
     their standard errors (the SD of those draws) and the meta-analysis built on them are too. Those are the
-    replication's analysis seed and the power analysis's options, which the mediation fit carries
-    (`BatchResult.seeds`, ``n_boot``), hence the analyses wait for the verdict (`pooled`).
+    replication's analysis seed and the power analysis's options, which the verdict is given
+    (`moclab.design.criteria.fast_statuses`), hence the analyses wait for it (`pooled`).
 
     Calling `mediate` per subgroup cost most of a replication's fast criteria (it computes every effect,
     interval and standardized effect it reports); the verdict needs each subgroup's indirect effect and SE
@@ -997,36 +993,14 @@ class SubgroupAnalyses:
         return _indirect_effects([(self, rows) for rows in subsets], ci, n_boot, seed, level)
 
     def _model_matrix(self) -> np.ndarray:
-        """`mediate`'s design over all recipients: intercept, strategy, covariates, mediators, outcome."""
-        columns = self._model_columns()
-        return np.column_stack(
-            [np.ones(self.x.size), columns["x"], *columns["covariates"], *columns["m"], columns["y"]]
-        )
-
-    def _model_columns(self) -> dict[str, Any]:
-        """The columns of the pathway's mediation model over all recipients: those of `replication_arrays`
-        with the competing mechanisms (the model strong association reads), by role."""
-        target, scores = self.target, self.draw.scores
-        mediators = [target.mechanism_measure, *target.alternative_measures]
-        covariates = []
-        if target.baseline_wave is not None:
-            baselines = [*mediators, target.outcome_measure]
-            covariates = [scores[name][:, target.baseline_wave] for name in baselines]
-        return {
-            "x": self.x,
-            "m": [scores[name][:, target.mechanism_wave] for name in mediators],
-            "covariates": covariates,
-            "y": scores[target.outcome_measure][:, target.outcome_wave],
-        }
+        """The pathway's mediation model over all recipients (`model_matrix`, with the competing mechanisms:
+        the model strong association reads)."""
+        return model_matrix(self.draw, self.target, alternatives=True)[0]
 
     def _complete_rows(self, z: np.ndarray, sites: np.ndarray | None, rows: np.ndarray) -> ReplicationData:
-        """The subset's rows without a missing value (`mediate`'s listwise deletion; the site labels are never
-        missing), with the site codes `mediate` gives them (order of first appearance)."""
-        z = z[rows]
-        keep = ~np.isnan(z).any(axis=1)
-        codes = None if sites is None else _site_codes(sites[rows][keep])[0]
+        """The subset's rows of `_model_matrix` as `mediate` analyses them (`complete_cases`)."""
         k = 1 + len(self.target.alternative_measures)
-        return ReplicationData(z=z[keep], codes=codes, n_covariates=z.shape[1] - 3 - k, n_mediators=k)
+        return complete_cases(z[rows], None if sites is None else sites[rows], z.shape[1] - 3 - k, k)
 
     def _mediate(
         self, rows: np.ndarray, ci: str, n_boot: int, seed: int, level: float
@@ -1036,10 +1010,12 @@ class SubgroupAnalyses:
         from moclab.analysis import mediate
         from moclab.errors import MoclabError
 
-        columns = self._model_columns()
-        m = {f"m{j}": values for j, values in enumerate(columns["m"])}
-        covariates = {f"c{j}": values for j, values in enumerate(columns["covariates"])}
-        frame = {"x": columns["x"], **m, **covariates, "y": columns["y"]}
+        z = self._model_matrix()
+        k = 1 + len(self.target.alternative_measures)
+        c = z.shape[1] - 3 - k
+        m = {f"m{j}": z[:, 2 + c + j] for j in range(k)}
+        covariates = {f"c{j}": z[:, 2 + j] for j in range(c)}
+        frame = {"x": z[:, 1], **m, **covariates, "y": z[:, -1]}
         options: dict[str, Any] = {}
         if self.target.clustered:
             frame["site"] = self.draw.site_of
@@ -1169,10 +1145,7 @@ def _monte_carlo_effects(
     found = []
     for item in batched:
         fit = _fit(item.z, structure, item.codes, item.codes is not None)
-        covariance = fit.covariance
-        # `monte_carlo_draws`' square root, and its draws theta + normal @ root' of the a and b paths
-        values, vectors = np.linalg.eigh((covariance + covariance.T) / 2)
-        root = vectors * np.sqrt(np.clip(values, 0.0, None))
+        root = covariance_root(fit.covariance)  # `monte_carlo_draws`' draws theta + normal @ root'
         needed = [a_index, b_index]
         draws = fit.theta[needed] + normal @ root[needed].T
         estimate = fit.theta[a_index] * fit.theta[b_index]
@@ -1261,14 +1234,6 @@ def _status_only_support() -> type:
     return StatusOnlySupport
 
 
-def _strategy_values(draw: Any, target: PowerTarget) -> np.ndarray:
-    """The strategy as `replication_arrays` codes it for the mediation model (the two must agree: the
-    plausibility verdict reads that model's paths next to these analyses)."""
-    if target.x_kind == "continuous":
-        return draw.exposure[:, target.strategy_index]
-    return (draw.arm == target.strategy_index).astype(float)
-
-
 def replication_evidence(
     plan: Any,
     draw: Any,
@@ -1293,7 +1258,7 @@ def replication_evidence(
         own = context.targets[target.id]
         scorecard_plan = own.plan
         sites = draw.site_of if target.clustered else None
-        x = _strategy_values(draw, target)
+        x = strategy_values(draw, target)
         facts = own.facts
         if start is not None and str(facts.start_source).startswith("first logged activity"):
             facts = dataclasses.replace(

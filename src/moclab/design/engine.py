@@ -49,6 +49,7 @@ import numpy as np
 from scipy import special
 
 from moclab.analysis.bootstrap import bootstrap_regressions
+from moclab.analysis.intervals import covariance_root
 from moclab.design.scenario import ReplicationData
 
 __all__ = ["METHODS", "BatchResult", "analyse_batch"]
@@ -72,20 +73,16 @@ class BatchResult:
     ``paths`` maps ``a[j]``/``b[j]``, ``direct`` (c', the strategy in the outcome model) and ``total`` (c,
     the outcome model without the mediators) to (estimate, se, p); ``indirect`` maps ``j`` (mediator
     index) and ``contrasts`` maps ``j`` (0 minus j) to dicts of estimate, delta SE and p, and the (low, high)
-    interval of each computed method; an indirect effect's dict also holds ``monte_carlo_sd`` and
-    ``percentile_sd`` when those methods ran: the SD (n - 1) of its Monte Carlo draws or of its usable
-    bootstrap resamples, the SE `mediate` reports with those intervals. ``n`` and ``n_clusters`` are per
-    replication; ``failed`` flags replications whose model could not be estimated (too few complete rows, a
-    constant column); ``seeds`` and ``n_boot`` are each replication's analysis seed and bootstrap
-    resamples, for the analyses a verdict adds with the same random streams (the scorecard's subgroup models
-    of consistency, `moclab.design.criteria`).
+    interval of each computed method; an indirect effect's dict also holds ``percentile_sd`` when the
+    percentile bootstrap ran: the SD (n - 1) of its usable resamples, the SE `mediate` reports with that
+    interval (read by the subgroup models of consistency). ``n`` and ``n_clusters`` are per replication;
+    ``failed`` flags replications whose model could not be estimated (too few complete rows, a constant
+    column).
     """
 
     n: np.ndarray
     n_clusters: np.ndarray
     failed: np.ndarray
-    seeds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
-    n_boot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     paths: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     indirect: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     contrasts: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
@@ -389,8 +386,6 @@ def analyse_batch(
         n=n,
         n_clusters=n_clusters,
         failed=failed,
-        seeds=np.array([int(seed) for seed in seeds], dtype=np.uint64),
-        n_boot=np.full(len(data), int(n_boot), dtype=np.int64),
     )
     named = [(f"a[{j}]", a_index[j]) for j in range(k)] + [(f"b[{j}]", b_index[j]) for j in range(k)]
     for name, index in [*named, ("direct", direct_index), ("total", total_index)]:
@@ -498,13 +493,10 @@ def _monte_carlo(
     """Monte Carlo intervals (Preacher & Selig 2012): the draws `mediate(ci="monte_carlo", seed=s)` makes."""
     k = len(a_index)
     needed = a_index + b_index
-    # One eigendecomposition per replication, batched; the same square root `monte_carlo_draws` uses.
-    values, vectors = np.linalg.eigh((covariance + np.swapaxes(covariance, 1, 2)) / 2)
-    roots = vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+    roots = covariance_root(covariance)  # batched: the square root `monte_carlo_draws` uses
     for row in range(len(data)):
         if failed[row]:
             _store(result, "monte_carlo", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
-            _store_sd(result, "monte_carlo", row, np.full(k, np.nan))
             continue
         key = (int(seeds[row]), int(n_mc), theta.shape[1])
         normal = normals.get(key) if normals is not None else None
@@ -521,7 +513,6 @@ def _monte_carlo(
         else:
             low, high = _percentile(effects.T, level)
         _store(result, "monte_carlo", row, low, high, k)
-        _store_sd(result, "monte_carlo", row, _draws_sd(effects[:k]))
 
 
 def _bootstrap(

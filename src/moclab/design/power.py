@@ -395,6 +395,8 @@ def _run_chunk(task: ChunkTask) -> ChunkOutput:
                 options.level,
                 evidence=None if per_replication is None else [item[target.id] for item in per_replication],
                 context=None if contexts is None else contexts[target.id],
+                seeds=analysis_seeds,
+                n_boot=options.n_boot,
             )
             reasons = statuses.reasons
             output.unjudged[target.id] = statuses.unjudged

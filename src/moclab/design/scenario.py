@@ -29,10 +29,21 @@ import numpy as np
 import pandas as pd
 
 from moclab.errors import MoclabError, UsageError
+from moclab.evidence.levels import declared_unit
 from moclab.model import NodeType
 from moclab.simulate import SimulationPlan
 
-__all__ = ["PowerTarget", "ReplicationData", "at_declared_level", "power_targets", "replication_arrays"]
+__all__ = [
+    "PowerTarget",
+    "ReplicationData",
+    "at_declared_level",
+    "complete_cases",
+    "declared_units",
+    "model_matrix",
+    "power_targets",
+    "replication_arrays",
+    "strategy_values",
+]
 
 
 @dataclass(frozen=True)
@@ -270,13 +281,19 @@ def replication_arrays(draw: object, target: PowerTarget, *, alternatives: bool 
     >>> replication_arrays(draw(plan, 1), target, alternatives=True).n_mediators
     4
     """
-    scores = draw.scores  # type: ignore[attr-defined]
-    if target.x_kind == "continuous":
-        x = draw.exposure[:, target.strategy_index]  # type: ignore[attr-defined]
-    else:
-        # 1 for the recipients of this pathway's strategy, 0 for the others (the control arm, and the other
-        # strategies' arms of a multi-arm trial), as the scorecard codes the pathway's own arm
-        x = (draw.arm == target.strategy_index).astype(float)  # type: ignore[attr-defined]
+    z, n_covariates, n_mediators = model_matrix(draw, target, alternatives=alternatives)
+    sites = draw.site_of if target.clustered else None  # type: ignore[attr-defined]
+    return complete_cases(z, sites, n_covariates, n_mediators)
+
+
+def model_matrix(
+    draw: Any, target: PowerTarget, *, alternatives: bool = False
+) -> tuple[np.ndarray, int, int]:
+    """`mediate`'s design over every recipient of the draw (missing values kept): intercept, strategy,
+    covariates (the baselines of the mediators and the outcome), mediators (the mechanism, then the
+    competing mechanisms with `alternatives`), outcome; with the numbers of covariates and mediators."""
+    scores = draw.scores
+    x = strategy_values(draw, target)
     mediators = [target.mechanism_measure]
     if alternatives:
         mediators += list(target.alternative_measures)
@@ -285,29 +302,48 @@ def replication_arrays(draw: object, target: PowerTarget, *, alternatives: bool 
     covariates: list[np.ndarray] = []
     if target.baseline_wave is not None:
         covariates = [scores[name][:, target.baseline_wave] for name in [*mediators, target.outcome_measure]]
-    z = np.column_stack([np.ones(x.size), x, *covariates, *m_columns, y])
+    return np.column_stack([np.ones(x.size), x, *covariates, *m_columns, y]), len(covariates), len(mediators)
+
+
+def complete_cases(
+    z: np.ndarray, sites: np.ndarray | None, n_covariates: int, n_mediators: int
+) -> ReplicationData:
+    """The rows of `model_matrix` without a missing value (`mediate`'s listwise deletion; site labels are
+    never missing), with the site codes `mediate` gives them."""
     keep = ~np.isnan(z).any(axis=1)
     z = z[keep] if not keep.all() else z
     codes = None
-    if target.clustered:
-        site_of = draw.site_of[keep]  # type: ignore[attr-defined]
+    if sites is not None:
         # Codes in order of first appearance, as `moclab.analysis.bootstrap.factorize_clusters` numbers them.
-        _, first, inverse = np.unique(site_of, return_index=True, return_inverse=True)
+        _, first, inverse = np.unique(sites[keep], return_index=True, return_inverse=True)
         order = np.argsort(np.argsort(first))
         codes = order[inverse].astype(np.int64)
-    return ReplicationData(z=z, codes=codes, n_covariates=len(covariates), n_mediators=len(mediators))
+    return ReplicationData(z=z, codes=codes, n_covariates=n_covariates, n_mediators=n_mediators)
+
+
+def strategy_values(draw: Any, target: PowerTarget) -> np.ndarray:
+    """The pathway's strategy per recipient as the mediation model and every criterion read it: the
+    continuous exposure, or 1 for the recipients of this pathway's strategy and 0 for the others (the
+    control arm, and the other strategies' arms of a multi-arm trial), as the scorecard codes its own arm."""
+    if target.x_kind == "continuous":
+        return draw.exposure[:, target.strategy_index]
+    return (draw.arm == target.strategy_index).astype(float)
+
+
+def declared_units(plan: SimulationPlan, draw: Any, target: PowerTarget) -> np.ndarray | None:
+    """The unit codes (teams or sites) whose means `moclab analyze` analyses the pathway's mechanism as, by
+    the level the model declares (`moclab.evidence.levels.declared_unit`); None when it reads the recipients'
+    scores (an individual-level mechanism, or a team-level one in a design without teams)."""
+    unit = declared_unit(plan.model, target.mechanism)
+    return {"team": draw.team_of, "site": draw.site_of}.get(unit) if unit is not None else None
 
 
 def at_declared_level(plan: SimulationPlan, draw: Any, target: PowerTarget) -> Any:
     """The draw with the pathway's mechanism replaced by its team (or site) means at every wave when the
-    model declares it at the team or organization level, as `moclab analyze` analyses it
+    model declares it at the team or organization level (`declared_units`), as `moclab analyze` analyses it
     (`moclab.evidence.levels`): the mean over the unit's recipients with a value at that wave, given to
-    those recipients only. Otherwise (and for a team-level mechanism in a design without teams, which
-    `moclab analyze` reads as recipients' scores) the draw itself."""
-    level = plan.model.node(target.mechanism).level
-    unit = {"team": draw.team_of, "organization": draw.site_of, "site": draw.site_of}.get(
-        getattr(level, "value", level)
-    )
+    those recipients only. Otherwise the draw itself."""
+    unit = declared_units(plan, draw, target)
     if unit is None:
         return draw
     values = draw.scores[target.mechanism_measure]

@@ -41,7 +41,7 @@ Consistency of a between-unit mechanism is judged across subgroups or studies: a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -58,9 +58,10 @@ __all__ = [
     "PART_WORDS",
     "NodeLevel",
     "PathwayLevel",
-    "declared_level",
+    "declared_unit",
     "judged_at",
     "level_data",
+    "level_notes",
     "pathway_level",
     "unit_parts",
 ]
@@ -90,16 +91,11 @@ _NO_RANDOM_EFFECTS = {
 }
 
 
-def declared_level(model: Any, mechanisms: Sequence[str]) -> str | None:
-    """The level the model declares for the pathway's mechanism(s) when above the recipient (the highest
-    one for a chain), else None."""
-    order = ("team", "organization", "system")
-    found = []
-    for name in mechanisms:
-        value = _node_level(model, name)
-        if value in order:
-            found.append(value)
-    return max(found, key=order.index) if found else None
+def declared_unit(model: Any, name: str) -> Literal["team", "site"] | None:
+    """The unit whose means a mechanism is analysed as by the level the model declares for it: ``team`` at
+    the team level, ``site`` at the organization (or site) level, None otherwise (individual, system, or
+    undeclared). The power engine's fast path cuts its simulated scores by the same rule."""
+    return {"team": "team", "organization": "site", "site": "site"}.get(_node_level(model, name) or "")
 
 
 def _node_level(model: Any, name: str) -> str | None:
@@ -212,9 +208,9 @@ def pathway_level(study: Any, plan: Any, data: PathwayData, multilevel: bool) ->
             multilevel_part = "between" if bool((per_site <= 1).all()) else "within"
     nodes: dict[str, NodeLevel] = {}
     for name, level in declared.items():
-        if name not in plan.mechanisms:  # a competitor: cut only with --multilevel (decision 0010)
-            level = None if level in ("team", "organization", "site", "system") else level
-        if level == "team":
+        competitor = name not in plan.mechanisms  # cut only with --multilevel (decision 0010)
+        unit = None if competitor else declared_unit(model, name)
+        if unit == "team":
             if _unit_keys(study, True, data.frame[data.recipient_id]) is None:
                 notes.append(
                     f"the model declares {name} at the team level, but the recipients table names no team "
@@ -222,7 +218,7 @@ def pathway_level(study: Any, plan: Any, data: PathwayData, multilevel: bool) ->
                 )
                 continue
             nodes[name] = NodeLevel("between", "team")
-        elif level in ("organization", "site"):
+        elif unit == "site":
             if data.cluster is None:
                 notes.append(
                     f"the model declares {name} at the {level} level, but the recipients are not nested in "
@@ -230,12 +226,12 @@ def pathway_level(study: Any, plan: Any, data: PathwayData, multilevel: bool) ->
                 )
                 continue
             nodes[name] = NodeLevel("between", cluster)
-        elif level == "system":
+        elif level == "system" and not competitor:
             notes.append(
                 f"the model declares {name} at the system level: a study holds one system, so its effect "
                 "cannot be compared across systems; it is analysed as the recipients' own scores"
             )
-        elif multilevel_part is not None:
+        elif multilevel_part is not None:  # an individual-level node, or any competitor
             nodes[name] = NodeLevel(multilevel_part, cluster)
     mechanism_cuts = [nodes[name] for name in plan.mechanisms if name in nodes]
     if not mechanism_cuts:

@@ -51,6 +51,7 @@ import networkx as nx
 import numpy as np
 from scipy import linalg
 
+from moclab.analysis.intervals import covariance_root
 from moclab.errors import ModelError, Problem, ValidationError
 from moclab.model import NodeType, PathwayModel, find_model, load_model
 from moclab.model.export.lavaan import path_prefix
@@ -488,7 +489,7 @@ class _Builder:
             lag1=lag1,
             stability=stability,
             intercept_map=system.intercept_map,
-            innovation_factor=_factor(innovation_cov),
+            innovation_factor=covariance_root(innovation_cov),  # constant nodes make it singular
             site_variance=variances["site"],
             team_variance=variances["team"],
             person_variance=variances["person"],
@@ -735,12 +736,6 @@ class _System:
         between = self.intercept_map @ np.diag(constants) @ self.intercept_map.T
         innovations = self.inverse @ np.diag(variances["innovation"]) @ self.inverse.T
         return between + linalg.solve_discrete_lyapunov(self.transition, innovations)
-
-
-def _factor(covariance: np.ndarray) -> np.ndarray:
-    """F with F·F' = covariance, for a positive semi-definite matrix (constant nodes make it singular)."""
-    values, vectors = np.linalg.eigh((covariance + covariance.T) / 2)
-    return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
 def compile_simulation(
