@@ -25,11 +25,14 @@ demo: setup
 # package, when missing) and starts on 127.0.0.1:54329.
 TEST_POSTGRES_URL := postgres://moclab:moclab@127.0.0.1:54329/moclab
 
+# Two pytest-xdist workers share the test files, one file per worker at a time (fixtures of a module stay in
+# one process), for the machine's two cores; NumPy in each worker keeps to one OpenBLAS thread, so the two
+# workers do not fight over the cores.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	MOCLAB_PG_PORT=54329 bash scripts/postgres.sh
-	MOCLAB_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q
+	OPENBLAS_NUM_THREADS=1 MOCLAB_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .
