@@ -30,7 +30,13 @@ from moclab.design.criteria_analyses import (
     interview_support,
     replication_evidence,
 )
-from moclab.design.engine import BatchResult, _order_statistics, _tail_percentile, analyse_batch
+from moclab.design.engine import (
+    BatchResult,
+    NormalStreams,
+    _order_statistics,
+    _tail_percentile,
+    analyse_batch,
+)
 from moclab.design.power import ChunkTask, DesignPoint, PowerOptions, replication_seeds, run_chunk, spec_for
 from moclab.design.scenario import power_targets, replication_arrays
 from moclab.errors import MoclabError
@@ -351,7 +357,7 @@ def test_pathways_sharing_monte_carlo_normals_get_the_intervals_drawn_alone(reci
     plan, targets, point = recipient_design
     seeds = [replication_seeds(3, point.key, r) for r in range(3)]
     draws = [draw(plan, data_seed) for data_seed, _ in seeds]
-    shared: dict = {}
+    shared = NormalStreams()
     for target in targets:
         data = [replication_arrays(item, target, alternatives=True) for item in draws]
         options = {"methods": ["monte_carlo"], "n_mc": 2000}
@@ -361,11 +367,26 @@ def test_pathways_sharing_monte_carlo_normals_get_the_intervals_drawn_alone(reci
             np.testing.assert_array_equal(
                 together.indirect[j]["monte_carlo"], alone.indirect[j]["monte_carlo"]
             )
-    assert len(shared) == 3  # one matrix per replication, drawn once for the three pathways
+    assert len(shared) == 3  # one stream per replication, drawn once for the three pathways
     merged = BatchResult.concatenate([alone, alone])
     np.testing.assert_array_equal(
         merged.indirect[0]["monte_carlo"][0], np.tile(alone.indirect[0]["monte_carlo"][0], 2)
     )
+
+
+def test_a_normal_stream_extended_gives_the_rows_one_draw_gives():
+    """`mediate` draws ``default_rng(seed).standard_normal((n_mc, p))``: the first rows of a longer draw
+    (the subgroup models' 20,000) are a shorter draw's (the power analysis's 10,000), in either order."""
+    expected = np.random.default_rng(11).standard_normal((500, 7))
+    longer_first, shorter_first = NormalStreams(), NormalStreams()
+    np.testing.assert_array_equal(longer_first.rows(11, 500, 7), expected)
+    np.testing.assert_array_equal(longer_first.rows(11, 200, 7), expected[:200])
+    np.testing.assert_array_equal(shorter_first.rows(11, 200, 7), expected[:200])
+    np.testing.assert_array_equal(shorter_first.rows(11, 500, 7), expected)
+    np.testing.assert_array_equal(
+        shorter_first.rows(11, 30, 4), np.random.default_rng(11).standard_normal((30, 4))
+    )  # another number of parameters is another stream
+    assert len(shorter_first) == 2
 
 
 def test_a_study_that_cannot_be_built_leaves_the_four_criteria_unjudged(monkeypatch):

@@ -884,7 +884,12 @@ class _Fit:
     sd: np.ndarray  # sample SD (n - 1) of every column of Z
 
 
-def _fit(z: np.ndarray, structure: _Structure, codes: np.ndarray | None, cluster_se: bool) -> _Fit:
+def _fit_equations(
+    z: np.ndarray, structure: _Structure, codes: np.ndarray | None, cluster_se: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OLS of every equation of the structure: the stacked coefficients, their joint covariance (classical
+    block diagonal, or CR1 with cross-equation blocks) and each coefficient's degrees of freedom. The power
+    engine's subgroup models read these alone (`moclab.design.criteria_analyses`)."""
     n = z.shape[0]
     coefs, residuals, designs, blocks, dfs = [], [], [], [], []
     for _, response, predictors in structure.equations:
@@ -897,21 +902,26 @@ def _fit(z: np.ndarray, structure: _Structure, codes: np.ndarray | None, cluster
         blocks.append(fit.residuals @ fit.residuals / df * fit.xtx_inv)
         dfs.append(np.full(len(predictors), float(df)))
     theta = np.concatenate(coefs)
+    if cluster_se and codes is not None:
+        n_clusters = int(codes.max()) + 1
+        covariance = cluster_robust_covariance(designs, residuals, codes)
+        return theta, covariance, np.full(theta.size, float(n_clusters - 1))
+    return theta, sla.block_diag(*blocks), np.concatenate(dfs)
+
+
+def _fit(z: np.ndarray, structure: _Structure, codes: np.ndarray | None, cluster_se: bool) -> _Fit:
+    n = z.shape[0]
+    theta, covariance, df_all = _fit_equations(z, structure, codes, cluster_se)
     # The total-effect model: the outcome model without the mediators (intercept, x, covariates).
     k = len(structure.equations) - 1
     total_predictors = structure.equations[-1][2][: len(structure.equations[-1][2]) - k]
     total_design = z[:, total_predictors]
     total = least_squares(total_design, z[:, structure.equations[-1][1]])
-    total_df = float(n - len(total_predictors))
     if cluster_se and codes is not None:
-        covariance = cluster_robust_covariance(designs, residuals, codes)
-        n_clusters = int(codes.max()) + 1
-        df_all = np.full(theta.size, float(n_clusters - 1))
         total_cov = cluster_robust_covariance([total_design], [total.residuals], codes)
-        total_df = float(n_clusters - 1)
+        total_df = float(int(codes.max()))
     else:
-        covariance = sla.block_diag(*blocks)
-        df_all = np.concatenate(dfs)
+        total_df = float(n - len(total_predictors))
         total_cov = total.residuals @ total.residuals / total_df * total.xtx_inv
     return _Fit(
         theta=theta,

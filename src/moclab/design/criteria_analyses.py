@@ -59,10 +59,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from moclab.analysis.intervals import covariance_root, wald_interval
 from moclab.analysis.results import Effect
-from moclab.design.engine import _cluster_cross, _interpolate, _linear_quantile_ranks
+from moclab.design.engine import NormalStreams, _cluster_cross, _interpolate, _linear_quantile_ranks
 from moclab.design.scenario import (
     PowerTarget,
     ReplicationData,
@@ -932,16 +933,23 @@ class SubgroupAnalyses:
         return {"failure": "; ".join(failures) or "no subgroup could be analysed"}
 
     def _subgroup_effects(
-        self, column: str, ci: str, n_boot: int, seed: int, level: float
+        self,
+        column: str,
+        ci: str,
+        n_boot: int,
+        seed: int,
+        level: float,
+        normals: NormalStreams | None = None,
     ) -> tuple[list[str], list[tuple[float, float] | None]]:
         """The qualifying subgroups of a column, in the scorecard's order, and their indirect effects.
 
         The pathways of a replication whose consistency goes to the same subgroups (`SubgroupShare`) are
         fitted together on the first one's call: one reading of the subgroup column, one batch, and one set
         of Monte Carlo normals (drawing them is most of a subgroup model's cost, and the same seed and
-        number of parameters give the same normals). The others' effects wait in the share for their call.
+        number of parameters give the same normals; ``normals`` may hold them already). The others' effects
+        wait in the share for their call.
         """
-        from moclab.simulate.tables import recipients_table
+        from moclab.simulate.tables import recipient_columns
 
         key = (column, ci, n_boot, seed, level)
         share = self.share
@@ -957,15 +965,15 @@ class SubgroupAnalyses:
                 and (other.target.id, *key) not in share.effects
             ]
         # The moderators are the same in every pathway's draw (`at_declared_level` changes the mechanism).
-        table = recipients_table(self.plan, self.draw)
-        labels = table[column].astype("string")  # as `pathway_data` writes the subgroup column
+        values = recipient_columns(self.plan, self.draw)[column]()
+        labels = pd.Series(values).astype("string")  # as `pathway_data` writes the subgroup column
         requests: list[tuple[SubgroupAnalyses, np.ndarray]] = []
         spans = []
         for member in members:
             values = member._qualifying(labels)
             spans.append((member, values, len(requests)))
             requests += [(member, (labels == value).to_numpy(dtype=bool, na_value=False)) for value in values]
-        effects = _indirect_effects(requests, ci, n_boot, seed, level)
+        effects = _indirect_effects(requests, ci, n_boot, seed, level, normals)
         for member, values, start in spans[1:]:
             assert share is not None
             share.effects[(member.target.id, *key)] = (values, effects[start : start + len(values)])
@@ -1050,9 +1058,35 @@ class SubgroupShare:
     members: list[SubgroupAnalyses] = dataclasses.field(default_factory=list)
     effects: dict[tuple[Any, ...], Any] = dataclasses.field(default_factory=dict)
 
+    def fit_ahead(self, *, ci: str, n_boot: int, seed: int, level: float, normals: NormalStreams) -> None:
+        """Fit the members' first subgroup column now, with the Monte Carlo normals the replication's
+        mediation models drew (`moclab.design.power` calls it while it holds them; the verdicts read the
+        effects later, with the same options, from `effects`)."""
+        for member in self.members:
+            column = member.columns[0]
+            key = (member.target.id, column, ci, n_boot, seed, level)
+            if key not in self.effects:
+                self.effects[key] = member._subgroup_effects(column, ci, n_boot, seed, level, normals)
+
+
+def fit_subgroups_ahead(
+    evidence: dict[str, ReplicationEvidence], *, ci: str, n_boot: int, seed: int, level: float, normals: Any
+) -> None:
+    """`SubgroupShare.fit_ahead` for the replication of `evidence` (its pathways share one)."""
+    for found in evidence.values():
+        subgroups = found.sites.subgroups if isinstance(found.sites, SiteEvidence) else None
+        if subgroups is not None and subgroups.share is not None:
+            subgroups.share.fit_ahead(ci=ci, n_boot=n_boot, seed=seed, level=level, normals=normals)
+            return
+
 
 def _indirect_effects(
-    requests: Sequence[tuple[SubgroupAnalyses, np.ndarray]], ci: str, n_boot: int, seed: int, level: float
+    requests: Sequence[tuple[SubgroupAnalyses, np.ndarray]],
+    ci: str,
+    n_boot: int,
+    seed: int,
+    level: float,
+    normals: NormalStreams | None = None,
 ) -> list[tuple[float, float] | None]:
     """`SubgroupAnalyses.indirect_effects` of (analyses, subset) pairs, possibly of several pathways: the
     subsets `mediate` accepts are fitted in batches of models with the same columns."""
@@ -1075,7 +1109,7 @@ def _indirect_effects(
         positions = [position for position, _ in entries]
         batched = [item for _, item in entries]
         if ci == "monte_carlo":
-            effects = _monte_carlo_effects(batched, seed, _mediate_default("n_mc"))
+            effects = _monte_carlo_effects(batched, seed, _mediate_default("n_mc"), normals)
             for position, effect in zip(positions, effects, strict=True):
                 found[position] = effect
             continue
@@ -1118,7 +1152,7 @@ def _mediate_refuses(item: ReplicationData, *, arm: bool) -> bool:
 
 
 def _monte_carlo_effects(
-    batched: Sequence[ReplicationData], seed: int, n_mc: int
+    batched: Sequence[ReplicationData], seed: int, n_mc: int, normals: NormalStreams | None = None
 ) -> list[tuple[float, float]]:
     """The indirect effect of mediator 0 and the SD of its Monte Carlo draws in each subgroup, as
     ``mediate(..., ci="monte_carlo", seed=seed)`` draws them.
@@ -1127,11 +1161,12 @@ def _monte_carlo_effects(
     it is singular, and the square roots of its zero eigenvalues are rounding noise (about 1e-9 of the
     draws' scale) that differs between two ways of computing the same covariance; `analyse_batch` solves
     from cross products, `mediate` by QR, and their SDs differ in the ninth digit. Here the coefficients and
-    covariance are `mediate`'s own (`moclab.analysis.mediation._fit`, which reads only the equations of
-    the structure it is given), so the draws are `mediate`'s to the last digits; only the a and b paths are
-    drawn, and the standard normals, the same for every subgroup (same seed, as many parameters), once.
+    covariance are `mediate`'s own (`moclab.analysis.mediation._fit_equations`, which reads only the
+    equations of the structure it is given), so the draws are `mediate`'s to rounding; only the a and b
+    paths are drawn, and the standard normals, the same for every subgroup (same seed, as many
+    parameters), once.
     """
-    from moclab.analysis.mediation import _fit, _Structure
+    from moclab.analysis.mediation import _fit_equations, _Structure
     from moclab.design.engine import _equations
 
     c, k = batched[0].n_covariates, batched[0].n_mediators
@@ -1141,16 +1176,19 @@ def _monte_carlo_effects(
     )
     offsets = np.cumsum([0] + [len(predictors) for _, predictors in equations])
     a_index, b_index = int(offsets[0] + 1), int(offsets[k] + 2 + c)
-    normal = np.random.default_rng(seed).standard_normal((int(n_mc), int(offsets[-1])))
-    found = []
+    normal = (normals if normals is not None else NormalStreams()).rows(seed, n_mc, int(offsets[-1]))
+    needed = [a_index, b_index]
+    centres, rows = [], []
     for item in batched:
-        fit = _fit(item.z, structure, item.codes, item.codes is not None)
-        root = covariance_root(fit.covariance)  # `monte_carlo_draws`' draws theta + normal @ root'
-        needed = [a_index, b_index]
-        draws = fit.theta[needed] + normal @ root[needed].T
-        estimate = fit.theta[a_index] * fit.theta[b_index]
-        found.append((float(estimate), float(np.nanstd(draws[:, 0] * draws[:, 1], ddof=1))))
-    return found
+        theta, covariance, _ = _fit_equations(item.z, structure, item.codes, item.codes is not None)
+        centres.append(theta[needed])
+        rows.append(covariance_root(covariance)[needed])  # `monte_carlo_draws`: theta + normal @ root'
+    # Every subgroup's a and b draws from one product with the shared normals: (n_mc, 2 per subgroup).
+    draws = np.concatenate(centres) + normal @ np.concatenate(rows).T
+    products = draws[:, 0::2] * draws[:, 1::2]
+    estimates = [float(centre[0] * centre[1]) for centre in centres]
+    spreads = np.nanstd(products, axis=0, ddof=1)
+    return [(estimate, float(sd)) for estimate, sd in zip(estimates, spreads, strict=True)]
 
 
 @functools.cache
@@ -1240,9 +1278,11 @@ def replication_evidence(
     targets: Sequence[PowerTarget],
     context: CriteriaContext,
     level: float,
+    levels: dict[tuple[str, str], Any] | None = None,
 ) -> dict[str, ReplicationEvidence]:
     """Per pathway, the numbers its consistency, timeline, gradient and plausibility verdicts read in this
-    draw (analyses shared by the pathways of one mechanism are run once)."""
+    draw (analyses shared by the pathways of one mechanism are run once). ``levels``: the draw's cache of
+    `at_declared_level`, shared with its mediation models."""
     from moclab.evidence.verdicts import NO_QUALITATIVE_EVIDENCE
 
     needed = [t for t in targets if interviews_matter(context.targets[t.id], context)]
@@ -1254,7 +1294,7 @@ def replication_evidence(
     for target in targets:
         # the mechanism as `moclab analyze` reads it: its unit means where the model declares it above the
         # recipient (the cache keys name the mechanism, so its pathways share the cut draw's analyses)
-        draw = at_declared_level(plan, original, target)
+        draw = at_declared_level(plan, original, target, {} if levels is None else levels)
         own = context.targets[target.id]
         scorecard_plan = own.plan
         sites = draw.site_of if target.clustered else None

@@ -52,7 +52,7 @@ from moclab.analysis.bootstrap import bootstrap_regressions
 from moclab.analysis.intervals import covariance_root
 from moclab.design.scenario import ReplicationData
 
-__all__ = ["METHODS", "BatchResult", "analyse_batch"]
+__all__ = ["METHODS", "BatchResult", "NormalStreams", "analyse_batch"]
 
 #: Tests of the indirect effect: joint significance, Sobel, Monte Carlo interval, percentile bootstrap.
 METHODS = ("joint", "sobel", "monte_carlo", "percentile")
@@ -64,6 +64,34 @@ BOOT_CHUNK = 100
 #: A replication whose bootstrap has fewer usable resamples than this counts as a failed test (`mediate`
 #: raises a DataError there).
 MIN_BOOT_USED = 50
+
+
+class NormalStreams:
+    """The standard normals of `mediate`'s Monte Carlo draws, shared by the models of a replication.
+
+    `mediate(ci="monte_carlo", seed=s)` draws ``default_rng(s).standard_normal((n_mc, p))``: every model of a
+    replication with p parameters draws the same normals, and a model drawing more of them (the scorecard's
+    subgroup models keep `mediate`'s 20,000 where a power analysis asks for 10,000) draws the same first
+    rows. `rows` keeps each stream's normals and its generator, and extends a stream from where it stopped
+    (numpy's generators fill arrays row by row from one stream, so two calls give the rows one call would).
+    """
+
+    def __init__(self) -> None:
+        self._streams: dict[tuple[int, int], tuple[np.ndarray, np.random.Generator]] = {}
+
+    def __len__(self) -> int:
+        """The number of streams drawn from (one per seed and number of parameters)."""
+        return len(self._streams)
+
+    def rows(self, seed: int, n: int, p: int) -> np.ndarray:
+        """The first n rows of the (·, p) normals of `seed`."""
+        key = (int(seed), int(p))
+        drawn, generator = self._streams.get(key) or (np.empty((0, p)), np.random.default_rng(seed))
+        if drawn.shape[0] < n:
+            more = generator.standard_normal((int(n) - drawn.shape[0], int(p)))
+            drawn = more if not drawn.shape[0] else np.concatenate([drawn, more])
+            self._streams[key] = (drawn, generator)
+        return drawn[: int(n)]
 
 
 @dataclass
@@ -322,7 +350,7 @@ def analyse_batch(
     level: float = 0.95,
     n_mc: int = 10_000,
     n_boot: int = 1000,
-    normals: dict[tuple[int, int, int], np.ndarray] | None = None,
+    normals: NormalStreams | None = None,
 ) -> BatchResult:
     """Fit the mediation model of `mediate` to a batch of replications and test every indirect effect.
 
@@ -339,10 +367,9 @@ def analyse_batch(
         Confidence level; every test is at alpha = 1 - level.
     n_mc, n_boot : int
         Monte Carlo draws and bootstrap resamples per replication.
-    normals : dict, optional
-        A cache of the Monte Carlo draws' standard normals, keyed by (seed, draws, parameters): `mediate`
-        draws the same normals for every model of a replication with as many parameters (same seed), so
-        the pathways of one replication can share them (`moclab.design.power` passes one dict per batch).
+    normals : NormalStreams, optional
+        The Monte Carlo draws' standard normals, shared by the models of a replication that have as many
+        parameters (`moclab.design.power` passes one per batch of replications).
 
     Returns
     -------
@@ -488,31 +515,34 @@ def _monte_carlo(
     failed: np.ndarray,
     level: float,
     n_mc: int,
-    normals: dict[tuple[int, int, int], np.ndarray] | None = None,
+    normals: NormalStreams | None = None,
 ) -> None:
     """Monte Carlo intervals (Preacher & Selig 2012): the draws `mediate(ci="monte_carlo", seed=s)` makes."""
     k = len(a_index)
     needed = a_index + b_index
     roots = covariance_root(covariance)  # batched: the square root `monte_carlo_draws` uses
+    finite: list[tuple[int, np.ndarray]] = []  # rows whose intervals come from one call at the end
     for row in range(len(data)):
         if failed[row]:
             _store(result, "monte_carlo", row, np.full(2 * k, np.nan), np.full(2 * k, np.nan), k)
             continue
-        key = (int(seeds[row]), int(n_mc), theta.shape[1])
-        normal = normals.get(key) if normals is not None else None
-        if normal is None:
-            normal = np.random.default_rng(seeds[row]).standard_normal((int(n_mc), theta.shape[1]))
-            if normals is not None:
-                normals[key] = normal
+        normal = (normals if normals is not None else NormalStreams()).rows(seeds[row], n_mc, theta.shape[1])
         # Only the a and b columns of theta + normal @ root' are needed for the indirect effects.
         # Laid out one row per path: the effects and their order statistics then read contiguous memory.
         draws = np.ascontiguousarray((theta[row, needed] + normal @ roots[row][needed].T).T)
         effects = _effects_from_paths(draws[:k], draws[k:])
         if np.isfinite(effects).all():
-            low, high = _tail_percentile(effects, level)
-        else:
-            low, high = _percentile(effects.T, level)
+            finite.append((row, effects))
+            continue
+        low, high = _percentile(effects.T, level)
         _store(result, "monte_carlo", row, low, high, k)
+    if finite:
+        # The order statistics of every replication's effects in one call: its cost is mostly per call.
+        low, high = _tail_percentile(np.concatenate([effects for _, effects in finite]), level)
+        size = finite[0][1].shape[0]
+        for position, (row, _) in enumerate(finite):
+            span = slice(position * size, (position + 1) * size)
+            _store(result, "monte_carlo", row, low[span], high[span], k)
 
 
 def _bootstrap(

@@ -42,7 +42,8 @@ from moclab.design.criteria import (
     fast_statuses,
     full_statuses,
 )
-from moclab.design.engine import METHODS, BatchResult, analyse_batch
+from moclab.design.criteria_analyses import fit_subgroups_ahead
+from moclab.design.engine import METHODS, BatchResult, NormalStreams, analyse_batch
 from moclab.design.parallel import run_tasks
 from moclab.design.results import PowerResult, quantity_label
 from moclab.design.scenario import PowerTarget, at_declared_level, power_targets, replication_arrays
@@ -274,23 +275,33 @@ def replication_seeds(
 NORMALS_BATCH = 16
 
 
-def _fits(task: ChunkTask, draws: Sequence[Any], seeds: Sequence[int]) -> dict[str, Any]:
+def _fits(
+    task: ChunkTask,
+    draws: Sequence[Any],
+    seeds: Sequence[int],
+    levels: Sequence[dict[tuple[str, str], Any]],
+    evidence: Sequence[dict[str, Any]] | None,
+) -> dict[str, Any]:
     """The mediation model `moclab analyze` judges (the mechanism with its measured competitors in
     parallel) fitted to every replication, per pathway. Replications go in batches whose Monte Carlo
     normals the pathways share: `mediate` draws the same normals for the same seed and number of
-    parameters, and drawing them is most of the Monte Carlo interval's cost."""
+    parameters, and drawing them is most of the Monte Carlo interval's cost. The subgroup models of the
+    consistency criterion (in `evidence`) that draw the same normals are fitted with the batch, so they
+    share them too."""
     options = task.options
     parts: dict[str, list[Any]] = {target.id: [] for target in task.targets}
     size = NORMALS_BATCH if "monte_carlo" in options.methods else max(len(draws), 1)
     for start in range(0, len(draws), size):
         batch = slice(start, start + size)
-        normals: dict[tuple[int, int, int], np.ndarray] = {}
+        normals = NormalStreams()
         for target in task.targets:
             data = [
                 replication_arrays(
-                    at_declared_level(task.plan, item, target), target, alternatives=bool(target.alternatives)
+                    at_declared_level(task.plan, item, target, cache),
+                    target,
+                    alternatives=bool(target.alternatives),
                 )
-                for item in draws[batch]
+                for item, cache in zip(draws[batch], levels[batch], strict=True)
             ]
             parts[target.id].append(
                 analyse_batch(
@@ -303,6 +314,16 @@ def _fits(task: ChunkTask, draws: Sequence[Any], seeds: Sequence[int]) -> dict[s
                     normals=normals,
                 )
             )
+        if evidence is not None and options.interval_method == "monte_carlo":
+            for found, seed in zip(evidence[batch], seeds[batch], strict=True):
+                fit_subgroups_ahead(
+                    found,
+                    ci="monte_carlo",
+                    n_boot=options.n_boot,
+                    seed=seed,
+                    level=options.level,
+                    normals=normals,
+                )
     return {name: BatchResult.concatenate(fits) for name, fits in parts.items()}
 
 
@@ -329,6 +350,7 @@ def _run_chunk(task: ChunkTask) -> ChunkOutput:
     seeds = [replication_seeds(task.entropy, task.point.key, r) for r in replications]
     draws = [draw(task.plan, data_seed) for data_seed, _ in seeds]
     analysis_seeds = [seed for _, seed in seeds]
+    levels: list[dict[tuple[str, str], Any]] = [{} for _ in draws]  # `at_declared_level`'s cut draws
     output = ChunkOutput(task.point_index, task.start, task.stop, np.zeros(0), np.zeros(0))
     full = None
     if options.criteria == "full":
@@ -359,12 +381,13 @@ def _run_chunk(task: ChunkTask) -> ChunkOutput:
         if why_not is None:
             contexts = context.targets
             per_replication = [
-                replication_evidence(task.plan, item, task.targets, context, options.level) for item in draws
+                replication_evidence(task.plan, item, task.targets, context, options.level, cache)
+                for item, cache in zip(draws, levels, strict=True)
             ]
     alpha = 1.0 - options.level
     sizes = []
     clusters = []
-    fits = _fits(task, draws, analysis_seeds)
+    fits = _fits(task, draws, analysis_seeds, levels, per_replication)
     for target in task.targets:
         fit = fits[target.id]
         outcome: dict[str, np.ndarray] = {}

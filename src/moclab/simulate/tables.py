@@ -5,6 +5,8 @@ folder in the format of docs/study-format.md.
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,27 +62,32 @@ def _label_column(codes: np.ndarray, labels: tuple[str, str]) -> pd.Categorical:
     return pd.Categorical(np.where(codes, labels[0], labels[1]), categories=list(labels))
 
 
-def recipients_table(plan: SimulationPlan, draw: Draw, *, decimals: int | None = 4) -> pd.DataFrame:
-    """One row per recipient: id, site, team, arm (or exposure), moderators, preconditions, confounders.
-
-    Continuous columns are rounded to `decimals` (None: kept exact, as in the wide frame)."""
+def recipient_columns(
+    plan: SimulationPlan, draw: Draw, *, decimals: int | None = 4
+) -> dict[str, Callable[[], Any]]:
+    """The columns of `recipients_table`, in its order, each as a function that builds it: a caller that
+    needs one column (the power engine's subgroups) builds that one only."""
 
     def rounded(values: np.ndarray) -> np.ndarray:
         return values if decimals is None else np.round(values, decimals)
 
-    sites = site_ids(draw.n_sites)
-    columns: dict[str, Any] = {"recipient_id": recipient_ids(draw.n), "site": sites[draw.site_of]}
-    teams = team_ids(draw, sites)
-    if teams is not None:
-        columns["team"] = teams[draw.team_of]
+    def sites() -> np.ndarray:
+        return site_ids(draw.n_sites)
+
+    columns: dict[str, Callable[[], Any]] = {
+        "recipient_id": lambda: recipient_ids(draw.n),
+        "site": lambda: sites()[draw.site_of],
+    }
+    if draw.team_of is not None:
+        columns["team"] = lambda: team_ids(draw, sites())[draw.team_of]  # type: ignore[index]
     if plan.exposure.kind == "continuous":
-        columns[plan.strategies[0]] = rounded(draw.exposure[:, 0])
+        columns[plan.strategies[0]] = lambda: rounded(draw.exposure[:, 0])
     else:
         labels = [*plan.arm_labels, plan.control_label]
-        columns["arm"] = pd.Categorical(np.array(labels, dtype=object)[draw.arm], categories=labels)
+        columns["arm"] = lambda: pd.Categorical(np.array(labels, dtype=object)[draw.arm], categories=labels)
         if len(plan.strategies) > 1:
             for index, strategy in enumerate(plan.strategies):
-                columns[strategy] = (draw.arm == index).astype(np.int64)
+                columns[strategy] = functools.partial(_arm_indicator, draw.arm, index)
     for i, node in enumerate(plan.nodes):
         if node.role == "moderator":
             entry = plan.spec.moderators.get(node.id)
@@ -89,16 +96,29 @@ def recipients_table(plan: SimulationPlan, draw: Draw, *, decimals: int | None =
             value = draw.latent[:, 0, i]
             if node.binary_share is not None:
                 assert entry is not None
-                columns[node.id] = _label_column(value > 0, entry.values)
+                columns[node.id] = functools.partial(_label_column, value > 0, entry.values)
             else:
-                columns[node.id] = rounded(value)
+                columns[node.id] = functools.partial(rounded, value)
     for j, pre in enumerate(plan.preconditions):
         if pre.share < 1:
-            columns[pre.id] = _label_column(draw.holds[:, j], pre.values)
+            columns[pre.id] = functools.partial(_label_column, draw.holds[:, j], pre.values)
     for i, node in enumerate(plan.nodes):
         if node.role == "confounder" and plan.spec.confounders[node.id].observed:
-            columns[node.id] = rounded(draw.latent[:, 0, i])
-    return pd.DataFrame(columns)
+            columns[node.id] = functools.partial(rounded, draw.latent[:, 0, i])
+    return columns
+
+
+def _arm_indicator(arm: np.ndarray, index: int) -> np.ndarray:
+    return (arm == index).astype(np.int64)
+
+
+def recipients_table(plan: SimulationPlan, draw: Draw, *, decimals: int | None = 4) -> pd.DataFrame:
+    """One row per recipient: id, site, team, arm (or exposure), moderators, preconditions, confounders.
+
+    Continuous columns are rounded to `decimals` (None: kept exact, as in the wide frame)."""
+    return pd.DataFrame(
+        {name: build() for name, build in recipient_columns(plan, draw, decimals=decimals).items()}
+    )
 
 
 def wide_frame(plan: SimulationPlan, draw: Draw, *, items: bool = False) -> pd.DataFrame:
