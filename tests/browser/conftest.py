@@ -30,6 +30,11 @@ configure_platform()
 #: The widths every page is checked at: a phone, a small laptop, a desktop.
 WIDTHS = (375, 1024, 1920)
 
+#: Set (to anything) to write the screenshots docs/ shows into docs/images; without it they go to the test's
+#: temporary folder, so that a test run leaves the working tree as it found it.
+DOCS_SCREENSHOTS_VAR = "MOCLAB_DOCS_SCREENSHOTS"
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
 _FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -61,6 +66,19 @@ class LoadedPage:
     def screenshot(self, path: Path, *, full_page: bool = False) -> Path:
         self.page.screenshot(path=str(path), full_page=full_page)
         return path
+
+
+@pytest.fixture
+def docs_image(tmp_path: Path) -> Callable[[str], Path]:
+    """``docs_image(name)``: where to save the screenshot docs/images/<name> (see `DOCS_SCREENSHOTS_VAR`)."""
+
+    def where(name: str) -> Path:
+        if os.environ.get(DOCS_SCREENSHOTS_VAR):
+            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+            return DOCS_IMAGES / name
+        return tmp_path / name
+
+    return where
 
 
 @pytest.fixture(scope="session")

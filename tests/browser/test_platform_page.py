@@ -7,7 +7,6 @@ docs/platform.md shows (docs/images/platform-activity.png).
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +14,9 @@ from django.utils import timezone
 
 from tests.web.conftest import PASSWORD, build_world
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "platform-activity.png"
-
 
 @pytest.mark.django_db(transaction=True)
-def test_an_isp_logs_an_activity_on_a_phone(live_server: Any, open_url: Any, settings: Any):
+def test_an_isp_logs_an_activity_on_a_phone(live_server: Any, open_url: Any, settings: Any, docs_image: Any):
     from moclab.web.practice.models import Activity, SupportMode
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -47,8 +44,7 @@ def test_an_isp_logs_an_activity_on_a_phone(live_server: Any, open_url: Any, set
     page.fill("#id_note", "Coached the intake team through its first improvement cycle.")
     page.focus("#id_note")
     assert loaded.horizontal_overflow() == 0
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    loaded.screenshot(SCREENSHOT, full_page=True)
+    assert loaded.screenshot(docs_image("platform-activity.png"), full_page=True).stat().st_size > 10_000
 
     page.click("button:has-text('Save activity')")
     page.wait_for_selector("text=Logged 40 minutes on")
