@@ -57,7 +57,7 @@ def main() -> None:
     )
     parser.add_argument("--full-reps", type=int, default=3, help="replications of the full run (default 3)")
     parser.add_argument("--jobs", type=int, default=2, help="joblib workers of every run (default 2)")
-    parser.add_argument("--repeats", type=int, default=2, help="timed rounds after the warm-up")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds after the warm-up (default 3)")
     parser.add_argument("--quick", action="store_true", help="20 and 1 replications, 1 round")
     args = parser.parse_args()
     if args.quick:
