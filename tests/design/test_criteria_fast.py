@@ -521,8 +521,8 @@ def test_per_site_paths_from_shared_site_cross_products_equal_statsmodels():
 
 
 def test_a_team_level_mechanism_is_read_as_its_team_means_in_every_wave():
-    """`at_declared_level` gives each recipient with a value the mean of its team's values at that wave
-    (pandas groupby here), as `moclab analyze` reads a team-level mechanism; others pass unchanged."""
+    """`at_declared_level` gives every recipient the mean of its team's values at that wave (pandas groupby
+    here), as `moclab analyze` reads a team-level mechanism; others pass unchanged."""
     from moclab.design.scenario import at_declared_level
     from moclab.simulate import compile_simulation, draw
 
@@ -533,9 +533,11 @@ def test_a_team_level_mechanism_is_read_as_its_team_means_in_every_wave():
     values = data.scores[targets["psych_safety"].mechanism_measure]
     for wave in range(values.shape[1]):
         frame = pd.DataFrame({"value": values[:, wave], "team": data.team_of})
-        expected = frame.groupby("team")["value"].transform("mean").where(frame["value"].notna())
+        expected = frame.groupby("team")["value"].transform("mean")
         np.testing.assert_allclose(
             cut.scores[targets["psych_safety"].mechanism_measure][:, wave], expected, rtol=1e-12
         )
-    assert np.isnan(values).any()  # the draw has missing values, which stay missing
+    # the draw has missing values; their recipients get their team's mean too
+    assert np.isnan(values).any()
+    assert np.isfinite(cut.scores[targets["psych_safety"].mechanism_measure][np.isnan(values)]).any()
     assert at_declared_level(plan, data, targets["trust"]) is data  # an individual-level mechanism

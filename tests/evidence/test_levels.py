@@ -37,12 +37,13 @@ def _levels(evidence, pathway_id):
     return pathway, {v.criterion: v.evidence["judged_at"] for v in pathway.verdicts}
 
 
-def test_unit_parts_are_the_means_of_the_recipients_with_a_value():
+def test_unit_parts_are_the_means_of_the_recipients_with_a_value_given_to_the_whole_unit():
     values = [1.0, 3.0, np.nan, 5.0, 2.0, np.nan]
     units = ["a", "a", "a", "b", None, "c"]
     between, within = unit_parts(values, units)
-    # a: mean of 1 and 3; the recipient without a value gets none; b alone; no unit, no mean; c has no value
-    np.testing.assert_array_equal(between, [2.0, 2.0, np.nan, 5.0, np.nan, np.nan])
+    # a: mean of 1 and 3, also for its member without a value (who has no within part); b alone; no unit,
+    # no mean; c has no value, so no mean
+    np.testing.assert_array_equal(between, [2.0, 2.0, 2.0, 5.0, np.nan, np.nan])
     np.testing.assert_array_equal(within, [-1.0, 1.0, np.nan, 0.0, np.nan, np.nan])
 
 
@@ -84,8 +85,7 @@ def test_the_team_level_paths_equal_ols_on_team_means(single, example_study):
     unit = recipients["site"].astype(str) + "/" + recipients["team"].astype(str)
     for name, wave in (("psych_safety", "m6"), ("psych_safety", "baseline")):
         values = by_wave[wave]["psych_safety"].reindex(frame.index)
-        means = values.groupby(unit).transform("mean")
-        frame[f"{name}@{wave}"] = means.where(values.notna())
+        frame[f"{name}@{wave}"] = values.groupby(unit).transform("mean")  # every member gets the team's
     for name in ("positive_emotion", "trust", "credibility"):
         frame[name] = by_wave["m6"][name].reindex(frame.index)
         frame[f"{name}@baseline"] = by_wave["baseline"][name].reindex(frame.index)
@@ -117,7 +117,7 @@ def test_the_panel_takes_each_waves_team_means(single, example_study):
     tables = {}
     for order, wave in enumerate(waves):
         part = wide.loc[wide["wave"] == wave].set_index("recipient_id").reindex(recipients.index)
-        means = part["psych_safety"].groupby(unit).transform("mean").where(part["psych_safety"].notna())
+        means = part["psych_safety"].groupby(unit).transform("mean")
         tables[order] = pd.DataFrame(
             {
                 "m": means,

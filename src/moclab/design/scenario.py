@@ -344,7 +344,7 @@ def at_declared_level(
     """The draw with the pathway's mechanism replaced by its team (or site) means at every wave when the
     model declares it at the team or organization level (`declared_units`), as `moclab analyze` analyses it
     (`moclab.evidence.levels`): the mean over the unit's recipients with a value at that wave, given to
-    those recipients only. Otherwise the draw itself.
+    every recipient of the unit. Otherwise the draw itself.
 
     ``cache`` (one per draw) keeps the cut draws by mechanism and unit: the pathways of one mechanism, and
     the mediation models and criteria analyses of one pathway, then share one cut."""
@@ -360,7 +360,6 @@ def at_declared_level(
     # the same bits), on the draw's integer unit codes, which it groups far faster than text labels.
     frame = pd.DataFrame(values)
     means = np.array(frame.groupby(unit).transform("mean"), dtype="float64")
-    means[np.isnan(values)] = np.nan
     cut = dataclasses.replace(draw, scores={**draw.scores, target.mechanism_measure: means})
     if cache is not None:
         cache[key] = cut

@@ -32,8 +32,11 @@ units are small, which the ICC(2) note warns of). With ``--multilevel`` for an i
 the between and within parts are uncorrelated over the rows they were computed from, so either part's
 coefficient is the one the decomposed (within-between) model gives it, up to what the other covariates
 share with the omitted part (Raudenbush & Bryk 2002, ch. 5). The unit mean is taken over the recipients of
-the unit who have a value at that wave and is given to those recipients only, so the analysed rows stay
-those of the recipient-level analysis (the participant flow and the attrition tests are unchanged).
+the unit who have a value at that wave and is given to every recipient of the unit (docs/decisions/0011):
+the unit's climate is not missing because one member did not rate it, and a mean given only to its raters
+carries each analysed rater's own deviation (the within part the outcome also follows) into the between
+slope, which the unit's other members offset. The analysed rows of a cut pathway are those with the unit
+mean, the strategy and the outcome.
 Consistency of a between-unit mechanism is judged across subgroups or studies: a site holds one value of it
 (or a few, one per team), too few to estimate its link within the site.
 """
@@ -147,18 +150,19 @@ class PathwayLevel:
 
 
 def unit_parts(values: Any, units: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The between part (the unit's mean over its recipients with a value) and the within part (the value
-    minus that mean) of a recipient-level score; both are missing where the value is.
+    """The between part (the unit's mean over its recipients with a value, given to every recipient of the
+    unit) and the within part (the value minus that mean, missing where the value is) of a recipient-level
+    score; both are missing without a unit, and the mean of a unit without any value is missing.
 
     >>> between, within = unit_parts([1.0, 3.0, np.nan, 5.0], ["a", "a", "a", "b"])
     >>> between.tolist(), within.tolist()
-    ([2.0, 2.0, nan, 5.0], [-1.0, 1.0, nan, 0.0])
+    ([2.0, 2.0, 2.0, 5.0], [-1.0, 1.0, nan, 0.0])
     """
     series = pd.Series(np.asarray(values, dtype="float64"))
     keys = pd.Series(np.asarray(units, dtype=object))
     grouped = series.groupby(keys.to_numpy(), sort=False, dropna=False)
     means = np.array(grouped.transform("mean"), dtype="float64")
-    means[series.isna().to_numpy() | keys.isna().to_numpy()] = np.nan
+    means[keys.isna().to_numpy()] = np.nan
     return means, series.to_numpy() - means
 
 
