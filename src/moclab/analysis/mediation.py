@@ -919,7 +919,7 @@ def _fit(z: np.ndarray, structure: _Structure, codes: np.ndarray | None, cluster
     total = least_squares(total_design, z[:, structure.equations[-1][1]])
     if cluster_se and codes is not None:
         total_cov = cluster_robust_covariance([total_design], [total.residuals], codes)
-        total_df = float(int(codes.max()))
+        total_df = float(df_all[0])  # G - 1, as every coefficient's
     else:
         total_df = float(n - len(total_predictors))
         total_cov = total.residuals @ total.residuals / total_df * total.xtx_inv

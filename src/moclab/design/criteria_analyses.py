@@ -953,8 +953,8 @@ class SubgroupAnalyses:
 
         key = (column, ci, n_boot, seed, level)
         share = self.share
-        if share is not None and (self.target.id, *key) in share.effects:
-            return share.effects.pop((self.target.id, *key))
+        if share is not None and self._share_key(*key) in share.effects:
+            return share.effects.pop(self._share_key(*key))
         members = [self]
         if share is not None:
             members += [
@@ -962,7 +962,7 @@ class SubgroupAnalyses:
                 for other in share.members
                 if other is not self
                 and other.columns[:1] == (column,)
-                and (other.target.id, *key) not in share.effects
+                and other._share_key(*key) not in share.effects
             ]
         # The moderators are the same in every pathway's draw (`at_declared_level` changes the mechanism).
         values = recipient_columns(self.plan, self.draw)[column]()
@@ -976,8 +976,12 @@ class SubgroupAnalyses:
         effects = _indirect_effects(requests, ci, n_boot, seed, level, normals)
         for member, values, start in spans[1:]:
             assert share is not None
-            share.effects[(member.target.id, *key)] = (values, effects[start : start + len(values)])
+            share.effects[member._share_key(*key)] = (values, effects[start : start + len(values)])
         return spans[0][1], effects[: len(spans[0][1])]
+
+    def _share_key(self, column: str, ci: str, n_boot: int, seed: int, level: float) -> tuple[Any, ...]:
+        """The key of this pathway's subgroup effects in its `SubgroupShare`."""
+        return (self.target.id, column, ci, n_boot, seed, level)
 
     def _qualifying(self, labels: Any) -> list[str]:
         """The subgroups with at least ``min_subgroup_size`` recipients who have the strategy, mechanism and
@@ -1063,10 +1067,9 @@ class SubgroupShare:
         mediation models drew (`moclab.design.power` calls it while it holds them; the verdicts read the
         effects later, with the same options, from `effects`)."""
         for member in self.members:
-            column = member.columns[0]
-            key = (member.target.id, column, ci, n_boot, seed, level)
-            if key not in self.effects:
-                self.effects[key] = member._subgroup_effects(column, ci, n_boot, seed, level, normals)
+            options = (member.columns[0], ci, n_boot, seed, level)
+            if member._share_key(*options) not in self.effects:
+                self.effects[member._share_key(*options)] = member._subgroup_effects(*options, normals)
 
 
 def fit_subgroups_ahead(
@@ -1074,7 +1077,7 @@ def fit_subgroups_ahead(
 ) -> None:
     """`SubgroupShare.fit_ahead` for the replication of `evidence` (its pathways share one)."""
     for found in evidence.values():
-        subgroups = found.sites.subgroups if isinstance(found.sites, SiteEvidence) else None
+        subgroups = found.sites.subgroups
         if subgroups is not None and subgroups.share is not None:
             subgroups.share.fit_ahead(ci=ci, n_boot=n_boot, seed=seed, level=level, normals=normals)
             return
@@ -1278,7 +1281,7 @@ def replication_evidence(
     targets: Sequence[PowerTarget],
     context: CriteriaContext,
     level: float,
-    levels: dict[tuple[str, str], Any] | None = None,
+    levels: dict[str, Any] | None = None,
 ) -> dict[str, ReplicationEvidence]:
     """Per pathway, the numbers its consistency, timeline, gradient and plausibility verdicts read in this
     draw (analyses shared by the pathways of one mechanism are run once). ``levels``: the draw's cache of

@@ -279,7 +279,7 @@ def _fits(
     task: ChunkTask,
     draws: Sequence[Any],
     seeds: Sequence[int],
-    levels: Sequence[dict[tuple[str, str], Any]],
+    levels: Sequence[dict[str, Any]],
     evidence: Sequence[dict[str, Any]] | None,
 ) -> dict[str, Any]:
     """The mediation model `moclab analyze` judges (the mechanism with its measured competitors in
@@ -316,9 +316,9 @@ def _fits(
             )
         if evidence is not None and options.interval_method == "monte_carlo":
             for found, seed in zip(evidence[batch], seeds[batch], strict=True):
-                fit_subgroups_ahead(
+                fit_subgroups_ahead(  # the options `fast_statuses` gives the verdict, which reads them
                     found,
-                    ci="monte_carlo",
+                    ci=options.interval_method,
                     n_boot=options.n_boot,
                     seed=seed,
                     level=options.level,
@@ -350,7 +350,7 @@ def _run_chunk(task: ChunkTask) -> ChunkOutput:
     seeds = [replication_seeds(task.entropy, task.point.key, r) for r in replications]
     draws = [draw(task.plan, data_seed) for data_seed, _ in seeds]
     analysis_seeds = [seed for _, seed in seeds]
-    levels: list[dict[tuple[str, str], Any]] = [{} for _ in draws]  # `at_declared_level`'s cut draws
+    levels: list[dict[str, Any]] = [{} for _ in draws]  # `at_declared_level`'s cut draws
     output = ChunkOutput(task.point_index, task.start, task.stop, np.zeros(0), np.zeros(0))
     full = None
     if options.criteria == "full":

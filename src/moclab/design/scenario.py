@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from moclab.errors import MoclabError, UsageError
-from moclab.evidence.levels import declared_unit
+from moclab.evidence.levels import declared_unit, unit_parts
 from moclab.model import NodeType
 from moclab.simulate import SimulationPlan
 
@@ -339,28 +338,22 @@ def declared_units(plan: SimulationPlan, draw: Any, target: PowerTarget) -> np.n
 
 
 def at_declared_level(
-    plan: SimulationPlan, draw: Any, target: PowerTarget, cache: dict[tuple[str, str], Any] | None = None
+    plan: SimulationPlan, draw: Any, target: PowerTarget, cache: dict[str, Any] | None = None
 ) -> Any:
     """The draw with the pathway's mechanism replaced by its team (or site) means at every wave when the
     model declares it at the team or organization level (`declared_units`), as `moclab analyze` analyses it
-    (`moclab.evidence.levels`): the mean over the unit's recipients with a value at that wave, given to
-    every recipient of the unit. Otherwise the draw itself.
+    (`moclab.evidence.levels.unit_parts`, here on the draw's integer unit codes): the mean over the unit's
+    recipients with a value at that wave, given to every recipient of the unit. Otherwise the draw itself.
 
-    ``cache`` (one per draw) keeps the cut draws by mechanism and unit: the pathways of one mechanism, and
-    the mediation models and criteria analyses of one pathway, then share one cut."""
-    unit_kind = declared_unit(plan.model, target.mechanism)
+    ``cache`` (one per draw) keeps the cut draws by mechanism: the pathways of one mechanism, and the
+    mediation models and criteria analyses of one pathway, then share one cut."""
     unit = declared_units(plan, draw, target)
     if unit is None:
         return draw
-    key = (target.mechanism_measure, str(unit_kind))
-    if cache is not None and key in cache:
-        return cache[key]
-    values = draw.scores[target.mechanism_measure]
-    # pandas' grouped mean, as `moclab.evidence.levels.unit_parts` takes it (the same compensated sums, so
-    # the same bits), on the draw's integer unit codes, which it groups far faster than text labels.
-    frame = pd.DataFrame(values)
-    means = np.array(frame.groupby(unit).transform("mean"), dtype="float64")
+    if cache is not None and target.mechanism in cache:
+        return cache[target.mechanism]
+    means = unit_parts(draw.scores[target.mechanism_measure], unit)[0]
     cut = dataclasses.replace(draw, scores={**draw.scores, target.mechanism_measure: means})
     if cache is not None:
-        cache[key] = cut
+        cache[target.mechanism] = cut
     return cut

@@ -152,18 +152,23 @@ class PathwayLevel:
 def unit_parts(values: Any, units: Any) -> tuple[np.ndarray, np.ndarray]:
     """The between part (the unit's mean over its recipients with a value, given to every recipient of the
     unit) and the within part (the value minus that mean, missing where the value is) of a recipient-level
-    score; both are missing without a unit, and the mean of a unit without any value is missing.
+    score, or of each column of several (rows: recipients); both are missing without a unit, and the mean of
+    a unit without any value is missing. Integer unit codes are grouped as they are (faster than labels).
 
     >>> between, within = unit_parts([1.0, 3.0, np.nan, 5.0], ["a", "a", "a", "b"])
     >>> between.tolist(), within.tolist()
     ([2.0, 2.0, 2.0, 5.0], [-1.0, 1.0, nan, 0.0])
     """
-    series = pd.Series(np.asarray(values, dtype="float64"))
-    keys = pd.Series(np.asarray(units, dtype=object))
-    grouped = series.groupby(keys.to_numpy(), sort=False, dropna=False)
-    means = np.array(grouped.transform("mean"), dtype="float64")
-    means[keys.isna().to_numpy()] = np.nan
-    return means, series.to_numpy() - means
+    array = np.asarray(values, dtype="float64")
+    keys = np.asarray(units)
+    labelled = keys.dtype.kind not in "iu"
+    if labelled:  # labels, some possibly missing (None, NaN): grouped as objects, the missing ones apart
+        keys = keys.astype(object)
+    grouped = pd.DataFrame(array.reshape(array.shape[0], -1)).groupby(keys, sort=False, dropna=False)
+    means = np.array(grouped.transform("mean"), dtype="float64").reshape(array.shape)  # a writable copy
+    if labelled:
+        means[pd.isna(keys)] = np.nan
+    return means, array - means
 
 
 def _unit_keys(study: Any, team: bool, ids: Any) -> np.ndarray | None:

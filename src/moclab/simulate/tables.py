@@ -71,7 +71,8 @@ def recipient_columns(
     def rounded(values: np.ndarray) -> np.ndarray:
         return values if decimals is None else np.round(values, decimals)
 
-    def sites() -> np.ndarray:
+    @functools.cache
+    def sites() -> np.ndarray:  # the site column and the team names read it: built once, when first read
         return site_ids(draw.n_sites)
 
     columns: dict[str, Callable[[], Any]] = {
